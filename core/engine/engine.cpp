@@ -1,0 +1,853 @@
+#include "engine.h"
+
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+#include <fmt/format.h>
+
+namespace shootout::core::engine {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+// One read drains up to this much; a worker has one such buffer for all its connections, so
+// 10,000 connections cost no more read buffer than one.
+constexpr std::size_t read_buffer_size = 64 * 1024;
+// Timeouts, connection-count changes and the stop flag are handled on this tick, so no request
+// ever arms a timer of its own.
+constexpr auto tick_interval = 50ms;
+// Reasons kept per worker for the report; the counters keep the rest.
+constexpr std::size_t max_failure_reasons = 5;
+
+std::int64_t micros(clock_type::duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
+
+double thread_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// What the parser reports about one response, without allocating.
+struct response_sink {
+    unsigned status = 0;
+    std::array<char, 128> content_type{};
+    std::size_t content_type_size = 0;
+    std::uint64_t body_bytes = 0;
+    sdk::response_check* check = nullptr;  // non-null when this response is verified
+
+    void reset(sdk::response_check* verifier) {
+        status = 0;
+        content_type_size = 0;
+        body_bytes = 0;
+        check = verifier;
+    }
+    std::string_view content_type_view() const { return {content_type.data(), content_type_size}; }
+};
+
+// Beast's parser with callbacks that keep only what shootout needs: no header map, no body
+// container. The body streams through to the scenario's check when this response is verified.
+class response_parser final : public http::basic_parser<false> {
+public:
+    explicit response_parser(response_sink& sink) : sink_(sink) {
+        eager(true);
+        body_limit(boost::none);
+    }
+
+private:
+    void on_request_impl(http::verb, boost::beast::string_view, boost::beast::string_view, int,
+                         boost::beast::error_code&) override {}
+    void on_response_impl(int code, boost::beast::string_view, int, boost::beast::error_code&) override {
+        sink_.status = static_cast<unsigned>(code);
+    }
+    void on_field_impl(http::field name, boost::beast::string_view, boost::beast::string_view value,
+                       boost::beast::error_code&) override {
+        if (name == http::field::content_type) {
+            sink_.content_type_size = std::min(value.size(), sink_.content_type.size());
+            std::memcpy(sink_.content_type.data(), value.data(), sink_.content_type_size);
+        }
+    }
+    void on_header_impl(boost::beast::error_code&) override {
+        if (!sink_.check) return;
+        sdk::response_head head;
+        head.status = sink_.status;
+        head.content_type = sink_.content_type_view();
+        if (auto length = content_length()) head.content_length = *length;
+        head.chunked = chunked();
+        sink_.check->begin(head);
+    }
+    void on_body_init_impl(const boost::optional<std::uint64_t>&, boost::beast::error_code&) override {}
+    std::size_t on_body_impl(boost::beast::string_view body, boost::beast::error_code&) override {
+        sink_.body_bytes += body.size();
+        if (sink_.check) sink_.check->on_body({body.data(), body.size()});
+        return body.size();
+    }
+    void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, boost::beast::error_code&) override {}
+    std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body, boost::beast::error_code& ec) override {
+        return on_body_impl(body, ec);
+    }
+    void on_finish_impl(boost::beast::error_code&) override {}
+
+    response_sink& sink_;
+};
+
+enum class error_class { connect, read, write, timeout, status, verify };
+
+struct phase_window {
+    clock_type::time_point start, end;
+    const sdk::load_phase* phase = nullptr;
+    int measured_index = -1;  // index among measured phases, -1 if unmeasured
+};
+
+struct phase_stats {
+    sdk::histogram latency_us;
+    std::uint64_t completed = 0;
+    sdk::error_counts errors;
+    std::uint32_t open_at_end = 0;
+};
+
+struct second_record {
+    std::int64_t second = 0;
+    std::uint64_t completed = 0, errors = 0;
+    std::uint32_t open = 0;
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> buckets;  // sparse latency histogram
+};
+
+// The live figures a worker publishes once per tick for the progress line.
+struct live_counters {
+    std::atomic<std::uint64_t> completed{0}, errors{0};
+    std::atomic<std::uint32_t> open{0};
+    std::atomic<bool> finished{false};
+};
+
+class worker;
+
+class connection {
+public:
+    connection(worker& owner, std::uint64_t index);
+    void start();             // (re)connect, then send as long as the worker wants
+    void retire();            // close after the response in flight
+    void close();             // close now, dropping what is in flight
+    void check_timeout(clock_type::time_point now);
+    bool active() const { return active_; }
+    bool connected() const { return state_ == state::writing || state_ == state::reading || state_ == state::idle; }
+    void activate() { active_ = true; retiring_ = false; }
+
+private:
+    enum class state { closed, connecting, writing, reading, idle };
+
+    void on_connected(clock_type::time_point started);
+    void send(clock_type::time_point now);
+    void write_some();
+    void wait_readable();
+    void on_readable();
+    bool feed(const char* data, std::size_t size);  // false on a protocol error (already counted)
+    void complete(clock_type::time_point now);
+    void fail(error_class cls, std::string reason, bool reconnect);
+
+    worker& w_;
+    tcp::socket socket_;
+    std::uint64_t index_;
+    std::unique_ptr<sdk::http_session> session_;
+    std::optional<response_parser> parser_;
+    response_sink sink_;
+    sdk::wire_request request_;
+    std::size_t part_ = 0, offset_ = 0;
+    clock_type::time_point sent_at_{}, first_byte_at_{}, connect_started_{};
+    state state_ = state::closed;
+    bool active_ = true, retiring_ = false, got_bytes_ = false;
+    std::uint64_t generation_ = 0;  // bumped on close, so handlers of an old socket do nothing
+    std::uint64_t responses_ = 0;
+    std::string carry_;  // unparsed bytes of a header split across reads
+};
+
+class worker {
+public:
+    worker(unsigned index, const engine_config& config, const sdk::scenario& scenario, const sdk::target& target,
+           tcp::endpoint endpoint, const std::vector<phase_window>& windows, std::size_t measured_phases,
+           clock_type::time_point origin, unsigned total_threads)
+        : index_(index), config_(config), scenario_(scenario), target_(target), endpoint_(endpoint),
+          windows_(windows), origin_(origin), threads_(total_threads), tick_(io_) {
+        phases_.resize(measured_phases);
+        read_buffer_ = std::make_unique<char[]>(read_buffer_size);
+        for (const auto& w : windows_)
+            if (w.measured_index >= 0) {
+                measure_origin_ = w.start;
+                break;
+            }
+        next_second_at_ = measure_origin_ + 1s;
+    }
+
+    void run() {
+        advance_phase(clock_type::now());
+        adjust_connections();
+        schedule_tick();
+        io_.run();
+        if (cpu_started_) cpu_seconds_ += thread_cpu_seconds() - cpu_start_;
+        flush_second();
+        live_.finished.store(true, std::memory_order_release);
+    }
+
+    // Called by connections.
+    asio::io_context& io() { return io_; }
+    const tcp::endpoint& endpoint() const { return endpoint_; }
+    const sdk::scenario& scenario() const { return scenario_; }
+    const sdk::target& target() const { return target_; }
+    const engine_config& config() const { return config_; }
+    unsigned index() const { return index_; }
+    char* read_buffer() { return read_buffer_.get(); }
+    bool sending() const { return !stopping_; }
+    bool verify_next(std::uint64_t response_number) const {
+        if (config_.role == sdk::session_role::correctness_check) return true;
+        return config_.verify_sample != 0 && response_number % config_.verify_sample == 0;
+    }
+    std::uint64_t seed_for(std::uint64_t connection) const {
+        // splitmix64 of (seed, connection): independent streams per connection, same every run.
+        std::uint64_t z = config_.seed + 0x9e3779b97f4a7c15ULL * (connection + 1);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+
+    void on_open() {
+        ++open_;
+        if (measuring_) peak_open_ = std::max(peak_open_, open_);
+    }
+    void on_closed() { --open_; }
+    // Every connect of the run, warm-up included: a spike's connects happen while it is measured,
+    // a steady run's during its warm-up, and both are worth seeing.
+    void record_connect(clock_type::duration d) { connect_us_.record(micros(d)); }
+
+    void record_response(clock_type::time_point now, clock_type::time_point sent, clock_type::time_point first_byte,
+                         unsigned status, const sdk::verdict* verdict, std::uint64_t sent_bytes,
+                         std::uint64_t received_bytes) {
+        roll(now);
+        if (!measuring_) return;
+        bytes_sent_ += sent_bytes;
+        bytes_received_ += received_bytes;
+        const bool correctness = config_.role == sdk::session_role::correctness_check;
+        if (!correctness && (status < 200 || status > 299)) {
+            count_error(error_class::status, fmt::format("status {}", status));
+        } else if (verdict && !verdict->ok) {
+            count_error(error_class::verify, verdict->reason);
+            if (config_.stop_on_verify_failure) stop();
+        } else {
+            const std::int64_t latency = micros(now - sent);
+            ++completed_;
+            if (verdict) ++verified_;
+            latency_us_.record(latency);
+            first_byte_us_.record(micros(first_byte - sent));
+            second_latency_.record(latency);
+            ++second_completed_;
+            auto& phase = phases_[current_->measured_index];
+            ++phase.completed;
+            phase.latency_us.record(latency);
+            if (config_.request_budget && completed_ >= config_.request_budget) stop();
+        }
+    }
+
+    void count_error(error_class cls, std::string reason) {
+        roll(clock_type::now());
+        if (!measuring_) return;
+        auto bump = [cls](sdk::error_counts& e) {
+            switch (cls) {
+                case error_class::connect: ++e.connect; break;
+                case error_class::read: ++e.read; break;
+                case error_class::write: ++e.write; break;
+                case error_class::timeout: ++e.timeout; break;
+                case error_class::status: ++e.status; break;
+                case error_class::verify: ++e.verify; break;
+            }
+        };
+        bump(errors_);
+        bump(phases_[current_->measured_index].errors);
+        ++second_errors_;
+        if (failures_.size() < max_failure_reasons) failures_.push_back(std::move(reason));
+    }
+
+    void stop() {
+        if (stopping_) return;
+        stopping_ = true;
+        if (current_ && current_->measured_index >= 0) phases_[current_->measured_index].open_at_end = open_;
+        tick_.cancel();
+        for (auto& c : connections_) c->close();
+        io_.stop();
+    }
+
+    // Results, read by the control thread after the worker's thread has ended.
+    sdk::histogram latency_us_, first_byte_us_, connect_us_;
+    sdk::error_counts errors_;
+    std::uint64_t completed_ = 0, verified_ = 0, bytes_sent_ = 0, bytes_received_ = 0;
+    std::vector<phase_stats> phases_;
+    std::vector<second_record> seconds_;
+    std::vector<std::string> failures_;
+    std::uint32_t peak_open_ = 0;
+    double cpu_seconds_ = 0;
+    live_counters live_;
+
+private:
+    void schedule_tick() {
+        tick_.expires_after(tick_interval);
+        tick_.async_wait([this](const boost::system::error_code& ec) {
+            if (!ec) on_tick();
+        });
+    }
+
+    void on_tick() {
+        const auto now = clock_type::now();
+        if ((config_.interrupted && config_.interrupted->load(std::memory_order_relaxed)) ||
+            now >= windows_.back().end) {
+            stop();
+            return;
+        }
+        roll(now);
+        adjust_connections();
+        for (auto& c : connections_) c->check_timeout(now);
+        live_.completed.store(completed_, std::memory_order_relaxed);
+        live_.errors.store(errors_.total(), std::memory_order_relaxed);
+        live_.open.store(open_, std::memory_order_relaxed);
+        if (!stopping_) schedule_tick();
+    }
+
+    void advance_phase(clock_type::time_point now) {
+        std::size_t i = current_ ? static_cast<std::size_t>(current_ - windows_.data()) : 0;
+        while (i + 1 < windows_.size() && now >= windows_[i].end) ++i;
+        const phase_window* next = &windows_[i];
+        if (next == current_) return;
+        if (current_ && current_->measured_index >= 0) phases_[current_->measured_index].open_at_end = open_;
+        current_ = next;
+        measuring_ = current_->measured_index >= 0 && now >= current_->start;
+        if (measuring_ && !cpu_started_) {
+            cpu_started_ = true;
+            cpu_start_ = thread_cpu_seconds();
+            peak_open_ = open_;
+        } else if (!measuring_ && cpu_started_) {
+            cpu_seconds_ += thread_cpu_seconds() - cpu_start_;
+            cpu_started_ = false;
+        }
+    }
+
+    // Per-second timeline: a request counts in the second it completed. Ticks roll seconds in
+    // which nothing completed, so every second gets its record.
+    void roll(clock_type::time_point now) {
+        if (now >= current_->end) advance_phase(now);
+        while (now >= next_second_at_) {
+            flush_second();
+            next_second_at_ += 1s;
+        }
+    }
+
+    // Closes the record of the second that ends at next_second_at_ (or the partial last one).
+    void flush_second() {
+        const std::int64_t second = micros(next_second_at_ - measure_origin_) / 1'000'000 - 1;
+        second_record record{second, second_completed_, second_errors_, open_, {}};
+        if (second_latency_.count()) {
+            const auto& counts = second_latency_.counts();
+            for (std::size_t i = 0; i < counts.size(); ++i)
+                if (counts[i]) record.buckets.emplace_back(static_cast<std::uint32_t>(i), counts[i]);
+            second_latency_.reset();
+        }
+        seconds_.push_back(std::move(record));
+        second_completed_ = second_errors_ = 0;
+    }
+
+    std::uint32_t planned_connections(clock_type::time_point now) const {
+        const auto& w = *current_;
+        const double span = std::chrono::duration<double>(w.end - w.start).count();
+        const double frac = span > 0 ? std::clamp(std::chrono::duration<double>(now - w.start).count() / span, 0.0, 1.0) : 1.0;
+        const double total = w.phase->connections_start + (double(w.phase->connections_end) - w.phase->connections_start) * frac;
+        const auto all = static_cast<std::uint32_t>(std::lround(total));
+        return all / threads_ + (index_ < all % threads_ ? 1 : 0);
+    }
+
+    void adjust_connections() {
+        if (stopping_) return;
+        const std::uint32_t want = planned_connections(clock_type::now());
+        std::uint32_t active = 0;
+        for (auto& c : connections_) active += c->active();
+        for (auto& c : connections_) {
+            if (active >= want) break;
+            if (!c->active()) {
+                c->activate();
+                c->start();
+                ++active;
+            }
+        }
+        while (active < want) {
+            const std::uint64_t global_index = next_connection_index_++ * threads_ + index_;
+            connections_.push_back(std::make_unique<connection>(*this, global_index));
+            connections_.back()->start();
+            ++active;
+        }
+        for (auto it = connections_.rbegin(); it != connections_.rend() && active > want; ++it)
+            if ((*it)->active()) {
+                (*it)->retire();
+                --active;
+            }
+    }
+
+    unsigned index_;
+    const engine_config& config_;
+    const sdk::scenario& scenario_;
+    const sdk::target& target_;
+    tcp::endpoint endpoint_;
+    const std::vector<phase_window>& windows_;
+    clock_type::time_point origin_, measure_origin_, next_second_at_;
+    unsigned threads_;
+    asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};  // one thread, no locks
+    asio::steady_timer tick_;
+    std::vector<std::unique_ptr<connection>> connections_;
+    std::unique_ptr<char[]> read_buffer_;
+    const phase_window* current_ = nullptr;
+    bool measuring_ = false, stopping_ = false, cpu_started_ = false;
+    double cpu_start_ = 0;
+    std::uint32_t open_ = 0;
+    std::uint64_t next_connection_index_ = 0;
+    sdk::histogram second_latency_;
+    std::uint64_t second_completed_ = 0, second_errors_ = 0;
+};
+
+connection::connection(worker& owner, std::uint64_t index) : w_(owner), socket_(owner.io()), index_(index) {
+    const sdk::session_context context{owner.target(), owner.config().role, owner.index(), index,
+                                       owner.seed_for(index)};
+    session_ = owner.scenario().open_http_session(context);
+    responses_ = index;  // spreads the verified sample over connections
+}
+
+void connection::start() {
+    if (!w_.sending() || state_ != state::closed) return;
+    boost::system::error_code ec;
+    socket_.open(w_.endpoint().protocol(), ec);
+    if (ec) {
+        fail(error_class::connect, "socket: " + ec.message(), false);
+        return;
+    }
+    socket_.set_option(tcp::no_delay(true), ec);
+    socket_.non_blocking(true, ec);
+    state_ = state::connecting;
+    connect_started_ = clock_type::now();
+    const auto generation = generation_;
+    const auto started = connect_started_;
+    socket_.async_connect(w_.endpoint(), [this, generation, started](const boost::system::error_code& error) {
+        if (generation != generation_) return;
+        if (error) {
+            fail(error_class::connect, "connect: " + error.message(), false);
+            return;
+        }
+        on_connected(started);
+    });
+}
+
+void connection::on_connected(clock_type::time_point started) {
+    const auto now = clock_type::now();
+    w_.on_open();
+    w_.record_connect(now - started);
+    if (retiring_ || !w_.sending()) {
+        state_ = state::idle;
+        close();
+        return;
+    }
+    send(now);
+}
+
+void connection::send(clock_type::time_point now) {
+    request_ = session_->next_request();
+    part_ = offset_ = 0;
+    sent_at_ = now;
+    got_bytes_ = false;
+    carry_.clear();
+    sink_.reset(w_.verify_next(++responses_) ? &session_->check() : nullptr);
+    parser_.emplace(sink_);
+    state_ = state::writing;
+    write_some();
+}
+
+void connection::write_some() {
+    while (part_ < request_.part_count) {
+        iovec iov[4];
+        int count = 0;
+        for (std::size_t p = part_; p < request_.part_count; ++p) {
+            const auto& part = request_.parts[p];
+            const std::size_t skip = p == part_ ? offset_ : 0;
+            iov[count].iov_base = const_cast<char*>(part.data() + skip);
+            iov[count].iov_len = part.size() - skip;
+            ++count;
+        }
+        msghdr msg{};
+        msg.msg_iov = iov;
+        msg.msg_iovlen = static_cast<std::size_t>(count);
+        const ssize_t n = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            fail(error_class::write, std::string("write: ") + std::strerror(errno), true);
+            return;
+        }
+        std::size_t left = static_cast<std::size_t>(n);
+        while (left > 0 && part_ < request_.part_count) {
+            const std::size_t room = request_.parts[part_].size() - offset_;
+            if (left >= room) {
+                left -= room;
+                ++part_;
+                offset_ = 0;
+            } else {
+                offset_ += left;
+                left = 0;
+            }
+        }
+        while (part_ < request_.part_count && request_.parts[part_].size() == offset_) {
+            ++part_;
+            offset_ = 0;
+        }
+    }
+    const auto generation = generation_;
+    if (part_ < request_.part_count) {
+        // The socket's send buffer is full (a large upload): wait until it drains.
+        socket_.async_wait(tcp::socket::wait_write, [this, generation](const boost::system::error_code& ec) {
+            if (generation != generation_ || ec) return;
+            write_some();
+        });
+        return;
+    }
+    state_ = state::reading;
+    wait_readable();
+}
+
+void connection::wait_readable() {
+    const auto generation = generation_;
+    // Wait for readiness, then read once: no speculative read that would return EAGAIN.
+    socket_.async_wait(tcp::socket::wait_read, [this, generation](const boost::system::error_code& ec) {
+        if (generation != generation_ || ec) return;
+        on_readable();
+    });
+}
+
+void connection::on_readable() {
+    char* buffer = w_.read_buffer();
+    for (;;) {
+        const ssize_t n = ::recv(socket_.native_handle(), buffer, read_buffer_size, 0);
+        if (n > 0) {
+            const auto now = clock_type::now();
+            if (!got_bytes_) {
+                got_bytes_ = true;
+                first_byte_at_ = now;
+            }
+            if (state_ != state::reading) {
+                fail(error_class::read, "the server sent bytes nobody asked for", true);
+                return;
+            }
+            if (!feed(buffer, static_cast<std::size_t>(n))) return;
+            if (parser_->is_done()) {
+                complete(now);
+                return;
+            }
+            if (static_cast<std::size_t>(n) < read_buffer_size) break;  // drained: wait for more
+            continue;  // the buffer was full: more may already be waiting, and no new edge would come
+        }
+        if (n == 0) {
+            if (state_ == state::reading && parser_ && parser_->need_eof()) {
+                boost::beast::error_code ec;
+                parser_->put_eof(ec);
+                if (!ec && parser_->is_done()) {
+                    complete(clock_type::now());
+                    return;
+                }
+            }
+            fail(error_class::read,
+                 got_bytes_ ? "the server closed the connection in the middle of a response"
+                            : "the server closed the connection without answering",
+                 true);
+            return;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+        fail(error_class::read, std::string("read: ") + std::strerror(errno), true);
+        return;
+    }
+    wait_readable();
+}
+
+bool connection::feed(const char* data, std::size_t size) {
+    std::string_view input(data, size);
+    if (!carry_.empty()) {
+        carry_.append(input);
+        input = carry_;
+    }
+    std::size_t consumed = 0;
+    while (consumed < input.size()) {
+        boost::beast::error_code ec;
+        consumed += parser_->put(asio::const_buffer(input.data() + consumed, input.size() - consumed), ec);
+        if (ec == http::error::need_more) break;
+        if (ec) {
+            fail(error_class::read, "malformed response: " + ec.message(), true);
+            return false;
+        }
+        if (parser_->is_done()) {
+            if (consumed < input.size()) {
+                fail(error_class::read, "the server sent more bytes than the response holds", true);
+                return false;
+            }
+            break;
+        }
+    }
+    if (consumed < input.size()) {
+        // A header split across reads: keep the tail until the rest arrives.
+        if (input.data() == carry_.data()) carry_.erase(0, consumed);
+        else carry_.assign(input.substr(consumed));
+    } else {
+        carry_.clear();
+    }
+    return true;
+}
+
+void connection::complete(clock_type::time_point now) {
+    std::optional<sdk::verdict> verdict;
+    if (sink_.check) verdict = sink_.check->end();
+    const bool keep_alive = parser_->keep_alive();
+    state_ = state::idle;
+    w_.record_response(now, sent_at_, first_byte_at_, sink_.status, verdict ? &*verdict : nullptr, request_.size(),
+                       sink_.body_bytes);
+    if (retiring_ || !w_.sending()) {
+        close();
+        return;
+    }
+    if (!keep_alive) {
+        close();
+        start();
+        return;
+    }
+    send(now);
+}
+
+void connection::fail(error_class cls, std::string reason, bool reconnect) {
+    w_.count_error(cls, std::move(reason));
+    close();
+    // Reconnect at once after a broken connection; after a failed connect, wait for the next tick
+    // so a refusing server is not hammered in a tight loop.
+    if (reconnect && active_ && w_.sending()) start();
+}
+
+void connection::retire() {
+    retiring_ = true;
+    active_ = false;
+    if (state_ != state::writing && state_ != state::reading) close();
+}
+
+void connection::close() {
+    if (connected()) w_.on_closed();
+    if (state_ != state::closed) {
+        ++generation_;
+        boost::system::error_code ec;
+        socket_.close(ec);
+    }
+    state_ = state::closed;
+    if (retiring_) active_ = false;
+}
+
+void connection::check_timeout(clock_type::time_point now) {
+    if (state_ == state::connecting && now - connect_started_ > w_.config().connect_timeout) {
+        fail(error_class::connect, "connect: timed out", false);
+    } else if ((state_ == state::writing || state_ == state::reading) && now - sent_at_ > w_.config().request_timeout) {
+        fail(error_class::timeout,
+             fmt::format("no complete response within {} ms",
+                         std::chrono::duration_cast<std::chrono::milliseconds>(w_.config().request_timeout).count()),
+             true);
+    } else if (state_ == state::closed && active_ && w_.sending()) {
+        start();  // a connection that failed to connect tries again, once per tick
+    }
+}
+
+void merge_buckets(sdk::histogram& into, const std::vector<std::pair<std::uint32_t, std::uint64_t>>& buckets) {
+    for (const auto& [index, count] : buckets) into.add_at_index(index, count);
+}
+
+}  // namespace
+
+unsigned default_threads() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return std::max(1, CPU_COUNT(&set));
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+engine_result run(const engine_config& config, const sdk::scenario& scenario, const sdk::target& target,
+                  const sdk::load_plan& plan) {
+    if (scenario.transport() != sdk::transport::http)
+        throw std::runtime_error("this engine drives HTTP scenarios; WebSocket scenarios are not supported yet");
+
+    // Resolve once, before any timing starts.
+    asio::io_context resolver_io;
+    tcp::resolver resolver(resolver_io);
+    boost::system::error_code ec;
+    auto endpoints = resolver.resolve(config.host, std::to_string(config.port), ec);
+    if (ec || endpoints.empty())
+        throw std::runtime_error(fmt::format("cannot resolve '{}': {}", config.host, ec ? ec.message() : "no address"));
+    const tcp::endpoint endpoint = endpoints.begin()->endpoint();
+
+    std::signal(SIGPIPE, SIG_IGN);  // a peer that closes must be an error count, not a dead process
+
+    const unsigned threads = std::max(1u, config.threads);
+    const auto origin = clock_type::now();
+    std::vector<phase_window> windows;
+    std::size_t measured = 0;
+    auto at = origin;
+    for (const auto& phase : plan.phases) {
+        phase_window w;
+        w.start = at;
+        at += std::chrono::duration_cast<clock_type::duration>(phase.length);
+        w.end = at;
+        w.phase = &phase;
+        w.measured_index = phase.measured ? static_cast<int>(measured++) : -1;
+        windows.push_back(w);
+    }
+    if (windows.empty() || measured == 0) throw std::runtime_error("the load plan has no measured phase");
+
+    std::vector<std::unique_ptr<worker>> workers;
+    for (unsigned i = 0; i < threads; ++i)
+        workers.push_back(std::make_unique<worker>(i, config, scenario, target, endpoint, windows, measured, origin, threads));
+    std::vector<std::thread> pool;
+    for (auto& w : workers) pool.emplace_back([&w] { w->run(); });
+
+    // The control thread reports progress while the workers run.
+    const double total_s = std::chrono::duration<double>(windows.back().end - origin).count();
+    auto next_report = clock_type::now() + 1s;
+    while (!std::all_of(workers.begin(), workers.end(),
+                        [](const auto& w) { return w->live_.finished.load(std::memory_order_acquire); })) {
+        std::this_thread::sleep_for(20ms);
+        const auto now = clock_type::now();
+        if (config.progress && now >= next_report) {
+            next_report += 1s;
+            std::uint64_t completed = 0, errors = 0;
+            std::uint32_t open = 0;
+            for (const auto& w : workers) {
+                completed += w->live_.completed.load(std::memory_order_relaxed);
+                errors += w->live_.errors.load(std::memory_order_relaxed);
+                open += w->live_.open.load(std::memory_order_relaxed);
+            }
+            std::string phase_name;
+            for (const auto& w : windows)
+                if (now >= w.start && now < w.end) phase_name = w.phase->name;
+            config.progress(std::chrono::duration<double>(now - origin).count(), total_s, phase_name, completed, errors,
+                            open);
+        }
+    }
+    for (auto& t : pool) t.join();
+    const auto finished = clock_type::now();
+
+    engine_result result;
+    auto& m = result.measurement;
+    result.interrupted = config.interrupted && config.interrupted->load();
+    std::map<std::int64_t, std::vector<const second_record*>> seconds;
+    m.phases.resize(measured);
+    for (std::size_t i = 0, k = 0; i < plan.phases.size(); ++i)
+        if (plan.phases[i].measured) {
+            m.phases[k].name = plan.phases[i].name;
+            m.phases[k].connections_planned = plan.phases[i].connections_end;
+            ++k;
+        }
+    bool any_first_byte = false;
+    sdk::histogram first_byte, connect;
+    for (auto& w : workers) {
+        m.latency_us.merge(w->latency_us_);
+        first_byte.merge(w->first_byte_us_);
+        connect.merge(w->connect_us_);
+        any_first_byte |= w->first_byte_us_.count() > 0;
+        m.errors.connect += w->errors_.connect;
+        m.errors.read += w->errors_.read;
+        m.errors.write += w->errors_.write;
+        m.errors.timeout += w->errors_.timeout;
+        m.errors.status += w->errors_.status;
+        m.errors.verify += w->errors_.verify;
+        m.completed += w->completed_;
+        m.verified += w->verified_;
+        m.bytes_sent += w->bytes_sent_;
+        m.bytes_received += w->bytes_received_;
+        m.connections_established += w->peak_open_;
+        m.generator_cpu_seconds += w->cpu_seconds_;
+        for (std::size_t k = 0; k < measured; ++k) {
+            auto& p = m.phases[k];
+            p.latency_us.merge(w->phases_[k].latency_us);
+            p.completed += w->phases_[k].completed;
+            p.errors.connect += w->phases_[k].errors.connect;
+            p.errors.read += w->phases_[k].errors.read;
+            p.errors.write += w->phases_[k].errors.write;
+            p.errors.timeout += w->phases_[k].errors.timeout;
+            p.errors.status += w->phases_[k].errors.status;
+            p.errors.verify += w->phases_[k].errors.verify;
+            p.connections_open += w->phases_[k].open_at_end;
+        }
+        for (const auto& s : w->seconds_) seconds[s.second].push_back(&s);
+        for (auto& f : w->failures_)
+            if (result.failures.size() < max_failure_reasons) result.failures.push_back(std::move(f));
+    }
+    if (any_first_byte) m.first_byte_us = std::move(first_byte);
+    if (connect.count()) m.connect_us = std::move(connect);
+
+    // Measured time: the measured phases, cut short if the run stopped early.
+    const phase_window* first_measured = nullptr;
+    double seconds_measured = 0;
+    for (const auto& w : windows)
+        if (w.measured_index >= 0) {
+            if (!first_measured) first_measured = &w;
+            const auto end = std::min(w.end, finished);
+            if (end > w.start) {
+                const double s = std::chrono::duration<double>(end - w.start).count();
+                seconds_measured += s;
+                m.phases[w.measured_index].seconds = s;
+            }
+        }
+    m.seconds = seconds_measured;
+    m.rate = seconds_measured > 0 ? static_cast<double>(m.completed) / seconds_measured : 0;
+    for (const auto& phase : plan.phases)
+        if (phase.measured)
+            m.connections_asked = std::max({m.connections_asked, phase.connections_start, phase.connections_end});
+
+    const auto last_second = static_cast<std::int64_t>(std::ceil(seconds_measured)) - 1;
+    sdk::histogram scratch;  // one histogram reused for every second's percentiles
+    for (const auto& [second, records] : seconds) {
+        if (second < 0 || second > last_second) continue;
+        sdk::timeline_point point;
+        point.second = static_cast<double>(second);
+        scratch.reset();
+        for (const auto* r : records) {
+            point.completed += r->completed;
+            point.errors += r->errors;
+            point.open_connections += r->open;
+            merge_buckets(scratch, r->buckets);
+        }
+        point.p50_us = scratch.value_at_percentile(50);
+        point.p99_us = scratch.value_at_percentile(99);
+        // planned connections at the end of this second
+        const auto t = first_measured->start + std::chrono::seconds(second + 1);
+        for (const auto& w : windows)
+            if (t > w.start && t <= w.end) {
+                const double span = std::chrono::duration<double>(w.end - w.start).count();
+                const double frac = span > 0 ? std::chrono::duration<double>(t - w.start).count() / span : 1;
+                point.planned_connections = static_cast<std::uint32_t>(std::lround(
+                    w.phase->connections_start + (double(w.phase->connections_end) - w.phase->connections_start) * frac));
+            }
+        m.timeline.push_back(point);
+    }
+    return result;
+}
+
+}  // namespace shootout::core::engine

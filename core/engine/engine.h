@@ -1,0 +1,58 @@
+// The load engine: drives one scenario against one target under one load plan.
+//
+// N worker threads, each with its own single-threaded event loop, its own connections and its
+// own statistics; nothing is shared on the request path. Workers meet only at the end, when the
+// control thread merges their histograms and counters.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <shootout/sdk/load_pattern.h>
+#include <shootout/sdk/results.h>
+#include <shootout/sdk/scenario.h>
+
+namespace shootout::core::engine {
+
+struct engine_config {
+    std::string host;  ///< numeric or resolvable; resolved once before the run
+    std::uint16_t port = 80;
+    unsigned threads = 1;
+    std::chrono::nanoseconds connect_timeout = std::chrono::seconds(5);
+    std::chrono::nanoseconds request_timeout = std::chrono::seconds(30);
+    /// Verify one response in this many per connection (1: every response, 0: none).
+    std::uint32_t verify_sample = 100;
+    std::uint64_t seed = 1;
+    sdk::session_role role = sdk::session_role::load;
+    /// Stop after this many completed requests in all (0: run the whole plan). The correctness
+    /// check uses it with one connection.
+    std::uint64_t request_budget = 0;
+    /// Stop at the first failed check (the correctness check).
+    bool stop_on_verify_failure = false;
+    /// Set from a signal handler: the engine stops within a tick and returns what it measured.
+    const std::atomic<bool>* interrupted = nullptr;
+    /// Called on the control thread about once a second with the live state.
+    std::function<void(double elapsed_s, double total_s, const std::string& phase, std::uint64_t completed,
+                       std::uint64_t errors, std::uint32_t open)>
+        progress;
+};
+
+struct engine_result {
+    sdk::measurement measurement;            ///< framework/scenario/pattern names left empty
+    std::vector<std::string> failures;       ///< first few reasons of verify/status/IO failures
+    bool interrupted = false;
+};
+
+/// Carries out `plan`. `scenario` must have been prepared for `target`. Throws only for
+/// setup problems (an unresolvable host); everything that happens on the wire is counted.
+engine_result run(const engine_config& config, const sdk::scenario& scenario, const sdk::target& target,
+                  const sdk::load_plan& plan);
+
+/// Threads to use by default: the CPUs this process may run on.
+unsigned default_threads();
+
+}  // namespace shootout::core::engine

@@ -1,0 +1,521 @@
+#include "manifest.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <boost/url/parse.hpp>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <toml++/toml.h>
+
+#include "errors.h"
+#include "option_parsing.h"
+
+namespace shootout::core {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string sha256_hex(std::string_view bytes) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
+    std::string hex;
+    for (unsigned i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
+    return hex;
+}
+
+std::string joined(const std::vector<std::string>& items) { return fmt::format("{}", fmt::join(items, ", ")); }
+
+std::string type_of(const toml::node& node) {
+    switch (node.type()) {
+        case toml::node_type::string: return "a string";
+        case toml::node_type::integer: return "an integer";
+        case toml::node_type::floating_point: return "a float";
+        case toml::node_type::boolean: return "a boolean";
+        case toml::node_type::array: return "an array";
+        case toml::node_type::table: return "a table";
+        default: return "a date or time";
+    }
+}
+
+bool valid_name(std::string_view name) {
+    return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+               c == '.';
+    });
+}
+
+// Collects every problem of one manifest, each at its place.
+class checker {
+public:
+    explicit checker(std::string file) : file_(std::move(file)) {}
+
+    manifest_location at(const toml::node& node) const { return at(node.source()); }
+    manifest_location at(const toml::source_region& region) const {
+        return {file_, region.begin.line, region.begin.column};
+    }
+    void error(const manifest_location& where, const std::string& message) {
+        diagnostics_.push_back(fmt::format("{}: error: {}", where.str(), message));
+    }
+    void error(const toml::node& node, const std::string& message) { error(at(node), message); }
+
+    // Reports keys of `table` that are not in `known`.
+    void known_keys(const toml::table& table, const std::vector<std::string>& known, const std::string& context) {
+        for (const auto& [key, value] : table) {
+            const std::string k(key.str());
+            if (std::find(known.begin(), known.end(), k) != known.end()) continue;
+            error(at(key.source()), fmt::format("{}unknown key '{}' (known: {}){}", context, k, joined(known),
+                                                did_you_mean(k, known)));
+        }
+    }
+
+    template <typename T>
+    auto typed(const toml::table& table, std::string_view key, const std::string& context, const char* expected) {
+        const toml::node* node = table.get(key);
+        using result = decltype(node->as<T>());
+        if (!node) return result{};
+        if (auto* v = node->as<T>()) return v;
+        error(*node, fmt::format("{}'{}' must be {}, found {}", context, key, expected, type_of(*node)));
+        return result{};
+    }
+
+    std::optional<std::string> string(const toml::table& t, std::string_view key, const std::string& context = {}) {
+        if (auto* v = typed<std::string>(t, key, context, "a string")) return v->get();
+        return std::nullopt;
+    }
+    std::optional<bool> boolean(const toml::table& t, std::string_view key, const std::string& context = {}) {
+        if (auto* v = typed<bool>(t, key, context, "a boolean (true or false)")) return v->get();
+        return std::nullopt;
+    }
+    std::optional<std::int64_t> integer(const toml::table& t, std::string_view key, std::int64_t min,
+                                        std::int64_t max, const std::string& context = {}) {
+        auto* v = typed<std::int64_t>(t, key, context, "an integer");
+        if (!v) return std::nullopt;
+        if (v->get() < min || v->get() > max) {
+            error(*v, fmt::format("{}'{}' must be between {} and {}, found {}", context, key, min, max, v->get()));
+            return std::nullopt;
+        }
+        return v->get();
+    }
+    std::optional<std::vector<std::pair<std::string, manifest_location>>> strings(const toml::table& t,
+                                                                                 std::string_view key,
+                                                                                 const std::string& context = {}) {
+        auto* array = typed<toml::array>(t, key, context, "an array of strings");
+        if (!array) return std::nullopt;
+        std::vector<std::pair<std::string, manifest_location>> items;
+        for (const auto& element : *array) {
+            if (auto* s = element.as_string()) {
+                items.emplace_back(s->get(), at(element));
+            } else {
+                error(element, fmt::format("{}'{}' must be an array of strings, found {} in it", context, key,
+                                           type_of(element)));
+                return std::nullopt;
+            }
+        }
+        return items;
+    }
+    std::optional<std::chrono::nanoseconds> duration(const toml::table& t, std::string_view key,
+                                                     const std::string& context = {}) {
+        const toml::node* node = t.get(key);
+        if (!node) return std::nullopt;
+        std::string problem;
+        auto value = convert(sdk::option_type::duration, *node, problem);
+        if (!value) {
+            error(*node, fmt::format("{}'{}' must be {}, {}", context, key, describe(sdk::option_type::duration),
+                                     problem));
+            return std::nullopt;
+        }
+        return std::get<std::chrono::nanoseconds>(*value);
+    }
+
+    const std::vector<std::string>& diagnostics() const { return diagnostics_; }
+    const std::string& file() const { return file_; }
+
+private:
+    std::string file_;
+    std::vector<std::string> diagnostics_;
+};
+
+const std::vector<std::string> top_level_keys = {"output_dir", "runs",    "interleave", "plugin_paths",
+                                                 "scenarios",  "patterns", "reporters", "framework",
+                                                 "scenario",   "pattern",  "reporter",  "engine"};
+const std::vector<std::string> framework_keys = {"name", "mode", "url", "websocket", "local"};
+const std::vector<std::string> local_keys = {"command", "working_dir", "environment", "health_path", "start_timeout",
+                                             "stop_timeout"};
+const std::vector<std::string> engine_keys = {"threads", "connect_timeout", "request_timeout", "verify_sample",
+                                              "seed"};
+
+void read_engine(checker& c, const toml::table& root, engine_settings& engine) {
+    auto* table = c.typed<toml::table>(root, "engine", "", "a table");
+    if (!table) return;
+    const std::string ctx = "engine: ";
+    c.known_keys(*table, engine_keys, ctx);
+    if (auto v = c.integer(*table, "threads", 0, 1024, ctx)) engine.threads = static_cast<unsigned>(*v);
+    if (auto v = c.duration(*table, "connect_timeout", ctx)) engine.connect_timeout = *v;
+    if (auto v = c.duration(*table, "request_timeout", ctx)) engine.request_timeout = *v;
+    if (auto v = c.integer(*table, "verify_sample", 1, 1'000'000'000, ctx)) engine.verify_sample = static_cast<std::uint32_t>(*v);
+    if (auto v = c.integer(*table, "seed", 0, INT64_MAX, ctx)) engine.seed = static_cast<std::uint64_t>(*v);
+}
+
+void read_url(checker& c, const toml::node& node, framework_entry& fw, const std::string& ctx) {
+    const std::string text = node.value<std::string>().value_or("");
+    auto parsed = boost::urls::parse_absolute_uri(text);
+    if (!parsed) {
+        c.error(node, fmt::format("{}'url' is not an absolute URL: \"{}\" ({}); write it like "
+                                  "\"http://127.0.0.1:8081\"",
+                                  ctx, text, parsed.error().message()));
+        return;
+    }
+    const auto& u = *parsed;
+    if (u.scheme() != "http") {
+        c.error(node, fmt::format("{}'url' scheme '{}' is not supported; use http:// (WebSocket scenarios derive "
+                                  "ws:// from it)",
+                                  ctx, std::string(u.scheme())));
+        return;
+    }
+    if (u.host().empty()) {
+        c.error(node, fmt::format("{}'url' \"{}\" has no host", ctx, text));
+        return;
+    }
+    if (u.has_query() || u.has_fragment() || u.has_userinfo()) {
+        c.error(node, fmt::format("{}'url' \"{}\" must not have a query, fragment or user info", ctx, text));
+        return;
+    }
+    fw.host = std::string(u.encoded_host());
+    fw.port = 80;
+    if (u.has_port()) {
+        if (u.port_number() == 0) {
+            c.error(node, fmt::format("{}'url' \"{}\" has port {}; use 1 to 65535", ctx, text, std::string(u.port())));
+            return;
+        }
+        fw.port = u.port_number();
+    }
+    fw.path_prefix = std::string(u.encoded_path());
+    while (!fw.path_prefix.empty() && fw.path_prefix.back() == '/') fw.path_prefix.pop_back();
+    fw.url = fmt::format("http://{}:{}{}", fw.host, fw.port, fw.path_prefix);
+}
+
+void read_local(checker& c, const toml::table& table, framework_entry& fw, const std::string& ctx,
+                const fs::path& manifest_dir) {
+    local_launch launch;
+    const std::string lctx = ctx + "local: ";
+    c.known_keys(table, local_keys, lctx);
+    if (auto command = c.strings(table, "command", lctx)) {
+        for (auto& [arg, where] : *command) launch.command.push_back(arg);
+        if (launch.command.empty()) c.error(table, lctx + "'command' is empty; give the program and its arguments");
+    } else if (!table.get("command")) {
+        c.error(table, lctx + "missing key 'command' (the program and its arguments, as an array of strings)");
+    }
+    if (auto dir = c.string(table, "working_dir", lctx)) launch.working_dir = manifest_dir / *dir;
+    if (auto* env = c.typed<toml::table>(table, "environment", lctx, "a table of strings")) {
+        for (const auto& [key, value] : *env) {
+            if (auto s = value.value<std::string>()) launch.environment[std::string(key.str())] = *s;
+            else c.error(value, fmt::format("{}environment '{}' must be a string, found {}", lctx, key.str(), type_of(value)));
+        }
+    }
+    if (auto path = c.string(table, "health_path", lctx)) {
+        if (path->empty() || path->front() != '/') c.error(*table.get("health_path"), lctx + "'health_path' must start with '/'");
+        else launch.health_path = *path;
+    }
+    if (auto d = c.duration(table, "start_timeout", lctx)) launch.start_timeout = *d;
+    if (auto d = c.duration(table, "stop_timeout", lctx)) launch.stop_timeout = *d;
+    fw.local = std::move(launch);
+}
+
+void read_frameworks(checker& c, const toml::table& root, manifest& m) {
+    const toml::node* node = root.get("framework");
+    if (!node) {
+        c.error(manifest_location{c.file(), 1, 1},
+                "no framework to measure: add at least one [[framework]] table with a name and a url");
+        return;
+    }
+    auto* array = node->as_array();
+    if (!array || !array->is_array_of_tables()) {
+        c.error(*node, fmt::format("'framework' must be an array of tables ([[framework]]), found {}", type_of(*node)));
+        return;
+    }
+    std::set<std::string> names;
+    for (const auto& element : *array) {
+        const auto& table = *element.as_table();
+        framework_entry fw;
+        fw.where = c.at(table);
+        auto name = c.string(table, "name", "framework: ");
+        if (!name) {
+            if (!table.get("name")) c.error(table, "framework: missing key 'name'");
+            continue;
+        }
+        if (!valid_name(*name)) {
+            c.error(*table.get("name"), fmt::format("framework name \"{}\" must be 1 to 64 letters, digits, '-', '_' or '.'", *name));
+            continue;
+        }
+        fw.name = *name;
+        const std::string ctx = fmt::format("framework '{}': ", fw.name);
+        if (!names.insert(fw.name).second) c.error(*table.get("name"), ctx + "defined twice; names must be unique");
+        c.known_keys(table, framework_keys, ctx);
+        if (auto* url = table.get("url")) {
+            if (url->is_string()) read_url(c, *url, fw, ctx);
+            else c.error(*url, fmt::format("{}'url' must be a string, found {}", ctx, type_of(*url)));
+        } else {
+            c.error(table, ctx + "missing key 'url' (where the framework answers, like \"http://127.0.0.1:8081\")");
+        }
+        if (auto ws = c.boolean(table, "websocket", ctx)) fw.websocket = *ws;
+        auto* local = c.typed<toml::table>(table, "local", ctx, "a table");
+        if (auto mode = c.string(table, "mode", ctx)) {
+            if (*mode == "external") fw.mode = framework_entry::launch_mode::external;
+            else if (*mode == "local") fw.mode = framework_entry::launch_mode::local;
+            else c.error(*table.get("mode"), fmt::format("{}'mode' must be \"external\" or \"local\", found \"{}\"", ctx, *mode));
+        } else if (local) {
+            fw.mode = framework_entry::launch_mode::local;
+        }
+        if (fw.mode == framework_entry::launch_mode::local) {
+            if (local) read_local(c, *local, fw, ctx, m.dir);
+            else c.error(table, ctx + "mode is \"local\" but there is no [framework.local] table saying how to start it");
+        } else if (local) {
+            read_local(c, *local, fw, ctx, m.dir);  // checked even when unused, so it is right when switched on
+        }
+        m.frameworks.push_back(std::move(fw));
+    }
+}
+
+// Validates one plugin's option table against its declaration.
+void read_options(checker& c, const toml::table* table, const manifest_location& entry_where, plugin_entry& entry) {
+    const auto& info = *entry.plugin;
+    const std::string ctx = fmt::format("{} '{}': ", kind_name(entry.kind), entry.name);
+    std::vector<std::string> known{"plugin"};
+    for (const auto& spec : info.options) known.push_back(spec.key);
+    entry.options = info.defaults;
+    if (table) {
+        c.known_keys(*table, known, ctx);
+        for (const auto& spec : info.options) {
+            const toml::node* node = table->get(spec.key);
+            if (!node) continue;
+            entry.option_locations[spec.key] = c.at(*node);
+            std::string problem;
+            if (auto value = convert(spec.type, *node, problem)) entry.options.set(spec.key, std::move(*value));
+            else c.error(*node, fmt::format("{}option '{}' must be {}, {}", ctx, spec.key, describe(spec.type), problem));
+        }
+    }
+    for (const auto& spec : info.options)
+        if (!spec.default_value && !(table && table->get(spec.key)))
+            c.error(table ? c.at(*table) : entry_where,
+                    fmt::format("{}missing required option '{}' ({}: {})", ctx, spec.key, describe(spec.type),
+                                spec.description ? spec.description : ""));
+}
+
+void read_plugin_entries(checker& c, const toml::table& root, const plugin_host& host, plugin_kind kind,
+                         std::string_view list_key, std::string_view table_key, bool required,
+                         std::vector<plugin_entry>& out) {
+    const toml::table* tables = c.typed<toml::table>(root, table_key, "", "a table of tables");
+    std::optional<std::vector<std::pair<std::string, manifest_location>>> names = c.strings(root, list_key);
+    if (!names) {
+        if (!root.get(list_key) && required)
+            c.error(manifest_location{c.file(), 1, 1},
+                    fmt::format("missing key '{}': list the {}s to run, like {} = [\"{}\"] (available: {})", list_key,
+                                kind_name(kind), list_key,
+                                kind == plugin_kind::scenario ? "ping" : kind == plugin_kind::load_pattern ? "steady" : "md",
+                                host.available(kind)));
+        names.emplace();
+    }
+    std::set<std::string> seen;
+    for (const auto& [name, where] : *names) {
+        if (!seen.insert(name).second) {
+            c.error(where, fmt::format("{} '{}' is listed twice in '{}'", kind_name(kind), name, list_key));
+            continue;
+        }
+        plugin_entry entry;
+        entry.kind = kind;
+        entry.name = name;
+        entry.where = where;
+        const toml::table* options = nullptr;
+        std::string plugin_id = name;
+        if (tables) {
+            if (const toml::node* node = tables->get(name)) {
+                options = node->as_table();
+                if (!options) {
+                    c.error(*node, fmt::format("{}.{} must be a table of options, found {}", table_key, name, type_of(*node)));
+                    continue;
+                }
+                if (const toml::node* p = options->get("plugin")) {
+                    if (auto id = p->value<std::string>()) plugin_id = *id;
+                    else {
+                        c.error(*p, fmt::format("{} '{}': 'plugin' must be a string naming a {} plugin, found {}",
+                                                kind_name(kind), name, kind_name(kind), type_of(*p)));
+                        continue;
+                    }
+                }
+            }
+        }
+        entry.plugin = host.find(kind, plugin_id);
+        if (!entry.plugin) {
+            const bool aliased = plugin_id != name;
+            c.error(aliased ? c.at(*options->get("plugin")) : where, host.unknown_plugin_message(kind, plugin_id));
+            continue;
+        }
+        read_options(c, options, where, entry);
+        out.push_back(std::move(entry));
+    }
+    if (tables) {
+        for (const auto& [key, value] : *tables) {
+            if (seen.count(std::string(key.str()))) continue;
+            c.error(c.at(key.source()),
+                    fmt::format("[{}.{}] configures a {} that '{}' does not list; add \"{}\" to {} = [...] or remove "
+                                "the table",
+                                table_key, key.str(), kind_name(kind), list_key, key.str(), list_key));
+        }
+    }
+}
+
+}  // namespace
+
+std::string manifest_location::str() const { return fmt::format("{}:{}:{}", file, line, column); }
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+    // Levenshtein distance; suggest the closest candidate within 2 edits.
+    auto distance = [](std::string_view a, std::string_view b) {
+        std::vector<std::size_t> row(b.size() + 1);
+        for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+        for (std::size_t i = 1; i <= a.size(); ++i) {
+            std::size_t diagonal = row[0];
+            row[0] = i;
+            for (std::size_t j = 1; j <= b.size(); ++j) {
+                const std::size_t up = row[j];
+                row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+                diagonal = up;
+            }
+        }
+        return row[b.size()];
+    };
+    std::string best;
+    std::size_t best_distance = 3;
+    for (const auto& c : candidates) {
+        const auto d = distance(word, c);
+        if (d < best_distance) { best_distance = d; best = c; }
+    }
+    return best.empty() ? std::string() : fmt::format("; did you mean '{}'?", best);
+}
+
+std::vector<search_dir> manifest_plugin_dirs(const fs::path& file) {
+    std::vector<search_dir> dirs;
+    toml::table root;
+    try {
+        root = toml::parse_file(file.string());
+    } catch (const std::exception&) {
+        return dirs;  // `validate` reports what is wrong with the file
+    }
+    const fs::path dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
+    if (auto* paths = root["plugin_paths"].as_array())
+        for (const auto& p : *paths)
+            if (auto s = p.value<std::string>())
+                dirs.push_back({fs::path(*s).is_absolute() ? fs::path(*s) : dir / *s, "plugin_paths in " + file.string()});
+    return dirs;
+}
+
+manifest load_manifest(const fs::path& file, plugin_host& host, const std::vector<search_dir>& base_dirs) {
+    manifest m;
+    m.file = file;
+    m.dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
+    const std::string name = file.string();
+
+    std::ifstream in(file, std::ios::binary);
+    if (!in)
+        throw config_error(fmt::format("{}: error: cannot read the manifest: {}; check the path given to --config", name,
+                                       std::strerror(errno)));
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    const std::string text = buffer.str();
+    m.sha256 = sha256_hex(text);
+
+    toml::table root;
+    try {
+        root = toml::parse(text, name);
+    } catch (const toml::parse_error& e) {
+        throw manifest_error({fmt::format("{}:{}:{}: error: not valid TOML: {}", name, e.source().begin.line,
+                                          e.source().begin.column, e.description())});
+    }
+
+    checker c(name);
+    c.known_keys(root, top_level_keys, "");
+
+    // plugin_paths first: the plugins they hold are needed to check the rest.
+    std::vector<search_dir> dirs = base_dirs;
+    if (auto paths = c.strings(root, "plugin_paths")) {
+        for (const auto& [path, where] : *paths) {
+            fs::path resolved = fs::path(path).is_absolute() ? fs::path(path) : m.dir / path;
+            std::error_code ec;
+            if (!fs::is_directory(resolved, ec)) {
+                c.error(where, fmt::format("plugin_paths: \"{}\" is not a directory ({})", path, resolved.string()));
+                continue;
+            }
+            m.plugin_paths.push_back(resolved);
+            dirs.push_back({resolved, "plugin_paths in " + name});
+        }
+    }
+    host.discover(dirs);
+    if (!host.problems().empty()) {
+        std::string message = "some libraries in the plugin path are not usable plugins:";
+        for (const auto& p : host.problems()) message += "\n  " + p.message;
+        throw plugin_error(message);
+    }
+
+    m.output_dir = m.dir / c.string(root, "output_dir").value_or("results");
+    if (auto runs = c.integer(root, "runs", 1, 1000)) m.runs = static_cast<unsigned>(*runs);
+    if (auto interleave = c.boolean(root, "interleave")) m.interleave = *interleave;
+    read_engine(c, root, m.engine);
+    read_frameworks(c, root, m);
+    read_plugin_entries(c, root, host, plugin_kind::scenario, "scenarios", "scenario", true, m.scenarios);
+    read_plugin_entries(c, root, host, plugin_kind::load_pattern, "patterns", "pattern", true, m.patterns);
+    read_plugin_entries(c, root, host, plugin_kind::reporter, "reporters", "reporter", false, m.reporters);
+
+    if (!c.diagnostics().empty()) throw manifest_error(c.diagnostics());
+    return m;
+}
+
+void apply_filters(manifest& m, const std::vector<std::string>& frameworks, const std::vector<std::string>& scenarios,
+                   const std::vector<std::string>& patterns, std::optional<unsigned> runs) {
+    auto keep = [](auto& entries, const std::vector<std::string>& wanted, std::string_view what, auto name_of) {
+        if (wanted.empty()) return;
+        std::vector<std::string> all;
+        for (const auto& e : entries) all.push_back(name_of(e));
+        for (const auto& w : wanted)
+            if (std::find(all.begin(), all.end(), w) == all.end())
+                throw config_error(fmt::format("--{} {}: the manifest has no {} '{}' (it has: {}){}", what, w, what, w,
+                                               joined(all), did_you_mean(w, all)));
+        std::erase_if(entries, [&](const auto& e) {
+            return std::find(wanted.begin(), wanted.end(), name_of(e)) == wanted.end();
+        });
+    };
+    keep(m.frameworks, frameworks, "framework", [](const framework_entry& f) { return f.name; });
+    keep(m.scenarios, scenarios, "scenario", [](const plugin_entry& e) { return e.name; });
+    keep(m.patterns, patterns, "pattern", [](const plugin_entry& e) { return e.name; });
+    if (runs) m.runs = *runs;
+}
+
+plugin_instances instantiate(const manifest& m, const plugin_host& host) {
+    plugin_instances instances;
+    std::vector<std::string> diagnostics;
+    const std::string dir = m.dir.string();
+    auto make = [&](const plugin_entry& entry, auto&& factory) {
+        try {
+            return factory(*entry.plugin, entry.options, dir);
+        } catch (const sdk::config_error& e) {
+            auto it = entry.option_locations.find(e.key());
+            const manifest_location& where = it != entry.option_locations.end() ? it->second : entry.where;
+            diagnostics.push_back(fmt::format("{}: error: {} '{}': option '{}': {}", where.str(), kind_name(entry.kind),
+                                              entry.name, e.key(), e.what()));
+            return decltype(factory(*entry.plugin, entry.options, dir)){};
+        }
+    };
+    for (const auto& e : m.scenarios)
+        instances.scenarios.push_back(make(e, [&](auto&&... a) { return host.make_scenario(a...); }));
+    for (const auto& e : m.patterns)
+        instances.patterns.push_back(make(e, [&](auto&&... a) { return host.make_load_pattern(a...); }));
+    for (const auto& e : m.reporters)
+        instances.reporters.push_back(make(e, [&](auto&&... a) { return host.make_reporter(a...); }));
+    if (!diagnostics.empty()) throw manifest_error(diagnostics);
+    return instances;
+}
+
+}  // namespace shootout::core

@@ -1,0 +1,114 @@
+// The TOML manifest: what to run, against what, how, and where the results go.
+//
+// Loading is all-or-nothing and reports every problem it finds at once, each as
+// `file:line:col: error: ...` naming the key, what was expected and what was found.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <shootout/sdk/options.h>
+
+#include "plugin_host.h"
+
+namespace shootout::core {
+
+/// A place in the manifest, for messages.
+struct manifest_location {
+    std::string file;
+    std::uint32_t line = 0, column = 0;
+    std::string str() const;  ///< "shootout.toml:14:9"
+};
+
+/// How to start a framework on this machine (filled in by the launcher; see README).
+struct local_launch {
+    std::vector<std::string> command;
+    std::filesystem::path working_dir;
+    std::map<std::string, std::string> environment;
+    std::string health_path = "/ping";
+    std::chrono::nanoseconds start_timeout = std::chrono::seconds(30);
+    std::chrono::nanoseconds stop_timeout = std::chrono::seconds(10);
+};
+
+struct framework_entry {
+    enum class launch_mode { external, local };
+    std::string name;
+    launch_mode mode = launch_mode::external;
+    std::string url;          ///< normalised: "http://127.0.0.1:8083", no trailing slash
+    std::string host;         ///< "127.0.0.1"
+    std::uint16_t port = 80;
+    std::string path_prefix;  ///< "" or "/api"
+    bool websocket = true;    ///< false: WebSocket scenarios are reported "not supported"
+    std::optional<local_launch> local;
+    manifest_location where;
+};
+
+/// One scenario, pattern or reporter as the manifest names it. `name` is what the manifest
+/// and the results call it; `plugin` is the plugin that implements it (the same unless the
+/// table says `plugin = "..."`, which lets one plugin appear twice with different options).
+struct plugin_entry {
+    plugin_kind kind;
+    std::string name;
+    const plugin_info* plugin = nullptr;
+    sdk::option_values options;
+    manifest_location where;
+    std::map<std::string, manifest_location> option_locations;  ///< for config_error from plugins
+};
+
+/// Load-engine settings shared by every scenario (the [engine] table).
+struct engine_settings {
+    unsigned threads = 0;  ///< 0: one per CPU available to the generator
+    std::chrono::nanoseconds connect_timeout = std::chrono::seconds(5);
+    std::chrono::nanoseconds request_timeout = std::chrono::seconds(30);
+    std::uint32_t verify_sample = 100;  ///< verify one response in this many during load
+    std::uint64_t seed = 1;
+};
+
+struct manifest {
+    std::filesystem::path file;  ///< as given
+    std::filesystem::path dir;   ///< relative paths in the manifest are relative to this
+    std::string sha256;          ///< of the file's bytes
+    std::filesystem::path output_dir;
+    unsigned runs = 1;
+    bool interleave = true;  ///< run 1 of every framework, then run 2, ...
+    std::vector<std::filesystem::path> plugin_paths;
+    std::vector<framework_entry> frameworks;
+    std::vector<plugin_entry> scenarios, patterns, reporters;
+    engine_settings engine;
+};
+
+/// Reads and validates `file`. Discovers plugins into `host` from `base_dirs` followed by the
+/// manifest's plugin_paths. Throws manifest_error (every located problem) or plugin_error
+/// (libraries in the search path that are not usable plugins).
+manifest load_manifest(const std::filesystem::path& file, plugin_host& host,
+                       const std::vector<search_dir>& base_dirs);
+
+/// The plugin_paths of a manifest, read leniently (for `list-plugins --config`): a file that
+/// cannot be read or parsed gives none.
+std::vector<search_dir> manifest_plugin_dirs(const std::filesystem::path& file);
+
+/// Narrows a manifest to some frameworks, scenarios and patterns (by name) and a number of runs,
+/// as `shootout --framework flask --scenario ping --runs 1` does. Empty lists keep everything.
+/// Throws config_error naming the unknown name and listing the manifest's names.
+void apply_filters(manifest& m, const std::vector<std::string>& frameworks, const std::vector<std::string>& scenarios,
+                   const std::vector<std::string>& patterns, std::optional<unsigned> runs);
+
+/// Plugin instances for every entry of a manifest.
+struct plugin_instances {
+    std::vector<std::unique_ptr<sdk::scenario>> scenarios;
+    std::vector<std::unique_ptr<sdk::load_pattern>> patterns;
+    std::vector<std::unique_ptr<sdk::reporter>> reporters;
+};
+
+/// Creates every plugin the manifest names. A plugin's sdk::config_error is reported at the
+/// option's place in the manifest (manifest_error); other failures as plugin_error.
+plugin_instances instantiate(const manifest& m, const plugin_host& host);
+
+/// The edit-distance suggestion used in "unknown key" messages: "; did you mean 'size'?" or "".
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace shootout::core

@@ -1,0 +1,236 @@
+#include "option_parsing.h"
+
+#include <charconv>
+#include <cmath>
+
+#include <toml++/toml.h>
+
+namespace shootout::core {
+namespace {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// Splits "12.5ms" into 12.5 and "ms". Only plain decimal numbers: no sign, no exponent.
+bool split_number(std::string_view text, double& number, std::string_view& unit) {
+    text = trim(text);
+    std::size_t i = 0;
+    bool digits = false, dot = false;
+    for (; i < text.size(); ++i) {
+        if (text[i] >= '0' && text[i] <= '9') digits = true;
+        else if (text[i] == '.' && !dot) dot = true;
+        else break;
+    }
+    if (!digits) return false;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + i, number);
+    if (ec != std::errc{} || end != text.data() + i) return false;
+    unit = trim(text.substr(i));
+    return true;
+}
+
+std::string toml_type_name(const toml::node& node) {
+    switch (node.type()) {
+        case toml::node_type::string: return "string";
+        case toml::node_type::integer: return "integer";
+        case toml::node_type::floating_point: return "float";
+        case toml::node_type::boolean: return "boolean";
+        case toml::node_type::array: return "array";
+        case toml::node_type::table: return "table";
+        case toml::node_type::date: return "date";
+        case toml::node_type::time: return "time";
+        case toml::node_type::date_time: return "date-time";
+        default: return "nothing";
+    }
+}
+
+std::string found(const toml::node& node) {
+    std::string text = "found " + toml_type_name(node);
+    if (auto s = node.value<std::string>()) text += " \"" + *s + "\"";
+    else if (auto i = node.as_integer()) text += " " + std::to_string(i->get());
+    else if (auto b = node.as_boolean()) text += b->get() ? " true" : " false";
+    return text;
+}
+
+}  // namespace
+
+std::string describe(sdk::option_type type) {
+    switch (type) {
+        case sdk::option_type::boolean: return "a boolean (true or false)";
+        case sdk::option_type::integer: return "an integer";
+        case sdk::option_type::number: return "a number";
+        case sdk::option_type::string: return "a string";
+        case sdk::option_type::duration: return "a duration like \"30s\", \"500ms\" or \"2m\"";
+        case sdk::option_type::size: return "a size like \"5MiB\", \"64KiB\" or a number of bytes";
+        case sdk::option_type::string_list: return "an array of strings";
+    }
+    return "a value";
+}
+
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
+    double number = 0;
+    std::string_view unit;
+    if (!split_number(text, number, unit)) return std::nullopt;
+    double scale = 0;
+    if (unit == "ns") scale = 1;
+    else if (unit == "us" || unit == "µs") scale = 1e3;
+    else if (unit == "ms") scale = 1e6;
+    else if (unit == "s") scale = 1e9;
+    else if (unit == "m" || unit == "min") scale = 60e9;
+    else if (unit == "h") scale = 3600e9;
+    else return std::nullopt;
+    const double ns = number * scale;
+    if (!std::isfinite(ns) || ns > 1e18) return std::nullopt;
+    return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(ns)));
+}
+
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+    double number = 0;
+    std::string_view unit;
+    if (!split_number(text, number, unit)) return std::nullopt;
+    double scale = 0;
+    if (unit.empty() || unit == "B") scale = 1;
+    else if (unit == "KB" || unit == "kB") scale = 1e3;
+    else if (unit == "MB") scale = 1e6;
+    else if (unit == "GB") scale = 1e9;
+    else if (unit == "KiB") scale = 1024.0;
+    else if (unit == "MiB") scale = 1024.0 * 1024;
+    else if (unit == "GiB") scale = 1024.0 * 1024 * 1024;
+    else return std::nullopt;
+    const double bytes = number * scale;
+    if (!std::isfinite(bytes) || bytes > 1e18 || bytes != std::floor(bytes)) return std::nullopt;
+    return static_cast<std::uint64_t>(bytes);
+}
+
+std::optional<sdk::option_values::value> parse_default(sdk::option_type type, std::string_view text) {
+    using sdk::option_type;
+    switch (type) {
+        case option_type::boolean:
+            if (text == "true") return sdk::option_values::value{true};
+            if (text == "false") return sdk::option_values::value{false};
+            return std::nullopt;
+        case option_type::integer: {
+            std::int64_t v = 0;
+            auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+            if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+            return sdk::option_values::value{v};
+        }
+        case option_type::number: {
+            double v = 0;
+            auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+            if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+            return sdk::option_values::value{v};
+        }
+        case option_type::string: return sdk::option_values::value{std::string(text)};
+        case option_type::duration:
+            if (auto d = parse_duration(text)) return sdk::option_values::value{*d};
+            return std::nullopt;
+        case option_type::size:
+            if (auto s = parse_size(text)) return sdk::option_values::value{*s};
+            return std::nullopt;
+        case option_type::string_list: {
+            std::vector<std::string> items;
+            while (!text.empty()) {
+                auto comma = text.find(',');
+                items.emplace_back(trim(text.substr(0, comma)));
+                if (comma == std::string_view::npos) break;
+                text.remove_prefix(comma + 1);
+            }
+            return sdk::option_values::value{std::move(items)};
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<sdk::option_values::value> convert(sdk::option_type type, const toml::node& node,
+                                                 std::string& problem) {
+    using sdk::option_type;
+    problem = found(node);
+    switch (type) {
+        case option_type::boolean:
+            if (auto b = node.as_boolean()) return sdk::option_values::value{b->get()};
+            return std::nullopt;
+        case option_type::integer:
+            if (auto i = node.as_integer()) return sdk::option_values::value{i->get()};
+            return std::nullopt;
+        case option_type::number:
+            if (auto i = node.as_integer()) return sdk::option_values::value{static_cast<double>(i->get())};
+            if (auto f = node.as_floating_point()) return sdk::option_values::value{f->get()};
+            return std::nullopt;
+        case option_type::string:
+            if (auto s = node.as_string()) return sdk::option_values::value{s->get()};
+            return std::nullopt;
+        case option_type::duration:
+            if (auto i = node.as_integer(); i && i->get() >= 0)
+                return sdk::option_values::value{std::chrono::nanoseconds(i->get() * 1'000'000'000)};
+            if (auto f = node.as_floating_point(); f && f->get() >= 0 && f->get() < 1e9)
+                return sdk::option_values::value{std::chrono::nanoseconds(std::llround(f->get() * 1e9))};
+            if (auto s = node.as_string()) {
+                if (auto d = parse_duration(s->get())) return sdk::option_values::value{*d};
+                double n = 0;
+                std::string_view unit;
+                if (split_number(s->get(), n, unit) && unit.empty())
+                    problem = "found \"" + s->get() + "\" with no unit";
+            }
+            return std::nullopt;
+        case option_type::size:
+            if (auto i = node.as_integer(); i && i->get() >= 0)
+                return sdk::option_values::value{static_cast<std::uint64_t>(i->get())};
+            if (auto s = node.as_string())
+                if (auto n = parse_size(s->get())) return sdk::option_values::value{*n};
+            return std::nullopt;
+        case option_type::string_list:
+            if (auto a = node.as_array()) {
+                std::vector<std::string> items;
+                for (const auto& element : *a) {
+                    auto s = element.as_string();
+                    if (!s) {
+                        problem = "found an array holding " + found(element).substr(6);
+                        return std::nullopt;
+                    }
+                    items.push_back(s->get());
+                }
+                return sdk::option_values::value{std::move(items)};
+            }
+            return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+std::string to_text(const sdk::option_values::value& value) {
+    struct visitor {
+        std::string operator()(bool b) const { return b ? "true" : "false"; }
+        std::string operator()(std::int64_t i) const { return std::to_string(i); }
+        std::string operator()(double d) const {
+            char buf[64];
+            auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+            return std::string(buf, end);
+        }
+        std::string operator()(const std::string& s) const { return "\"" + s + "\""; }
+        std::string operator()(std::chrono::nanoseconds ns) const {
+            const auto n = ns.count();
+            if (n % 3'600'000'000'000 == 0 && n) return std::to_string(n / 3'600'000'000'000) + "h";
+            if (n % 60'000'000'000 == 0 && n) return std::to_string(n / 60'000'000'000) + "m";
+            if (n % 1'000'000'000 == 0) return std::to_string(n / 1'000'000'000) + "s";
+            if (n % 1'000'000 == 0) return std::to_string(n / 1'000'000) + "ms";
+            if (n % 1'000 == 0) return std::to_string(n / 1'000) + "us";
+            return std::to_string(n) + "ns";
+        }
+        std::string operator()(std::uint64_t b) const {
+            if (b && b % (1ull << 30) == 0) return std::to_string(b >> 30) + "GiB";
+            if (b && b % (1ull << 20) == 0) return std::to_string(b >> 20) + "MiB";
+            if (b && b % (1ull << 10) == 0) return std::to_string(b >> 10) + "KiB";
+            return std::to_string(b) + "B";
+        }
+        std::string operator()(const std::vector<std::string>& list) const {
+            std::string text = "[";
+            for (std::size_t i = 0; i < list.size(); ++i) text += (i ? ", \"" : "\"") + list[i] + "\"";
+            return text + "]";
+        }
+    };
+    return std::visit(visitor{}, value);
+}
+
+}  // namespace shootout::core

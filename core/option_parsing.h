@@ -1,0 +1,33 @@
+// Turns manifest values into typed plugin options, by the plugin's declaration.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <shootout/sdk/options.h>
+
+namespace toml { inline namespace v3 { class node; } }
+
+namespace shootout::core {
+
+/// The name of a type as a manifest author writes it: "a duration like \"30s\"".
+std::string describe(sdk::option_type type);
+
+/// "30s", "1.5m", "250ms", "10us", "2h"; nullopt if it is none of those.
+std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
+/// "5MiB", "64KiB", "10MB", "1GB", "512B", "4096"; nullopt if it is none of those.
+std::optional<std::uint64_t> parse_size(std::string_view text);
+
+/// Parses a declared default (the text form of option_spec::default_value).
+std::optional<sdk::option_values::value> parse_default(sdk::option_type type, std::string_view text);
+
+/// Converts a TOML value. On failure returns nullopt and sets `problem` to what was found
+/// ("found integer 5", "found \"30\" with no unit").
+std::optional<sdk::option_values::value> convert(sdk::option_type type, const toml::node& node,
+                                                 std::string& problem);
+
+/// The text a person would write for a value, for messages and `list-plugins`.
+std::string to_text(const sdk::option_values::value& value);
+
+}  // namespace shootout::core

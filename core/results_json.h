@@ -1,0 +1,30 @@
+// Raw results on disk: one schema-versioned JSON document per measurement, written atomically as
+// each measurement ends, holding everything needed to recompute and merge later (histograms
+// are stored whole, as sparse bucket counts).
+#pragma once
+
+#include <filesystem>
+
+#include <boost/json/value.hpp>
+
+#include <shootout/sdk/results.h>
+
+namespace shootout::core {
+
+/// Version of the raw-result document; bumped when a field changes meaning or goes away.
+inline constexpr int raw_result_schema_version = 1;
+
+boost::json::value histogram_to_json(const sdk::histogram& h);
+boost::json::value measurement_to_json(const sdk::measurement& m, const sdk::environment& env);
+
+/// Writes `text` to `path` through a temporary file in the same directory and a rename, so a
+/// reader (or an interrupted run) sees either the old file or the whole new one.
+void write_file_atomically(const std::filesystem::path& path, std::string_view text);
+
+/// The environment of this process: version, build type, CPU, cores, kernel, host name.
+sdk::environment current_environment();
+
+/// Current UTC time as ISO-8601 ("2026-11-28T07:38:51Z").
+std::string utc_now_iso8601();
+
+}  // namespace shootout::core

@@ -1,0 +1,528 @@
+#include "runner.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "engine/engine.h"
+#include "errors.h"
+#include "option_parsing.h"
+#include "results_json.h"
+
+namespace shootout::core {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_interrupt(int) {
+    interrupted.store(true);
+    std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+    std::signal(SIGTERM, SIG_DFL);
+}
+
+double ms(std::int64_t us) { return static_cast<double>(us) / 1000.0; }
+
+std::string seconds_text(std::chrono::nanoseconds d) {
+    return fmt::format("{:.3g}s", std::chrono::duration<double>(d).count());
+}
+
+// The plan must be something the engine can carry out; say what is wrong otherwise.
+std::optional<std::string> plan_problem(const sdk::load_plan& plan) {
+    if (plan.model == sdk::load_model::open)
+        return "open-model (constant-rate) plans are not supported by this build's engine yet";
+    bool measured = false;
+    for (const auto& phase : plan.phases) {
+        if (phase.length < std::chrono::nanoseconds::zero()) return fmt::format("phase '{}' has a negative length", phase.name);
+        if (phase.measured && phase.length > std::chrono::nanoseconds::zero()) measured = true;
+        if (std::max(phase.connections_start, phase.connections_end) == 0)
+            return fmt::format("phase '{}' asks for no connection at all", phase.name);
+    }
+    if (!measured) return "the plan has no measured phase of non-zero length";
+    return std::nullopt;
+}
+
+// One line on a terminal, rewritten in place; plain log lines every 10 s otherwise.
+class progress_printer {
+public:
+    explicit progress_printer(std::string label) : label_(std::move(label)), tty_(::isatty(2) == 1) {}
+    ~progress_printer() {
+        if (tty_ && printed_) std::fprintf(stderr, "\r\033[K");
+    }
+    void operator()(double elapsed, double total, const std::string& phase, std::uint64_t completed,
+                    std::uint64_t errors, std::uint32_t open) {
+        const double rate = static_cast<double>(completed - last_completed_) / std::max(elapsed - last_elapsed_, 1e-3);
+        last_completed_ = completed;
+        last_elapsed_ = elapsed;
+        const std::string line = fmt::format("{} | {} {:.0f}/{:.0f}s | {:.0f} req/s | {} errors | {} conns", label_,
+                                             phase, elapsed, total, rate, errors, open);
+        if (tty_) {
+            std::fprintf(stderr, "\r\033[K%s", line.c_str());
+            std::fflush(stderr);
+            printed_ = true;
+        } else if (elapsed - last_logged_ >= 10) {
+            last_logged_ = elapsed;
+            spdlog::info("{}", line);
+        }
+    }
+
+private:
+    std::string label_;
+    bool tty_;
+    bool printed_ = false;
+    std::uint64_t last_completed_ = 0;
+    double last_elapsed_ = 0, last_logged_ = 0;
+};
+
+std::string outcome_text(sdk::outcome o) {
+    switch (o) {
+        case sdk::outcome::measured: return "measured";
+        case sdk::outcome::failed: return "FAILED";
+        case sdk::outcome::skipped: return "skipped";
+        case sdk::outcome::not_supported: return "n/a";
+    }
+    return "?";
+}
+
+void print_summary(const std::vector<sdk::measurement>& all, std::ostream& out) {
+    std::vector<std::pair<std::string, std::string>> groups;  // (scenario, pattern) in first-seen order
+    for (const auto& m : all)
+        if (std::find(groups.begin(), groups.end(), std::pair(m.scenario, m.pattern)) == groups.end())
+            groups.emplace_back(m.scenario, m.pattern);
+    for (const auto& [scenario, pattern] : groups) {
+        out << fmt::format("\n== {} / {} ==\n", scenario, pattern);
+        out << fmt::format("{:<12} {:>3}  {:<9} {:>11} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>11}\n", "framework", "run",
+                           "outcome", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors", "verified", "connections");
+        for (const auto& m : all) {
+            if (m.scenario != scenario || m.pattern != pattern) continue;
+            if (m.outcome != sdk::outcome::measured) {
+                out << fmt::format("{:<12} {:>3}  {:<9} {}\n", m.framework, m.run, outcome_text(m.outcome), m.reason);
+                continue;
+            }
+            const auto& h = m.latency_us;
+            out << fmt::format("{:<12} {:>3}  {:<9} {:>11.1f} {:>8.2f} {:>8.2f} {:>8.2f} {:>9.2f} {:>8} {:>8} {:>5}/{:<5}\n",
+                               m.framework, m.run, outcome_text(m.outcome), m.rate, ms(h.value_at_percentile(50)),
+                               ms(h.value_at_percentile(95)), ms(h.value_at_percentile(99)), ms(h.max()),
+                               m.errors.total(), m.verified, m.connections_established, m.connections_asked);
+            for (const auto& w : m.warnings) out << "             warning: " << w << '\n';
+        }
+    }
+}
+
+std::string file_safe(std::string_view s) {
+    std::string r;
+    for (char c : s) r += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+    return r;
+}
+
+std::string run_directory_name() {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+    return buf;
+}
+
+// Applies "key=value" pairs to a plugin's options, typed by its declaration.
+void apply_cli_options(const plugin_info& info, const std::vector<std::string>& pairs, sdk::option_values& values,
+                       std::string_view flag) {
+    for (const auto& pair : pairs) {
+        const auto eq = pair.find('=');
+        if (eq == std::string::npos)
+            throw config_error(fmt::format("{} {}: write it as key=value", flag, pair));
+        const std::string key = pair.substr(0, eq);
+        const auto spec = std::find_if(info.options.begin(), info.options.end(),
+                                       [&](const sdk::option_spec& s) { return key == s.key; });
+        if (spec == info.options.end()) {
+            std::vector<std::string> known;
+            for (const auto& s : info.options) known.push_back(s.key);
+            throw config_error(fmt::format("{} {}: {} '{}' has no option '{}' (known: {}){}", flag, pair,
+                                           kind_name(info.kind), info.id, key,
+                                           known.empty() ? std::string("none") : fmt::format("{}", fmt::join(known, ", ")),
+                                           did_you_mean(key, known)));
+        }
+        auto value = parse_default(spec->type, pair.substr(eq + 1));
+        if (!value)
+            throw config_error(fmt::format("{} {}: '{}' must be {}", flag, pair, key, describe(spec->type)));
+        values.set(key, std::move(*value));
+    }
+}
+
+}  // namespace
+
+sdk::target target_of(const framework_entry& fw) {
+    sdk::target t;
+    t.framework = fw.name;
+    t.base_url = fw.url;
+    t.host_header = fw.port == 80 ? fw.host : fmt::format("{}:{}", fw.host, fw.port);
+    t.path_prefix = fw.path_prefix;
+    return t;
+}
+
+sdk::measurement measure(const measure_request& request) {
+    sdk::measurement m;
+    m.framework = request.target.framework;
+    m.scenario = request.scenario_name;
+    m.pattern = request.pattern_name;
+    m.run = request.run;
+    auto fail = [&](std::string reason) {
+        m.outcome = sdk::outcome::failed;
+        m.reason = std::move(reason);
+        return m;
+    };
+
+    const auto& settings = request.engine;
+    std::string host = request.target.host_header;
+    std::uint16_t port = 80;
+    if (auto colon = host.rfind(':'); colon != std::string::npos && host.back() != ']') {
+        port = static_cast<std::uint16_t>(std::stoi(host.substr(colon + 1)));
+        host.resize(colon);
+    }
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+
+    sdk::load_plan plan;
+    try {
+        plan = request.pattern->plan();
+    } catch (const std::exception& e) {
+        return fail(fmt::format("pattern '{}' could not make a plan: {}", request.pattern_name, e.what()));
+    }
+    if (auto problem = plan_problem(plan)) return fail(fmt::format("pattern '{}': {}", request.pattern_name, *problem));
+
+    try {
+        request.scenario->prepare(request.target);
+    } catch (const std::exception& e) {
+        return fail(fmt::format("scenario '{}' could not prepare: {}", request.scenario_name, e.what()));
+    }
+
+    engine::engine_config config;
+    config.host = host;
+    config.port = port;
+    config.connect_timeout = settings.connect_timeout;
+    config.request_timeout = settings.request_timeout;
+    config.seed = settings.seed + request.run;
+    config.interrupted = request.interrupted;
+
+    // Correctness first, on one connection with every response checked: a framework that
+    // answers wrongly is reported as failed, never measured.
+    try {
+        auto check = config;
+        check.threads = 1;
+        check.role = sdk::session_role::correctness_check;
+        check.verify_sample = 1;
+        const unsigned probes = std::max(1u, request.scenario->correctness_requests());
+        check.request_budget = probes;
+        check.stop_on_verify_failure = true;
+        sdk::load_plan check_plan;
+        check_plan.phases.push_back(
+            {"correctness-check", settings.connect_timeout + settings.request_timeout * probes, true, 1, 1, 0, 0});
+        spdlog::info("{} / {} / {} run {}: correctness check ({} request(s))", m.framework, m.scenario, m.pattern, m.run,
+                     probes);
+        auto checked = engine::run(check, *request.scenario, request.target, check_plan);
+        if (checked.interrupted) return fail("interrupted during the correctness check");
+        if (checked.measurement.completed < probes) {
+            std::string reason = checked.failures.empty() ? fmt::format("no complete answer within {}",
+                                                                        seconds_text(check_plan.phases[0].length))
+                                                          : checked.failures.front();
+            return fail("correctness check failed: " + reason);
+        }
+    } catch (const std::exception& e) {
+        return fail(fmt::format("correctness check could not run: {}", e.what()));
+    }
+
+    config.threads = settings.threads ? settings.threads : engine::default_threads();
+    config.role = sdk::session_role::load;
+    config.verify_sample = settings.verify_sample;
+    std::optional<progress_printer> progress;
+    if (request.show_progress) {
+        progress.emplace(fmt::format("{} / {} / {} run {}", m.framework, m.scenario, m.pattern, m.run));
+        config.progress = [&progress](double e, double t, const std::string& p, std::uint64_t c, std::uint64_t err,
+                                      std::uint32_t o) { (*progress)(e, t, p, c, err, o); };
+    }
+    engine::engine_result result;
+    try {
+        result = engine::run(config, *request.scenario, request.target, plan);
+    } catch (const std::exception& e) {
+        return fail(fmt::format("load could not run: {}", e.what()));
+    }
+    progress.reset();
+    auto measured = std::move(result.measurement);
+    measured.framework = m.framework;
+    measured.scenario = m.scenario;
+    measured.pattern = m.pattern;
+    measured.run = m.run;
+    measured.outcome = sdk::outcome::measured;
+    if (result.interrupted) measured.warnings.push_back(fmt::format("interrupted after {:.1f} s", measured.seconds));
+    if (measured.errors.total()) {
+        std::string reasons;
+        for (const auto& f : result.failures) reasons += (reasons.empty() ? "" : "; ") + f;
+        measured.warnings.push_back(fmt::format("{} error(s); first: {}", measured.errors.total(), reasons));
+    }
+    if (measured.connections_established < measured.connections_asked)
+        measured.warnings.push_back(fmt::format("only {} of {} connections established", measured.connections_established,
+                                                measured.connections_asked));
+    return measured;
+}
+
+void add_adhoc_options(CLI::App& command, adhoc_options& o) {
+    command.add_option("--target", o.target, "base URL of the server, like http://127.0.0.1:8080")->required();
+    command.add_option("--scenario", o.scenario, "scenario plugin id")->capture_default_str();
+    command.add_option("--pattern", o.pattern, "load-pattern plugin id")->capture_default_str();
+    command.add_option("--connections", o.connections, "connections (sets the pattern's 'connections')");
+    command.add_option("--duration", o.duration, "measured time, like 10s (sets the pattern's 'duration')");
+    command.add_option("--warmup", o.warmup, "unmeasured warm-up, like 2s (sets the pattern's 'warmup')");
+    command.add_option("--threads", o.threads, "worker threads (0: one per CPU)")->capture_default_str();
+    command.add_option("--connect-timeout", o.connect_timeout, "connect timeout")->capture_default_str();
+    command.add_option("--request-timeout", o.request_timeout, "request timeout")->capture_default_str();
+    command.add_option("--verify-sample", o.verify_sample, "verify one response in N (0: none)")->capture_default_str();
+    command.add_option("--scenario-option", o.scenario_options, "scenario option as key=value (repeatable)");
+    command.add_option("--pattern-option", o.pattern_options, "pattern option as key=value (repeatable)");
+    command.add_flag("--json", o.json, "print one JSON object to stdout");
+}
+
+int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs, std::ostream& out) {
+    plugin_host host;
+    host.discover(plugin_dirs);
+    if (!host.problems().empty()) {
+        std::string message = "some libraries in the plugin path are not usable plugins:";
+        for (const auto& p : host.problems()) message += "\n  " + p.message;
+        throw plugin_error(message);
+    }
+    const auto* scenario_info = host.find(plugin_kind::scenario, o.scenario);
+    if (!scenario_info) throw config_error("--scenario: " + host.unknown_plugin_message(plugin_kind::scenario, o.scenario));
+    const auto* pattern_info = host.find(plugin_kind::load_pattern, o.pattern);
+    if (!pattern_info) throw config_error("--pattern: " + host.unknown_plugin_message(plugin_kind::load_pattern, o.pattern));
+
+    // The target, checked like a manifest's url.
+    framework_entry fw;
+    fw.name = "target";
+    auto parsed = boost::urls::parse_absolute_uri(o.target);
+    if (!parsed || parsed->scheme() != "http" || parsed->host().empty())
+        throw config_error(fmt::format("--target {}: give an http:// URL with a host, like http://127.0.0.1:8080", o.target));
+    fw.host = std::string(parsed->encoded_host());
+    fw.port = parsed->has_port() ? parsed->port_number() : 80;
+    fw.path_prefix = std::string(parsed->encoded_path());
+    while (!fw.path_prefix.empty() && fw.path_prefix.back() == '/') fw.path_prefix.pop_back();
+    fw.url = fmt::format("http://{}:{}{}", fw.host, fw.port, fw.path_prefix);
+
+    sdk::option_values scenario_values = scenario_info->defaults;
+    apply_cli_options(*scenario_info, o.scenario_options, scenario_values, "--scenario-option");
+    sdk::option_values pattern_values = pattern_info->defaults;
+    std::vector<std::string> pattern_pairs;
+    if (o.connections) pattern_pairs.push_back(fmt::format("connections={}", *o.connections));
+    if (o.duration) pattern_pairs.push_back("duration=" + *o.duration);
+    if (o.warmup) pattern_pairs.push_back("warmup=" + *o.warmup);
+    apply_cli_options(*pattern_info, pattern_pairs, pattern_values, "--connections/--duration/--warmup");
+    apply_cli_options(*pattern_info, o.pattern_options, pattern_values, "--pattern-option");
+
+    auto scenario = host.make_scenario(*scenario_info, scenario_values);
+    auto pattern = host.make_load_pattern(*pattern_info, pattern_values);
+
+    measure_request request;
+    request.target = target_of(fw);
+    request.target.framework = o.target;
+    request.scenario = scenario.get();
+    request.scenario_name = o.scenario;
+    request.pattern = pattern.get();
+    request.pattern_name = o.pattern;
+    auto duration_of = [](const std::string& text, std::string_view flag) {
+        auto d = parse_duration(text);
+        if (!d) throw config_error(fmt::format("{} {}: must be {}", flag, text, describe(sdk::option_type::duration)));
+        return *d;
+    };
+    request.engine.threads = o.threads;
+    request.engine.connect_timeout = duration_of(o.connect_timeout, "--connect-timeout");
+    request.engine.request_timeout = duration_of(o.request_timeout, "--request-timeout");
+    request.engine.verify_sample = o.verify_sample;
+    request.interrupted = &interrupted;
+    request.show_progress = true;
+
+    interrupted.store(false);
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+    const auto m = measure(request);
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+
+    if (o.json) {
+        const auto& h = m.latency_us;
+        boost::json::object doc{
+            {"target", o.target},
+            {"scenario", o.scenario},
+            {"pattern", o.pattern},
+            {"outcome", m.outcome == sdk::outcome::measured ? "measured" : "failed"},
+            {"reason", m.reason},
+            {"requests", m.completed},
+            {"seconds", m.seconds},
+            {"rps", m.rate},
+            {"errors",
+             {{"connect", m.errors.connect},
+              {"read", m.errors.read},
+              {"write", m.errors.write},
+              {"timeout", m.errors.timeout},
+              {"status", m.errors.status},
+              {"verify", m.errors.verify}}},
+            {"verified", m.verified},
+            {"latency_us",
+             {{"p50", h.value_at_percentile(50)},
+              {"p95", h.value_at_percentile(95)},
+              {"p99", h.value_at_percentile(99)},
+              {"p999", h.value_at_percentile(99.9)},
+              {"max", h.max()},
+              {"mean", h.mean()}}},
+            {"connections", {{"asked", m.connections_asked}, {"established", m.connections_established}}},
+            {"bytes", {{"sent", m.bytes_sent}, {"received", m.bytes_received}}},
+            {"generator", {{"cpu_seconds", m.generator_cpu_seconds}}},
+            {"warnings", boost::json::value_from(m.warnings)}};
+        if (m.first_byte_us)
+            doc["first_byte_us"] = {{"p50", m.first_byte_us->value_at_percentile(50)},
+                                    {"p99", m.first_byte_us->value_at_percentile(99)}};
+        doc["histogram"] = histogram_to_json(h);
+        out << boost::json::serialize(doc) << '\n';
+    } else {
+        print_summary({m}, out);
+        if (m.outcome == sdk::outcome::measured)
+            out << fmt::format("\n{} requests in {:.2f} s, {:.1f} MB read, generator CPU {:.2f} s\n", m.completed, m.seconds,
+                               static_cast<double>(m.bytes_received) / 1e6, m.generator_cpu_seconds);
+    }
+    return m.outcome == sdk::outcome::measured && !interrupted.load() ? exit_ok : exit_run_failed;
+}
+
+int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& out) {
+    sdk::result_set results;
+    results.environment = current_environment();
+    results.environment.manifest_path = m.file.string();
+    results.environment.manifest_sha256 = m.sha256;
+    results.environment.started_at = utc_now_iso8601();
+
+    const fs::path run_dir = m.output_dir / run_directory_name();
+    const fs::path raw_dir = run_dir / "raw";
+    std::error_code ec;
+    fs::create_directories(raw_dir, ec);
+    if (ec) throw config_error(fmt::format("cannot create the output directory {}: {}; set output_dir in {} to a "
+                                           "writable place",
+                                           raw_dir.string(), ec.message(), m.file.string()));
+    spdlog::info("results go to {}", run_dir.string());
+
+    const sdk::report_context report_context{run_dir, out, std::cerr};
+    for (std::size_t i = 0; i < instances.reporters.size(); ++i) {
+        try {
+            instances.reporters[i]->begin(report_context);
+        } catch (const std::exception& e) {
+            spdlog::error("reporter '{}' failed to begin: {}", m.reporters[i].name, e.what());
+        }
+    }
+
+    interrupted.store(false);
+    std::signal(SIGINT, on_interrupt);
+    std::signal(SIGTERM, on_interrupt);
+
+    bool any_failed = false;
+    auto one = [&](const framework_entry& fw, std::size_t s, std::size_t p, unsigned run) {
+        sdk::measurement result;
+        const auto& scenario_entry = m.scenarios[s];
+        const auto& pattern_entry = m.patterns[p];
+        auto* scenario = instances.scenarios[s].get();
+        if (interrupted.load()) {
+            result.outcome = sdk::outcome::skipped;
+            result.reason = "the run was interrupted";
+        } else if (scenario->transport() == sdk::transport::websocket && !fw.websocket) {
+            result.outcome = sdk::outcome::not_supported;
+            result.reason = fmt::format("{} has no WebSocket support (websocket = false in the manifest)", fw.name);
+        } else if (fw.mode == framework_entry::launch_mode::local) {
+            result.outcome = sdk::outcome::skipped;
+            result.reason = fmt::format("{} is a local framework and this build cannot start local frameworks yet; "
+                                        "start it yourself and set mode = \"external\"",
+                                        fw.name);
+        } else {
+            measure_request request;
+            request.target = target_of(fw);
+            request.scenario = scenario;
+            request.scenario_name = scenario_entry.name;
+            request.pattern = instances.patterns[p].get();
+            request.pattern_name = pattern_entry.name;
+            request.run = run;
+            request.engine = m.engine;
+            request.interrupted = &interrupted;
+            result = measure(request);
+        }
+        result.framework = fw.name;
+        result.scenario = scenario_entry.name;
+        result.pattern = pattern_entry.name;
+        result.run = run;
+        if (result.outcome == sdk::outcome::failed) any_failed = true;
+        if (result.outcome == sdk::outcome::measured)
+            spdlog::info("{} / {} / {} run {}: {:.1f} req/s, p99 {:.2f} ms, {} errors", fw.name, scenario_entry.name,
+                         pattern_entry.name, run, result.rate, ms(result.latency_us.value_at_percentile(99)),
+                         result.errors.total());
+        else
+            spdlog::warn("{} / {} / {} run {}: {}: {}", fw.name, scenario_entry.name, pattern_entry.name, run,
+                         outcome_text(result.outcome), result.reason);
+
+        // Written as soon as it exists: an interrupted run keeps every finished measurement.
+        const auto file = raw_dir / fmt::format("{}__{}__{}__run{}.json", file_safe(fw.name), file_safe(scenario_entry.name),
+                                                file_safe(pattern_entry.name), run);
+        try {
+            write_file_atomically(file, boost::json::serialize(measurement_to_json(result, results.environment)));
+        } catch (const std::exception& e) {
+            spdlog::error("could not save a result: {}", e.what());
+            any_failed = true;
+        }
+        for (std::size_t i = 0; i < instances.reporters.size(); ++i) {
+            try {
+                instances.reporters[i]->on_measurement(result);
+            } catch (const std::exception& e) {
+                spdlog::error("reporter '{}' failed on a measurement: {}", m.reporters[i].name, e.what());
+            }
+        }
+        results.measurements.push_back(std::move(result));
+    };
+
+    if (m.interleave) {
+        for (unsigned run = 1; run <= m.runs; ++run)
+            for (const auto& fw : m.frameworks)
+                for (std::size_t s = 0; s < m.scenarios.size(); ++s)
+                    for (std::size_t p = 0; p < m.patterns.size(); ++p) one(fw, s, p, run);
+    } else {
+        for (const auto& fw : m.frameworks)
+            for (unsigned run = 1; run <= m.runs; ++run)
+                for (std::size_t s = 0; s < m.scenarios.size(); ++s)
+                    for (std::size_t p = 0; p < m.patterns.size(); ++p) one(fw, s, p, run);
+    }
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+
+    results.environment.finished_at = utc_now_iso8601();
+    for (std::size_t i = 0; i < instances.reporters.size(); ++i) {
+        try {
+            instances.reporters[i]->finish(results);
+        } catch (const std::exception& e) {
+            spdlog::error("reporter '{}' failed: {}", m.reporters[i].name, e.what());
+            any_failed = true;
+        }
+    }
+    print_summary(results.measurements, out);
+    out << fmt::format("\nraw results: {}\n", raw_dir.string());
+
+    // `latest` points at this run, for people and scripts; the run directories themselves are never reused.
+    const fs::path latest = m.output_dir / "latest";
+    fs::remove(latest, ec);
+    fs::create_directory_symlink(run_dir.filename(), latest, ec);
+
+    if (interrupted.load()) {
+        spdlog::warn("interrupted: the measurements finished so far are saved in {}", raw_dir.string());
+        return exit_run_failed;
+    }
+    return any_failed ? exit_run_failed : exit_ok;
+}
+
+}  // namespace shootout::core

@@ -1,0 +1,62 @@
+// Runs measurements: a whole manifest, or one target ad hoc (`shootout run`).
+#pragma once
+
+#include <atomic>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <shootout/sdk/results.h>
+
+#include "manifest.h"
+
+namespace CLI { class App; }
+
+namespace shootout::core {
+
+/// The flags of `shootout run`.
+struct adhoc_options {
+    std::string target;
+    std::string scenario = "ping";
+    std::string pattern = "steady";
+    std::optional<std::int64_t> connections;
+    std::optional<std::string> duration, warmup;
+    unsigned threads = 0;
+    std::string connect_timeout = "5s", request_timeout = "30s";
+    std::uint32_t verify_sample = 100;
+    std::vector<std::string> scenario_options, pattern_options;  // "key=value"
+    bool json = false;
+};
+
+void add_adhoc_options(CLI::App& command, adhoc_options& options);
+
+/// `shootout run`: one scenario against one URL. Prints one JSON object (--json) or a summary.
+int run_adhoc(const adhoc_options& options, const std::vector<search_dir>& plugin_dirs, std::ostream& out);
+
+/// `shootout --config FILE`: every framework × scenario × pattern × run of the manifest.
+/// Writes raw results as each measurement ends, then the reports. Returns the exit code:
+/// 0 if every measurement that could run was measured, 1 if any failed or the run was interrupted.
+int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& out);
+
+/// What one measurement needs.
+struct measure_request {
+    sdk::target target;
+    sdk::scenario* scenario = nullptr;
+    std::string scenario_name;
+    const sdk::load_pattern* pattern = nullptr;
+    std::string pattern_name;
+    unsigned run = 1;
+    engine_settings engine;
+    const std::atomic<bool>* interrupted = nullptr;
+    bool show_progress = true;
+};
+
+/// Prepares the scenario, runs its correctness check, then the load. Never throws for what the
+/// server does: a failed check or a broken plan comes back as outcome::failed with the reason.
+sdk::measurement measure(const measure_request& request);
+
+/// Target fields from a framework entry.
+sdk::target target_of(const framework_entry& fw);
+
+}  // namespace shootout::core

@@ -1,0 +1,111 @@
+// The results a run produces, as reporters see them. Plain data owned by the host.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "histogram.h"
+
+namespace shootout::sdk {
+
+/// Failed requests by cause. None of them counts as a completed request.
+struct error_counts {
+    std::uint64_t connect = 0;  ///< a connection could not be established
+    std::uint64_t read = 0;     ///< the connection failed or closed while reading a response
+    std::uint64_t write = 0;    ///< the connection failed while sending a request
+    std::uint64_t timeout = 0;  ///< no complete response within the request timeout
+    std::uint64_t status = 0;   ///< a complete response with a non-2xx status
+    std::uint64_t verify = 0;   ///< a sampled response that failed the scenario's check
+
+    std::uint64_t total() const noexcept { return connect + read + write + timeout + status + verify; }
+};
+
+/// One second of a measurement (relative to the start of its first measured phase).
+struct timeline_point {
+    double second = 0;                    ///< start of the interval, seconds
+    std::uint64_t completed = 0;          ///< requests completed without error in the interval
+    std::uint64_t errors = 0;             ///< of any class, in the interval
+    std::int64_t p50_us = 0, p99_us = 0;  ///< latency of the requests completed in the interval
+    std::uint32_t open_connections = 0;   ///< at the end of the interval
+    std::uint32_t planned_connections = 0;
+    double planned_rate = 0;              ///< open model only
+};
+
+/// One phase of the plan as it actually went (spike stages, constant-rate ramps).
+struct phase_result {
+    std::string name;
+    double seconds = 0;
+    std::uint64_t completed = 0;
+    error_counts errors;
+    histogram latency_us;
+    std::uint32_t connections_planned = 0;  ///< at the end of the phase
+    std::uint32_t connections_open = 0;     ///< at the end of the phase
+};
+
+/// A sample of a process tree's resource use (the server's or the generator's).
+struct resource_sample {
+    double second = 0;
+    double cpu_percent = 0;  ///< 100 = one core fully busy
+    std::uint64_t rss_bytes = 0;
+};
+
+/// How a (framework, scenario, pattern, run) ended.
+enum class outcome {
+    measured,       ///< passed its correctness check and was measured
+    failed,         ///< failed its correctness check (or the server died): not ranked
+    skipped,        ///< could not be attempted (framework not installed, filtered by the manifest)
+    not_supported,  ///< the framework does not offer this scenario (no WebSocket)
+};
+
+/// One measurement: framework × scenario × pattern × run.
+struct measurement {
+    std::string framework, scenario, pattern;
+    unsigned run = 1;  ///< 1-based
+    sdk::outcome outcome = outcome::measured;
+    std::string reason;  ///< why it failed, was skipped or is not supported; empty if measured
+
+    double seconds = 0;           ///< measured time (sum of measured phases)
+    std::uint64_t completed = 0;  ///< requests (or messages) completed without error
+    double rate = 0;              ///< completed / seconds
+    error_counts errors;
+    std::uint64_t verified = 0;   ///< responses checked by the scenario during measurement
+
+    histogram latency_us;                            ///< corrected latency for the open model
+    std::optional<histogram> latency_uncorrected_us;  ///< open model: from the actual send
+    std::optional<histogram> first_byte_us;          ///< time to first byte, for large bodies
+    std::optional<histogram> connect_us;             ///< connection (and upgrade) latency
+
+    std::uint32_t connections_asked = 0, connections_established = 0;
+    double planned_rate = 0, achieved_rate = 0;  ///< open model only
+    std::uint64_t late_requests = 0;             ///< open model: sent after their planned time
+    std::uint64_t bytes_sent = 0, bytes_received = 0;
+
+    std::vector<timeline_point> timeline;
+    std::vector<phase_result> phases;
+    std::vector<resource_sample> server_resources;
+    std::vector<resource_sample> generator_resources;
+    double generator_cpu_seconds = 0;
+    std::vector<std::string> warnings;  ///< e.g. "generator-bound: worker 0 at 97 % CPU"
+    std::map<std::string, std::string> extra;  ///< scenario- or pattern-specific figures
+};
+
+/// Where and with what the results were produced.
+struct environment {
+    std::string shootout_version, build_type;
+    std::string cpu_model, kernel, hostname;
+    unsigned cores = 0;
+    std::string manifest_path, manifest_sha256;
+    std::string started_at, finished_at;  ///< ISO-8601 UTC
+    std::map<std::string, std::string> framework_versions;
+};
+
+/// Everything a reporter sees.
+struct result_set {
+    sdk::environment environment;
+    std::vector<measurement> measurements;  ///< in the order they were run
+};
+
+}  // namespace shootout::sdk
