@@ -12,8 +12,9 @@
 
 namespace shootout::sdk {
 
-/// Builds an HTTP/1.1 request head (request line, Host, fixed headers, Content-Length when a
-/// body follows, blank line). `extra_headers` is zero or more complete "Name: value\r\n" lines.
+/// Builds an HTTP/1.1 request head: request line, Host, `extra_headers` (zero or more complete
+/// "Name: value\r\n" lines), Content-Length when a body follows, blank line. Nothing else: like
+/// wrk's, the request is as small as HTTP/1.1 allows, so the server parses no more than it must.
 inline std::string request_head(std::string_view method, const target& t, std::string_view path,
                                 std::string_view extra_headers = {}, std::uint64_t body_size = 0,
                                 bool has_body = false) {
@@ -21,7 +22,6 @@ inline std::string request_head(std::string_view method, const target& t, std::s
     head.reserve(128 + t.path_prefix.size() + path.size() + extra_headers.size());
     head.append(method).append(" ").append(t.path_prefix).append(path).append(" HTTP/1.1\r\n");
     head.append("Host: ").append(t.host_header).append("\r\n");
-    head.append("User-Agent: shootout\r\nAccept: */*\r\n");
     head.append(extra_headers);
     if (has_body) head.append("Content-Length: ").append(std::to_string(body_size)).append("\r\n");
     head.append("\r\n");
