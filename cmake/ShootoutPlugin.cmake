@@ -28,6 +28,7 @@ function(shootout_add_plugin name)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     LIBRARY_OUTPUT_DIRECTORY "${output_dir}")
+  set_property(GLOBAL APPEND PROPERTY SHOOTOUT_PLUGIN_TARGETS ${name})
   if(NOT arg_NO_INSTALL)
     if(DEFINED SHOOTOUT_PLUGIN_INSTALL_DIR)
       set(install_dir "${SHOOTOUT_PLUGIN_INSTALL_DIR}")

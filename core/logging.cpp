@@ -12,6 +12,7 @@ void init_logging(const std::string& level) {
     if (parsed == spdlog::level::off && level != "off")
         throw config_error("--log-level: unknown level '" + level +
                            "' (known: trace, debug, info, warn, error, off)");
+    spdlog::drop("shootout");  // run_cli may be called more than once in a process (tests)
     auto logger = spdlog::stderr_color_mt("shootout");
     logger->set_pattern("%^[%H:%M:%S.%e %l]%$ %v");
     logger->set_level(parsed);

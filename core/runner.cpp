@@ -221,7 +221,7 @@ sdk::measurement measure(const measure_request& request) {
         check.verify_sample = 1;
         const unsigned probes = std::max(1u, request.scenario->correctness_requests());
         check.request_budget = probes;
-        check.stop_on_verify_failure = true;
+        check.stop_on_first_error = true;
         sdk::load_plan check_plan;
         check_plan.phases.push_back(
             {"correctness-check", settings.connect_timeout + settings.request_timeout * probes, true, 1, 1, 0, 0});

@@ -278,7 +278,6 @@ public:
             count_error(error_class::status, fmt::format("status {}", status));
         } else if (verdict && !verdict->ok) {
             count_error(error_class::verify, verdict->reason);
-            if (config_.stop_on_verify_failure) stop();
         } else {
             const std::int64_t latency = micros(now - sent);
             ++completed_;
@@ -311,6 +310,7 @@ public:
         bump(phases_[current_->measured_index].errors);
         ++second_errors_;
         if (failures_.size() < max_failure_reasons) failures_.push_back(std::move(reason));
+        if (config_.stop_on_first_error) stop();
     }
 
     void stop() {
@@ -358,7 +358,7 @@ private:
         if (next == current_) return;
         if (current_ && current_->measured_index >= 0) phases_[current_->measured_index].open_at_end = open_;
         current_ = next;
-        measuring_ = current_->measured_index >= 0 && now >= current_->start;
+        measuring_ = current_->measured_index >= 0 && now >= current_->start && now < current_->end;
         if (measuring_ && !cpu_started_) {
             cpu_started_ = true;
             cpu_start_ = thread_cpu_seconds();
@@ -372,7 +372,19 @@ private:
     // Per-second timeline: a request counts in the second it completed. Ticks roll seconds in
     // which nothing completed, so every second gets its record.
     void roll(clock_type::time_point now) {
-        if (now >= current_->end) advance_phase(now);
+        if (now >= current_->end) {
+            advance_phase(now);
+            if (now >= windows_.back().end) {
+                // The plan is over: what completes from now on is outside the measured time.
+                measuring_ = false;
+                if (cpu_started_) {
+                    cpu_seconds_ += thread_cpu_seconds() - cpu_start_;
+                    cpu_started_ = false;
+                }
+                stop();
+                return;
+            }
+        }
         while (now >= next_second_at_) {
             flush_second();
             next_second_at_ += 1s;

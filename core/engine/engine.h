@@ -31,8 +31,8 @@ struct engine_config {
     /// Stop after this many completed requests in all (0: run the whole plan). The correctness
     /// check uses it with one connection.
     std::uint64_t request_budget = 0;
-    /// Stop at the first failed check (the correctness check).
-    bool stop_on_verify_failure = false;
+    /// Stop at the first error of any class (the correctness check: one failure decides it).
+    bool stop_on_first_error = false;
     /// Set from a signal handler: the engine stops within a tick and returns what it measured.
     const std::atomic<bool>* interrupted = nullptr;
     /// Called on the control thread about once a second with the live state.

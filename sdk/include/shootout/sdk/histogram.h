@@ -141,6 +141,13 @@ public:
         return true;
     }
     void add_clamped(std::uint64_t n) noexcept { clamped_ += n; }
+    /// Restores the exact extremes stored beside serialised counts (the counts alone only know
+    /// them to within their buckets). Ignored for an empty histogram or values outside the buckets.
+    void restore_extremes(std::int64_t min, std::int64_t max) noexcept {
+        if (total_ == 0 || min > max) return;
+        if (lowest_equivalent(min) == min_) min_ = min;
+        if (lowest_equivalent(max) == lowest_equivalent(max_)) max_ = max;
+    }
 
     /// The range of values that share `value`'s bucket: every one of them is stored as the same.
     std::int64_t lowest_equivalent(std::int64_t value) const noexcept {

@@ -1,0 +1,98 @@
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "errors.h"
+#include "test_helpers.h"
+
+using namespace shootout;
+using test::run_binary;
+using test::run_shootout;
+
+TEST_CASE("cli: list-plugins prints kind, id, version, description and file of every plugin", "[core][cli]") {
+    auto r = run_binary({"list-plugins"});
+    CHECK(r.exit_code == 0);
+    INFO(r.out << r.err);
+    CHECK(r.out.rfind("KIND      ID        VERSION  DESCRIPTION", 0) == 0);
+    for (const char* id : {"ping", "json", "db-read", "db-write", "upload", "stream", "steady"})
+        CHECK(r.out.find(std::string(" ") + id + " ") != std::string::npos);
+    CHECK(r.out.find("pattern   steady    1.0.0    N connections, closed loop: warm-up, then measure") !=
+          std::string::npos);
+    CHECK(r.out.find((test::builtin_plugins() / "scenario-ping.so").string()) != std::string::npos);
+}
+
+TEST_CASE("cli: list-plugins --json is one document with options", "[core][cli]") {
+    auto r = run_binary({"list-plugins", "--json"});
+    REQUIRE(r.exit_code == 0);
+    auto doc = boost::json::parse(r.out).as_object();
+    CHECK(doc.at("schema_version").as_int64() == 1);
+    const auto& plugins = doc.at("plugins").as_array();
+    CHECK(plugins.size() == 7);
+    bool found = false;
+    for (const auto& p : plugins) {
+        const auto& o = p.as_object();
+        if (o.at("id") != "upload") continue;
+        found = true;
+        CHECK(o.at("kind") == "scenario");
+        CHECK(o.at("file").as_string().ends_with("scenario-upload.so"));
+        const auto& options = o.at("options").as_array();
+        REQUIRE(options.size() == 3);
+        CHECK(options[1].as_object().at("key") == "size");
+        CHECK(options[1].as_object().at("type") == "size");
+        CHECK(options[1].as_object().at("default") == "5MiB");
+    }
+    CHECK(found);
+    CHECK(doc.at("problems").as_array().empty());
+}
+
+TEST_CASE("cli: list-plugins reports a broken library on the plugin path and exits 2", "[core][cli]") {
+    auto r = run_binary({"list-plugins"}, "SHOOTOUT_PLUGIN_PATH=" + test::fixture_plugins("wrong-abi").string());
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("error: Wrong ABI version on plugin '") != std::string::npos);
+    CHECK(r.out.find(" ping ") != std::string::npos);  // the good ones are still listed
+}
+
+TEST_CASE("cli: list-plugins finds plugins in SHOOTOUT_PLUGIN_PATH", "[core][cli]") {
+    auto r = run_binary({"list-plugins"}, "SHOOTOUT_PLUGIN_PATH=/nonexistent:" + test::fixture_plugins("picky").string());
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("scenario  picky") != std::string::npos);
+}
+
+TEST_CASE("cli: validate names the file, line, column, bad key and known keys, and exits 2", "[core][cli]") {
+    test::temp_dir dir;
+    const auto file = dir.write("shootout.toml", R"(scenarios = ["ping"]
+patterns = ["steady"]
+
+[pattern.steady]
+conections = 10
+
+[[framework]]
+name = "a"
+url = "http://127.0.0.1:9"
+)");
+    auto r = run_shootout({"validate", "--config", file.string()});
+    CHECK(r.exit_code == core::exit_usage);
+    CHECK(r.err == file.string() + ":5:1: error: pattern 'steady': unknown key 'conections' (known: plugin, "
+                                   "connections, warmup, duration); did you mean 'connections'?\n");
+}
+
+TEST_CASE("cli: validate accepts a good manifest without running anything", "[core][cli]") {
+    test::temp_dir dir;
+    const auto file = dir.write("shootout.toml", "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname "
+                                                 "= \"a\"\nurl = \"http://127.0.0.1:9\"\n");
+    auto r = run_shootout({"validate", "--config", file.string()});
+    CHECK(r.exit_code == 0);
+    CHECK(r.out == file.string() + ": ok: 1 framework(s), 1 scenario(s), 1 pattern(s), 0 reporter(s), 1 run(s)\n");
+}
+
+TEST_CASE("cli: usage errors exit 2, --version and --help exit 0", "[core][cli]") {
+    CHECK(run_shootout({}).exit_code == core::exit_usage);
+    CHECK(run_shootout({"--no-such-flag"}).exit_code == core::exit_usage);
+    CHECK(run_shootout({"--config", "/nonexistent.toml"}).exit_code == core::exit_usage);
+    CHECK(run_shootout({"--log-level", "loud", "list-plugins"}).exit_code == core::exit_usage);
+    auto version = run_shootout({"--version"});
+    CHECK(version.exit_code == 0);
+    CHECK(version.out.rfind("shootout 0.1.0 (", 0) == 0);
+    auto help = run_shootout({"--help"});
+    CHECK(help.exit_code == 0);
+    CHECK(help.out.find("list-plugins") != std::string::npos);
+}

@@ -1,0 +1,185 @@
+#include <catch2/catch.hpp>
+
+#include "errors.h"
+#include "manifest.h"
+#include "test_helpers.h"
+
+using namespace shootout;
+using shootout::test::temp_dir;
+
+namespace {
+
+const std::string valid_frameworks = R"(
+[[framework]]
+name = "local"
+url = "http://127.0.0.1:8080"
+)";
+
+// Loads `text` as m.toml with the built-in plugins (and `extra` plugin dirs); returns every
+// diagnostic, with the temporary directory stripped so expectations read "m.toml:3:1: ...".
+std::string diagnostics_of(const std::string& text, std::vector<std::filesystem::path> extra = {}) {
+    temp_dir dir;
+    const auto file = dir.write("m.toml", text);
+    std::vector<core::search_dir> dirs{{test::builtin_plugins(), "next to the binary"}};
+    for (auto& e : extra) dirs.push_back({e, "test"});
+    core::plugin_host host;
+    try {
+        auto m = core::load_manifest(file, host, dirs);
+        core::instantiate(m, host);
+    } catch (const core::config_error& e) {
+        std::string message = e.what();
+        const std::string prefix = dir.path().string() + "/";
+        for (std::size_t at; (at = message.find(prefix)) != std::string::npos;) message.erase(at, prefix.size());
+        return message;
+    }
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("manifest: a valid manifest loads with defaults filled in", "[core][manifest]") {
+    temp_dir dir;
+    const auto file = dir.write("m.toml", R"(
+runs = 2
+scenarios = ["ping", "big-upload"]
+patterns = ["steady"]
+
+[engine]
+threads = 1
+request_timeout = "2s"
+
+[scenario.big-upload]
+plugin = "upload"
+size = "1MiB"
+
+[pattern.steady]
+connections = 8
+warmup = "0s"
+
+[[framework]]
+name = "fastapi"
+url = "http://127.0.0.1:8083/"
+websocket = false
+)");
+    core::plugin_host host;
+    auto m = core::load_manifest(file, host, {{test::builtin_plugins(), "next to the binary"}});
+    CHECK(m.runs == 2);
+    CHECK(m.engine.threads == 1);
+    CHECK(m.engine.request_timeout == std::chrono::seconds(2));
+    REQUIRE(m.frameworks.size() == 1);
+    CHECK(m.frameworks[0].url == "http://127.0.0.1:8083");
+    CHECK(m.frameworks[0].port == 8083);
+    CHECK_FALSE(m.frameworks[0].websocket);
+    REQUIRE(m.scenarios.size() == 2);
+    CHECK(m.scenarios[1].name == "big-upload");
+    CHECK(m.scenarios[1].plugin->id == "upload");
+    CHECK(m.scenarios[1].options.size("size") == 1024 * 1024);
+    CHECK(m.scenarios[1].options.boolean("multipart") == false);  // the default
+    CHECK(m.patterns[0].options.integer("connections") == 8);
+    CHECK(m.patterns[0].options.duration("duration") == std::chrono::seconds(180));
+    CHECK(m.output_dir == dir.path() / "results");
+    CHECK(m.sha256.size() == 64);
+    auto instances = core::instantiate(m, host);
+    CHECK(instances.scenarios.size() == 2);
+}
+
+TEST_CASE("manifest: broken manifests are refused with the place, the key, and the fix", "[core][manifest]") {
+    struct broken {
+        const char* what;
+        std::string text;
+        std::string expected;  // one whole line of the diagnostics
+    };
+    const std::vector<broken> cases = {
+        {"a misspelt top-level key",
+         "scenarioz = [\"ping\"]\nscenarios = [\"ping\"]\npatterns = [\"steady\"]\n" + valid_frameworks,
+         "m.toml:1:1: error: unknown key 'scenarioz' (known: output_dir, runs, interleave, plugin_paths, scenarios, "
+         "patterns, reporters, framework, scenario, pattern, reporter, engine); did you mean 'scenarios'?"},
+        {"a misspelt plugin option",
+         "scenarios = [\"upload\"]\npatterns = [\"steady\"]\n[scenario.upload]\nsise = \"1MiB\"\n" + valid_frameworks,
+         "m.toml:4:1: error: scenario 'upload': unknown key 'sise' (known: plugin, path, size, multipart); did you mean "
+         "'size'?"},
+        {"a string where an integer belongs", "runs = \"three\"\nscenarios = [\"ping\"]\npatterns = [\"steady\"]\n" + valid_frameworks,
+         "m.toml:1:8: error: 'runs' must be an integer, found a string"},
+        {"a number out of range", "runs = 0\nscenarios = [\"ping\"]\npatterns = [\"steady\"]\n" + valid_frameworks,
+         "m.toml:1:8: error: 'runs' must be between 1 and 1000, found 0"},
+        {"an option of the wrong type",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[pattern.steady]\nconnections = \"fifty\"\n" + valid_frameworks,
+         "m.toml:4:15: error: pattern 'steady': option 'connections' must be an integer, found string \"fifty\""},
+        {"a duration without a unit",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[pattern.steady]\nduration = \"30\"\n" + valid_frameworks,
+         "m.toml:4:12: error: pattern 'steady': option 'duration' must be a duration like \"30s\", \"500ms\" or \"2m\", "
+         "found \"30\" with no unit"},
+        {"a framework without a url", "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname = \"flask\"\n",
+         "m.toml:3:1: error: framework 'flask': missing key 'url' (where the framework answers, like "
+         "\"http://127.0.0.1:8081\")"},
+        {"an https url",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname = \"x\"\nurl = \"https://127.0.0.1:8443\"\n",
+         "m.toml:5:7: error: framework 'x': 'url' scheme 'https' is not supported; use http:// (WebSocket scenarios "
+         "derive ws:// from it)"},
+        {"two frameworks with one name",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n" + valid_frameworks + valid_frameworks,
+         "m.toml:9:8: error: framework 'local': defined twice; names must be unique"},
+        {"no framework at all", "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n",
+         "m.toml:1:1: error: no framework to measure: add at least one [[framework]] table with a name and a url"},
+        {"a TOML syntax error", "scenarios = [\"ping\"\npatterns = [\"steady\"]\n",
+         "m.toml:2:1: error: not valid TOML: Error while parsing array: expected comma or closing ']', saw 'p'"},
+        {"an options table nothing uses",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[scenario.json]\npath = \"/j\"\n" + valid_frameworks,
+         "m.toml:3:11: error: [scenario.json] configures a scenario that 'scenarios' does not list; add \"json\" to "
+         "scenarios = [...] or remove the table"},
+        {"no scenarios key", "patterns = [\"steady\"]\n" + valid_frameworks,
+         "m.toml:1:1: error: missing key 'scenarios': list the scenarios to run, like scenarios = [\"ping\"] "
+         "(available: db-read, db-write, json, ping, stream, upload)"},
+        {"a local framework without its local table",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname = \"x\"\nurl = \"http://127.0.0.1:1\"\nmode = \"local\"\n",
+         "m.toml:3:1: error: framework 'x': mode is \"local\" but there is no [framework.local] table saying how to "
+         "start it"},
+        {"a scenario listed twice", "scenarios = [\"ping\", \"ping\"]\npatterns = [\"steady\"]\n" + valid_frameworks,
+         "m.toml:1:22: error: scenario 'ping' is listed twice in 'scenarios'"},
+        {"a value a plugin rejects when it checks its options together",
+         "plugin_paths = [\"" + test::fixture_plugins("picky").string() +
+             "\"]\nscenarios = [\"picky\"]\npatterns = [\"steady\"]\n[scenario.picky]\nlow = 5\nhigh = 2\n" + valid_frameworks,
+         "m.toml:6:8: error: scenario 'picky': option 'high': must be at least low (5)"},
+    };
+    for (const auto& c : cases) {
+        INFO(c.what);
+        const auto diagnostics = diagnostics_of(c.text);
+        INFO(diagnostics);
+        CHECK(diagnostics.find(c.expected) != std::string::npos);
+    }
+}
+
+TEST_CASE("manifest: an unknown plugin lists the ones available and where it looked", "[core][manifest]") {
+    const auto d = diagnostics_of("scenarios = [\"pingg\"]\npatterns = [\"steady\"]\n" + valid_frameworks);
+    CHECK(d.find("m.toml:1:14: error: no scenario 'pingg'; available: db-read, db-write, json, ping, stream, upload "
+                 "(searched: " + test::builtin_plugins().string() + ")") != std::string::npos);
+    const auto r = diagnostics_of("scenarios = [\"ping\"]\npatterns = [\"steady\"]\nreporters = [\"xml\"]\n" + valid_frameworks);
+    CHECK(r.find("error: no reporter 'xml'; available:") != std::string::npos);
+}
+
+TEST_CASE("manifest: every problem is reported at once", "[core][manifest]") {
+    const auto d = diagnostics_of("runs = 0\nscenarioz = []\nscenarios = [\"ping\"]\npatterns = [\"steady\"]\n" + valid_frameworks);
+    CHECK(d.find("m.toml:1:8:") != std::string::npos);
+    CHECK(d.find("m.toml:2:1:") != std::string::npos);
+}
+
+TEST_CASE("manifest: filters narrow the run and name what does not exist", "[core][manifest]") {
+    temp_dir dir;
+    const auto file = dir.write("m.toml", "scenarios = [\"ping\", \"json\"]\npatterns = [\"steady\"]\n" + valid_frameworks +
+                                              "[[framework]]\nname = \"other\"\nurl = \"http://127.0.0.1:8081\"\n");
+    core::plugin_host host;
+    auto m = core::load_manifest(file, host, {{test::builtin_plugins(), "next to the binary"}});
+    core::apply_filters(m, {"other"}, {"json"}, {}, 3u);
+    REQUIRE(m.frameworks.size() == 1);
+    CHECK(m.frameworks[0].name == "other");
+    REQUIRE(m.scenarios.size() == 1);
+    CHECK(m.scenarios[0].name == "json");
+    CHECK(m.runs == 3);
+    try {
+        core::apply_filters(m, {"otter"}, {}, {}, std::nullopt);
+        FAIL("expected an error");
+    } catch (const core::config_error& e) {
+        CHECK(std::string(e.what()) == "--framework otter: the manifest has no framework 'otter' (it has: other); did "
+                                       "you mean 'other'?");
+    }
+}

@@ -1,0 +1,57 @@
+// In-process HTTP/1.1 + WebSocket server implementing the apps contract (/ping, /json, /db-read,
+// /db-write, /upload, /stream, /ws-echo), for integration tests. It misbehaves on demand.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace shootout::test {
+
+/// Misbehaviour to inject. The default value means: behave correctly.
+struct faults {
+    std::chrono::microseconds delay{0};        ///< wait this long before each HTTP response and each WebSocket echo
+    unsigned status = 0;                       ///< non-zero: answer every HTTP request (upgrades too) with this status and {"error":"injected"}
+    bool wrong_body = false;                   ///< subtly wrong bodies: pang, hullo, name "wrong", {"id":"x"}, 64 '0' sha256, /stream 1 byte short
+    bool close_mid_response = false;           ///< send the head and half the body (half the head if no body), then close
+    bool close_without_answer = false;         ///< read the request, then close without answering
+    bool never_answer = false;                 ///< read the request, never answer, keep the socket open
+    std::chrono::microseconds body_drip{0};    ///< /stream: wait this long between 64 KiB chunks
+    bool connection_close = false;             ///< send "Connection: close" and close after every response
+    bool refuse_websocket = false;             ///< answer upgrades on /ws-echo with 404, like a framework without WebSocket
+    bool close_websocket_after_first = false;  ///< accept the upgrade, echo the first message, then drop the TCP socket
+};
+
+/// The server. Listens on 127.0.0.1 on an ephemeral port from construction to destruction.
+class test_server {
+public:
+    /// Binds 127.0.0.1:0 and serves on `threads` background threads (at least one).
+    explicit test_server(unsigned threads = 1);
+    /// Stops, closes every socket and joins the threads; returns promptly whatever clients do.
+    ~test_server();
+    test_server(const test_server&) = delete;
+    test_server& operator=(const test_server&) = delete;
+
+    /// The port it listens on.
+    std::uint16_t port() const;
+    /// "http://127.0.0.1:<port>".
+    std::string base_url() const;
+    /// Replaces the faults; applies to requests (and WebSocket messages) read afterwards. Thread-safe.
+    void set_faults(const faults& f);
+    /// Holds every response that would be sent in [from, from + length) until from + length.
+    /// Replaces any earlier stall. Thread-safe.
+    void stall(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::duration length);
+    /// HTTP requests fully received so far.
+    std::uint64_t requests() const;
+    /// Successful /db-write inserts so far.
+    std::uint64_t rows_written() const;
+    /// TCP connections accepted so far.
+    std::uint64_t connections_accepted() const;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace shootout::test
