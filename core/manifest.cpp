@@ -5,6 +5,8 @@
 #include <set>
 #include <sstream>
 
+#include <unistd.h>
+
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -131,6 +133,35 @@ public:
         return std::get<std::chrono::nanoseconds>(*value);
     }
 
+    std::optional<std::vector<int>> cpus(const toml::table& t, std::string_view key, const std::string& context = {}) {
+        auto* array = typed<toml::array>(t, key, context, "an array of CPU numbers");
+        if (!array) return std::nullopt;
+        std::vector<int> result;
+        const long online = ::sysconf(_SC_NPROCESSORS_CONF);
+        for (const auto& element : *array) {
+            auto* n = element.as_integer();
+            if (!n || n->get() < 0 || n->get() >= online) {
+                error(element, fmt::format("{}'{}' must list CPU numbers from 0 to {}, found {}", context, key,
+                                           online - 1, n ? std::to_string(n->get()) : type_of(element)));
+                return std::nullopt;
+            }
+            result.push_back(static_cast<int>(n->get()));
+        }
+        return result;
+    }
+
+    std::map<std::string, std::string> string_table(const toml::table& t, std::string_view key, const std::string& context) {
+        std::map<std::string, std::string> result;
+        if (auto* env = typed<toml::table>(t, key, context, "a table of strings")) {
+            for (const auto& [k, value] : *env) {
+                if (auto s = value.value<std::string>()) result[std::string(k.str())] = *s;
+                else if (auto i = value.as_integer()) result[std::string(k.str())] = std::to_string(i->get());
+                else error(value, fmt::format("{}{} '{}' must be a string, found {}", context, key, k.str(), type_of(value)));
+            }
+        }
+        return result;
+    }
+
     const std::vector<std::string>& diagnostics() const { return diagnostics_; }
     const std::string& file() const { return file_; }
 
@@ -139,14 +170,18 @@ private:
     std::vector<std::string> diagnostics_;
 };
 
-const std::vector<std::string> top_level_keys = {"output_dir", "runs",    "interleave", "plugin_paths",
-                                                 "scenarios",  "patterns", "reporters", "framework",
-                                                 "scenario",   "pattern",  "reporter",  "engine"};
+const std::vector<std::string> top_level_keys = {"output_dir", "runs",     "interleave", "plugin_paths", "scenarios",
+                                                 "patterns",   "reporters", "framework", "scenario",     "pattern",
+                                                 "reporter",   "engine",    "database",  "local"};
 const std::vector<std::string> framework_keys = {"name", "mode", "url", "websocket", "local"};
-const std::vector<std::string> local_keys = {"command", "working_dir", "environment", "health_path", "start_timeout",
-                                             "stop_timeout"};
+const std::vector<std::string> local_keys = {"command",         "working_dir",   "environment", "health_path",
+                                             "start_timeout",   "stop_timeout",  "check_command", "missing_hint",
+                                             "version_command", "cpus"};
 const std::vector<std::string> engine_keys = {"threads", "connect_timeout", "request_timeout", "verify_sample",
-                                              "seed"};
+                                              "seed",    "cpus"};
+const std::vector<std::string> database_keys = {"mode", "init_sql", "dsn", "max_connections", "reset_before",
+                                                "count_writes"};
+const std::vector<std::string> local_default_keys = {"environment", "cpus"};
 
 void read_engine(checker& c, const toml::table& root, engine_settings& engine) {
     auto* table = c.typed<toml::table>(root, "engine", "", "a table");
@@ -158,6 +193,48 @@ void read_engine(checker& c, const toml::table& root, engine_settings& engine) {
     if (auto v = c.duration(*table, "request_timeout", ctx)) engine.request_timeout = *v;
     if (auto v = c.integer(*table, "verify_sample", 1, 1'000'000'000, ctx)) engine.verify_sample = static_cast<std::uint32_t>(*v);
     if (auto v = c.integer(*table, "seed", 0, INT64_MAX, ctx)) engine.seed = static_cast<std::uint64_t>(*v);
+    if (auto v = c.cpus(*table, "cpus", ctx)) engine.cpus = *v;
+}
+
+void read_database(checker& c, const toml::table& root, manifest& m) {
+    auto* table = c.typed<toml::table>(root, "database", "", "a table");
+    if (!table) return;
+    const std::string ctx = "database: ";
+    auto& db = m.database;
+    c.known_keys(*table, database_keys, ctx);
+    const auto mode = c.string(*table, "mode", ctx).value_or("none");
+    if (mode == "embedded") db.mode = database_settings::kind::embedded;
+    else if (mode == "external") db.mode = database_settings::kind::external;
+    else if (mode == "none") db.mode = database_settings::kind::none;
+    else c.error(*table->get("mode"), fmt::format("{}'mode' must be \"embedded\", \"external\" or \"none\", found \"{}\"", ctx, mode));
+    if (auto sql = c.string(*table, "init_sql", ctx)) {
+        db.init_sql = m.dir / *sql;
+        std::error_code ec;
+        if (!fs::is_regular_file(db.init_sql, ec))
+            c.error(*table->get("init_sql"), fmt::format("{}'init_sql' \"{}\" is not a file ({})", ctx, *sql, db.init_sql.string()));
+    } else if (db.mode != database_settings::kind::none) {
+        c.error(*table, ctx + "missing key 'init_sql' (the schema and seed rows, like \"apps/shared/init.sql\")");
+    }
+    if (auto dsn = c.string(*table, "dsn", ctx)) db.dsn = *dsn;
+    else if (db.mode == database_settings::kind::external)
+        c.error(*table, ctx + "mode is \"external\" but there is no 'dsn' (like \"postgresql://bench:bench@127.0.0.1:5432/bench\")");
+    if (auto n = c.integer(*table, "max_connections", 10, 10000, ctx)) db.max_connections = static_cast<unsigned>(*n);
+    if (auto list = c.strings(*table, "reset_before", ctx)) {
+        db.reset_before.clear();
+        for (auto& [name, where] : *list) db.reset_before.push_back(name);
+    }
+    if (auto list = c.strings(*table, "count_writes", ctx)) {
+        db.count_writes.clear();
+        for (auto& [name, where] : *list) db.count_writes.push_back(name);
+    }
+}
+
+void read_local_defaults(checker& c, const toml::table& root, manifest& m) {
+    auto* table = c.typed<toml::table>(root, "local", "", "a table");
+    if (!table) return;
+    c.known_keys(*table, local_default_keys, "local: ");
+    m.local.environment = c.string_table(*table, "environment", "local: ");
+    if (auto v = c.cpus(*table, "cpus", "local: ")) m.local.cpus = *v;
 }
 
 void read_url(checker& c, const toml::node& node, framework_entry& fw, const std::string& ctx) {
@@ -210,12 +287,14 @@ void read_local(checker& c, const toml::table& table, framework_entry& fw, const
         c.error(table, lctx + "missing key 'command' (the program and its arguments, as an array of strings)");
     }
     if (auto dir = c.string(table, "working_dir", lctx)) launch.working_dir = manifest_dir / *dir;
-    if (auto* env = c.typed<toml::table>(table, "environment", lctx, "a table of strings")) {
-        for (const auto& [key, value] : *env) {
-            if (auto s = value.value<std::string>()) launch.environment[std::string(key.str())] = *s;
-            else c.error(value, fmt::format("{}environment '{}' must be a string, found {}", lctx, key.str(), type_of(value)));
-        }
-    }
+    else launch.working_dir = manifest_dir;
+    launch.environment = c.string_table(table, "environment", lctx);
+    if (auto check = c.strings(table, "check_command", lctx))
+        for (auto& [arg, where] : *check) launch.check_command.push_back(arg);
+    if (auto hint = c.string(table, "missing_hint", lctx)) launch.missing_hint = *hint;
+    if (auto version = c.strings(table, "version_command", lctx))
+        for (auto& [arg, where] : *version) launch.version_command.push_back(arg);
+    if (auto cpus = c.cpus(table, "cpus", lctx)) launch.cpus = *cpus;
     if (auto path = c.string(table, "health_path", lctx)) {
         if (path->empty() || path->front() != '/') c.error(*table.get("health_path"), lctx + "'health_path' must start with '/'");
         else launch.health_path = *path;
@@ -464,6 +543,8 @@ manifest load_manifest(const fs::path& file, plugin_host& host, const std::vecto
     if (auto runs = c.integer(root, "runs", 1, 1000)) m.runs = static_cast<unsigned>(*runs);
     if (auto interleave = c.boolean(root, "interleave")) m.interleave = *interleave;
     read_engine(c, root, m.engine);
+    read_database(c, root, m);
+    read_local_defaults(c, root, m);
     read_frameworks(c, root, m);
     read_plugin_entries(c, root, host, plugin_kind::scenario, "scenarios", "scenario", true, m.scenarios);
     read_plugin_entries(c, root, host, plugin_kind::load_pattern, "patterns", "pattern", true, m.patterns);

@@ -27,6 +27,13 @@ struct manifest_location {
 /// How to start a framework on this machine (filled in by the launcher; see README).
 struct local_launch {
     std::vector<std::string> command;
+    /// Run before starting: a non-zero exit means "not installed here", and the framework is
+    /// skipped with missing_hint ("sanic is not packaged in Debian 12; use docker compose").
+    std::vector<std::string> check_command;
+    std::string missing_hint;
+    /// Prints the framework's version (recorded in the results), optional.
+    std::vector<std::string> version_command;
+    std::vector<int> cpus;  ///< pin the server to these CPUs (empty: [local] cpus, or none)
     std::filesystem::path working_dir;
     std::map<std::string, std::string> environment;
     std::string health_path = "/ping";
@@ -59,8 +66,26 @@ struct plugin_entry {
     std::map<std::string, manifest_location> option_locations;  ///< for config_error from plugins
 };
 
+/// The database behind db-read and db-write (the [database] table).
+struct database_settings {
+    enum class kind { none, embedded, external };
+    kind mode = kind::none;
+    std::filesystem::path init_sql;
+    std::string dsn;                  ///< external only
+    unsigned max_connections = 200;   ///< embedded only
+    std::vector<std::string> reset_before{"db-read", "db-write"};  ///< scenarios that start from the seed rows
+    std::vector<std::string> count_writes{"db-write"};  ///< scenarios whose 2xx answers must each add one row
+};
+
+/// Defaults for every local framework (the [local] table).
+struct local_defaults {
+    std::map<std::string, std::string> environment;  ///< WORKERS, DB_POOL_MAX...: the same for every framework
+    std::vector<int> cpus;
+};
+
 /// Load-engine settings shared by every scenario (the [engine] table).
 struct engine_settings {
+    std::vector<int> cpus;  ///< pin the generator to these CPUs (empty: no pinning)
     unsigned threads = 0;  ///< 0: one per CPU available to the generator
     std::chrono::nanoseconds connect_timeout = std::chrono::seconds(5);
     std::chrono::nanoseconds request_timeout = std::chrono::seconds(30);
@@ -79,6 +104,8 @@ struct manifest {
     std::vector<framework_entry> frameworks;
     std::vector<plugin_entry> scenarios, patterns, reporters;
     engine_settings engine;
+    database_settings database;
+    local_defaults local;
 };
 
 /// Reads and validates `file`. Discovers plugins into `host` from `base_dirs` followed by the

@@ -83,6 +83,14 @@ json::value measurement_to_json(const sdk::measurement& m, const sdk::environmen
     doc["connections"] = {{"asked", m.connections_asked}, {"established", m.connections_established}};
     doc["rate_plan"] = {{"planned", m.planned_rate}, {"achieved", m.achieved_rate}, {"late_requests", m.late_requests}};
     doc["bytes"] = {{"sent", m.bytes_sent}, {"received", m.bytes_received}};
+    doc["answered_2xx_all_phases"] = m.answered_2xx_all_phases;
+    doc["in_flight_at_end"] = m.in_flight_at_end;
+    if (m.writes)
+        doc["writes"] = {{"rows_added", m.writes->rows_added},
+                         {"answered_2xx", m.writes->answered_2xx},
+                         {"in_flight_at_end", m.writes->in_flight_at_end},
+                         {"lost", m.writes->lost},
+                         {"phantom", m.writes->phantom}};
     json::array timeline;
     for (const auto& p : m.timeline)
         timeline.push_back({{"second", p.second},

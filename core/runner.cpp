@@ -1,8 +1,11 @@
 #include "runner.h"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
+#include <thread>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -11,7 +14,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "database/postgres.h"
 #include "engine/engine.h"
+#include "launcher/http_probe.h"
+#include "launcher/local_process.h"
 #include "errors.h"
 #include "option_parsing.h"
 #include "results_json.h"
@@ -113,6 +119,9 @@ void print_summary(const std::vector<sdk::measurement>& all, std::ostream& out) 
                                m.framework, m.run, outcome_text(m.outcome), m.rate, ms(h.value_at_percentile(50)),
                                ms(h.value_at_percentile(95)), ms(h.value_at_percentile(99)), ms(h.max()),
                                m.errors.total(), m.verified, m.connections_established, m.connections_asked);
+            if (m.writes)
+                out << fmt::format("             writes: {} rows added for {} answers 2xx ({} in flight at the end)\n",
+                                   m.writes->rows_added, m.writes->answered_2xx, m.writes->in_flight_at_end);
             for (const auto& w : m.warnings) out << "             warning: " << w << '\n';
         }
     }
@@ -158,6 +167,114 @@ void apply_cli_options(const plugin_info& info, const std::vector<std::string>& 
     }
 }
 
+
+std::string join_command(const std::vector<std::string>& command) { return fmt::format("{}", fmt::join(command, " ")); }
+
+// A framework made ready for measurement: started and healthy if it is local, nothing to do
+// if it is external. Stops the server (the whole process group) when it goes out of scope.
+class running_framework {
+public:
+    running_framework(const framework_entry& fw, const manifest& m, const database::postgres* db,
+                      const fs::path& log_dir)
+        : fw_(fw) {
+        if (fw.mode != framework_entry::launch_mode::local) return;
+        const auto& local = *fw.local;
+        if (!local.check_command.empty()) {
+            auto check = launcher::run_command(local.check_command, local.working_dir, 60s);
+            if (check.exit_code != 0) {
+                const auto last = check.output.substr(check.output.rfind('\n') == std::string::npos ? 0 : check.output.rfind('\n') + 1);
+                unavailable_ = fmt::format("{} is not installed here (`{}` failed: {}){}", fw.name,
+                                           join_command(local.check_command), last.empty() ? "no output" : last,
+                                           local.missing_hint.empty() ? "" : "; " + local.missing_hint);
+                return;
+            }
+        }
+        if (!local.version_command.empty()) {
+            auto v = launcher::run_command(local.version_command, local.working_dir, 30s);
+            if (v.exit_code == 0) version_ = v.output.substr(0, v.output.find('\n'));
+        }
+        launcher::process_spec spec;
+        spec.command = local.command;
+        spec.working_dir = local.working_dir;
+        spec.environment = m.local.environment;
+        for (const auto& [k, v] : local.environment) spec.environment[k] = v;
+        spec.environment.try_emplace("PORT", std::to_string(fw.port));
+        if (db) spec.environment.try_emplace("DATABASE_URL", db->dsn());
+        spec.cpus = local.cpus.empty() ? m.local.cpus : local.cpus;
+        cpus_ = spec.cpus;
+        fs::create_directories(log_dir);
+        log_ = log_dir / (fw.name + ".log");
+        spec.log_file = log_;
+        const auto started = std::chrono::steady_clock::now();
+        spdlog::info("{}: starting `{}`", fw.name, join_command(local.command));
+        try {
+            process_ = std::make_unique<launcher::local_process>(spec);
+        } catch (const std::exception& e) {
+            unavailable_ = fmt::format("{} could not be started: {}", fw.name, e.what());
+            return;
+        }
+        const auto deadline = started + local.start_timeout;
+        std::string last = "no answer yet";
+        while (true) {
+            if (auto status = process_->exited()) {
+                unavailable_ = fmt::format("{} {} while starting; the end of {}:\n{}", fw.name, *status, log_.string(),
+                                           launcher::tail_of(log_));
+                stop();
+                return;
+            }
+            auto probe = launcher::http_get(fw.host, fw.port, fw.path_prefix + local.health_path, 1s);
+            if (probe.status == 200u) break;
+            last = probe.status ? fmt::format("status {}", *probe.status) : probe.error;
+            if (std::chrono::steady_clock::now() > deadline) {
+                unavailable_ = fmt::format("{} did not answer GET {} with 200 within {} (last: {}); the end of {}:\n{}",
+                                           fw.name, local.health_path, seconds_text(local.start_timeout), last,
+                                           log_.string(), launcher::tail_of(log_));
+                stop();
+                return;
+            }
+            std::this_thread::sleep_for(100ms);
+        }
+        spdlog::info("{}: healthy after {:.1f} s (pid {}, log {})", fw.name,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), process_->pid(),
+                     log_.string());
+    }
+
+    ~running_framework() { stop(); }
+
+    const std::optional<std::string>& unavailable() const { return unavailable_; }
+    const std::string& version() const { return version_; }
+    const std::vector<int>& cpus() const { return cpus_; }
+
+    /// Set once the server has exited on its own (it crashed, or was killed).
+    std::optional<std::string> died() {
+        if (!process_) return std::nullopt;
+        if (auto status = process_->exited())
+            return fmt::format("the {} server {} during the run; the end of {}:\n{}", fw_.name, *status, log_.string(),
+                               launcher::tail_of(log_, 6));
+        return std::nullopt;
+    }
+
+    void stop() {
+        if (!process_) return;
+        const auto how = process_->stop(fw_.local->stop_timeout);
+        spdlog::info("{}: {}", fw_.name, how);
+        process_.reset();
+    }
+
+private:
+    const framework_entry& fw_;
+    std::unique_ptr<launcher::local_process> process_;
+    std::optional<std::string> unavailable_;
+    std::string version_;
+    std::vector<int> cpus_;
+    fs::path log_;
+};
+
+std::string cpu_list(const std::vector<int>& cpus) { return fmt::format("{}", fmt::join(cpus, ",")); }
+
+bool listed(const std::vector<std::string>& names, const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+}
 }  // namespace
 
 sdk::target target_of(const framework_entry& fw) {
@@ -214,6 +331,7 @@ sdk::measurement measure(const measure_request& request) {
 
     // Correctness first, on one connection with every response checked: a framework that
     // answers wrongly is reported as failed, never measured.
+    std::uint64_t check_answered = 0, check_in_flight = 0;
     try {
         auto check = config;
         check.threads = 1;
@@ -228,6 +346,8 @@ sdk::measurement measure(const measure_request& request) {
         spdlog::info("{} / {} / {} run {}: correctness check ({} request(s))", m.framework, m.scenario, m.pattern, m.run,
                      probes);
         auto checked = engine::run(check, *request.scenario, request.target, check_plan);
+        check_answered = checked.measurement.answered_2xx_all_phases;
+        check_in_flight = checked.measurement.in_flight_at_end;
         if (checked.interrupted) return fail("interrupted during the correctness check");
         if (checked.measurement.completed < probes) {
             std::string reason = checked.failures.empty() ? fmt::format("no complete answer within {}",
@@ -261,6 +381,8 @@ sdk::measurement measure(const measure_request& request) {
     measured.pattern = m.pattern;
     measured.run = m.run;
     measured.outcome = sdk::outcome::measured;
+    measured.answered_2xx_all_phases += check_answered;
+    measured.in_flight_at_end += check_in_flight;
     if (result.interrupted) measured.warnings.push_back(fmt::format("interrupted after {:.1f} s", measured.seconds));
     if (measured.errors.total()) {
         std::string reasons;
@@ -426,39 +548,102 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
 
+    // The generator's CPUs: pinned before any worker thread exists, so all of them inherit it.
+    if (!m.engine.cpus.empty()) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        for (int c : m.engine.cpus) CPU_SET(c, &set);
+        if (::sched_setaffinity(0, sizeof set, &set) != 0)
+            throw config_error(fmt::format("[engine] cpus = [{}]: cannot pin the generator: {}", cpu_list(m.engine.cpus),
+                                           std::strerror(errno)));
+        spdlog::info("generator pinned to CPU {}", cpu_list(m.engine.cpus));
+    }
+
+    std::unique_ptr<database::postgres> db;
+    if (m.database.mode == database_settings::kind::embedded) {
+        spdlog::info("starting an embedded PostgreSQL");
+        db = database::start_embedded(m.database.init_sql, m.database.max_connections);
+    } else if (m.database.mode == database_settings::kind::external) {
+        db = database::connect_external(m.database.dsn, m.database.init_sql);
+    }
+
     bool any_failed = false;
-    auto one = [&](const framework_entry& fw, std::size_t s, std::size_t p, unsigned run) {
+    auto one = [&](const framework_entry& fw, running_framework& server, std::size_t s, std::size_t p, unsigned run) {
         sdk::measurement result;
         const auto& scenario_entry = m.scenarios[s];
         const auto& pattern_entry = m.patterns[p];
         auto* scenario = instances.scenarios[s].get();
+        const bool counts_writes = db && listed(m.database.count_writes, scenario_entry.name);
+        std::uint64_t rows_before = 0;
         if (interrupted.load()) {
             result.outcome = sdk::outcome::skipped;
             result.reason = "the run was interrupted";
         } else if (scenario->transport() == sdk::transport::websocket && !fw.websocket) {
             result.outcome = sdk::outcome::not_supported;
             result.reason = fmt::format("{} has no WebSocket support (websocket = false in the manifest)", fw.name);
-        } else if (fw.mode == framework_entry::launch_mode::local) {
+        } else if (server.unavailable()) {
             result.outcome = sdk::outcome::skipped;
-            result.reason = fmt::format("{} is a local framework and this build cannot start local frameworks yet; "
-                                        "start it yourself and set mode = \"external\"",
-                                        fw.name);
+            result.reason = *server.unavailable();
+        } else if (auto died = server.died()) {
+            result.outcome = sdk::outcome::failed;
+            result.reason = *died;
         } else {
-            measure_request request;
-            request.target = target_of(fw);
-            request.scenario = scenario;
-            request.scenario_name = scenario_entry.name;
-            request.pattern = instances.patterns[p].get();
-            request.pattern_name = pattern_entry.name;
-            request.run = run;
-            request.engine = m.engine;
-            request.interrupted = &interrupted;
-            result = measure(request);
+            try {
+                if (db && listed(m.database.reset_before, scenario_entry.name)) db->reset();
+                if (counts_writes) rows_before = db->row_count();
+            } catch (const std::exception& e) {
+                result.outcome = sdk::outcome::failed;
+                result.reason = fmt::format("the database could not be prepared: {}", e.what());
+            }
+            if (result.reason.empty()) {
+                measure_request request;
+                request.target = target_of(fw);
+                request.scenario = scenario;
+                request.scenario_name = scenario_entry.name;
+                request.pattern = instances.patterns[p].get();
+                request.pattern_name = pattern_entry.name;
+                request.run = run;
+                request.engine = m.engine;
+                request.interrupted = &interrupted;
+                result = measure(request);
+                if (auto died = server.died()) {
+                    // What was measured stays in the raw result; the verdict is that the server died.
+                    result.outcome = sdk::outcome::failed;
+                    result.reason = *died;
+                }
+                if (counts_writes && result.outcome == sdk::outcome::measured) {
+                    sdk::write_accounting w;
+                    try {
+                        const auto rows_after = db->row_count();
+                        w.rows_added = rows_after >= rows_before ? rows_after - rows_before : 0;
+                        w.answered_2xx = result.answered_2xx_all_phases;
+                        w.in_flight_at_end = result.in_flight_at_end;
+                        w.lost = w.answered_2xx > w.rows_added ? w.answered_2xx - w.rows_added : 0;
+                        const auto accounted = w.answered_2xx + w.in_flight_at_end;
+                        w.phantom = w.rows_added > accounted ? w.rows_added - accounted : 0;
+                        result.writes = w;
+                        if (w.lost) {
+                            result.outcome = sdk::outcome::failed;
+                            result.reason = fmt::format("lost writes: {} answered 2xx but only {} rows were added", w.answered_2xx,
+                                                        w.rows_added);
+                        }
+                        if (w.phantom)
+                            result.warnings.push_back(fmt::format("phantom writes: {} rows added, {} answered 2xx, {} in flight "
+                                                                  "at the end",
+                                                                  w.rows_added, w.answered_2xx, w.in_flight_at_end));
+                    } catch (const std::exception& e) {
+                        result.warnings.push_back(fmt::format("could not count the rows written: {}", e.what()));
+                    }
+                }
+            }
         }
         result.framework = fw.name;
         result.scenario = scenario_entry.name;
         result.pattern = pattern_entry.name;
         result.run = run;
+        if (!server.cpus().empty()) result.extra["server_cpus"] = cpu_list(server.cpus());
+        if (!m.engine.cpus.empty()) result.extra["generator_cpus"] = cpu_list(m.engine.cpus);
+        if (!server.version().empty()) results.environment.framework_versions[fw.name] = server.version();
         if (result.outcome == sdk::outcome::failed) any_failed = true;
         if (result.outcome == sdk::outcome::measured)
             spdlog::info("{} / {} / {} run {}: {:.1f} req/s, p99 {:.2f} ms, {} errors", fw.name, scenario_entry.name,
@@ -487,16 +672,27 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
         results.measurements.push_back(std::move(result));
     };
 
+    // Local frameworks run one at a time: started before their scenarios, stopped after.
+    const fs::path log_dir = run_dir / "logs";
+    auto with_framework = [&](const framework_entry& fw, auto&& body) {
+        running_framework server(fw, m, db.get(), log_dir);
+        if (server.unavailable()) spdlog::warn("{}: skipped: {}", fw.name, *server.unavailable());
+        body(server);
+    };
     if (m.interleave) {
         for (unsigned run = 1; run <= m.runs; ++run)
             for (const auto& fw : m.frameworks)
-                for (std::size_t s = 0; s < m.scenarios.size(); ++s)
-                    for (std::size_t p = 0; p < m.patterns.size(); ++p) one(fw, s, p, run);
+                with_framework(fw, [&](running_framework& server) {
+                    for (std::size_t s = 0; s < m.scenarios.size(); ++s)
+                        for (std::size_t p = 0; p < m.patterns.size(); ++p) one(fw, server, s, p, run);
+                });
     } else {
         for (const auto& fw : m.frameworks)
-            for (unsigned run = 1; run <= m.runs; ++run)
-                for (std::size_t s = 0; s < m.scenarios.size(); ++s)
-                    for (std::size_t p = 0; p < m.patterns.size(); ++p) one(fw, s, p, run);
+            with_framework(fw, [&](running_framework& server) {
+                for (unsigned run = 1; run <= m.runs; ++run)
+                    for (std::size_t s = 0; s < m.scenarios.size(); ++s)
+                        for (std::size_t p = 0; p < m.patterns.size(); ++p) one(fw, server, s, p, run);
+            });
     }
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);

@@ -160,6 +160,7 @@ public:
     void check_timeout(clock_type::time_point now);
     bool active() const { return active_; }
     bool connected() const { return state_ == state::writing || state_ == state::reading || state_ == state::idle; }
+    bool in_flight() const { return state_ == state::writing || state_ == state::reading; }
     void activate() { active_ = true; retiring_ = false; }
 
 private:
@@ -269,6 +270,7 @@ public:
     void record_response(clock_type::time_point now, clock_type::time_point sent, clock_type::time_point first_byte,
                          unsigned status, const sdk::verdict* verdict, std::uint64_t sent_bytes,
                          std::uint64_t received_bytes) {
+        if (status >= 200 && status <= 299) ++answered_2xx_;  // in any phase: the server did the work
         roll(now);
         if (!measuring_) return;
         bytes_sent_ += sent_bytes;
@@ -317,7 +319,10 @@ public:
         if (stopping_) return;
         stopping_ = true;
         if (current_ && current_->measured_index >= 0) phases_[current_->measured_index].open_at_end = open_;
-        for (auto& c : connections_) c->close();
+        for (auto& c : connections_) {
+            in_flight_at_end_ += c->in_flight();
+            c->close();
+        }
     }
 
     ~worker() {
@@ -329,6 +334,7 @@ public:
     sdk::histogram latency_us_, first_byte_us_, connect_us_;
     sdk::error_counts errors_;
     std::uint64_t completed_ = 0, verified_ = 0, bytes_sent_ = 0, bytes_received_ = 0;
+    std::uint64_t answered_2xx_ = 0, in_flight_at_end_ = 0;
     std::vector<phase_stats> phases_;
     std::vector<second_record> seconds_;
     std::vector<std::string> failures_;
@@ -849,6 +855,8 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
         m.errors.status += w->errors_.status;
         m.errors.verify += w->errors_.verify;
         m.completed += w->completed_;
+        m.answered_2xx_all_phases += w->answered_2xx_;
+        m.in_flight_at_end += w->in_flight_at_end_;
         m.verified += w->verified_;
         m.bytes_sent += w->bytes_sent_;
         m.bytes_received += w->bytes_received_;

@@ -52,6 +52,15 @@ struct resource_sample {
     std::uint64_t rss_bytes = 0;
 };
 
+/// Rows a write scenario added, against the answers the generator saw (db-write).
+struct write_accounting {
+    std::uint64_t rows_added = 0;     ///< counted in the database, after minus before
+    std::uint64_t answered_2xx = 0;   ///< 2xx answers in every phase, correctness check and warm-up included
+    std::uint64_t in_flight_at_end = 0;  ///< requests sent but unanswered when the load stopped
+    std::uint64_t lost = 0;     ///< answered 2xx, but no row: answered_2xx - rows_added, if positive
+    std::uint64_t phantom = 0;  ///< rows nobody was told about beyond those in flight
+};
+
 /// How a (framework, scenario, pattern, run) ended.
 enum class outcome {
     measured,       ///< passed its correctness check and was measured
@@ -88,6 +97,9 @@ struct measurement {
     std::vector<resource_sample> server_resources;
     std::vector<resource_sample> generator_resources;
     double generator_cpu_seconds = 0;
+    std::uint64_t answered_2xx_all_phases = 0;  ///< 2xx answers including unmeasured phases (what the server did)
+    std::uint64_t in_flight_at_end = 0;         ///< requests sent but not answered when the load stopped
+    std::optional<write_accounting> writes;     ///< for scenarios whose writes are counted in the database
     std::vector<std::string> warnings;  ///< e.g. "generator-bound: worker 0 at 97 % CPU"
     std::map<std::string, std::string> extra;  ///< scenario- or pattern-specific figures
 };

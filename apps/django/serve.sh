@@ -1,0 +1,24 @@
+#!/bin/sh
+# Start the Django app: gunicorn, gthread worker. The same command runs locally and in Docker.
+# Environment: PORT (8080), BIND (127.0.0.1), WORKERS (nproc), THREADS (4),
+#              DATABASE_URL, DB_POOL_MAX (10), PYTHON (/usr/bin/python3).
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+cd "$HERE"
+PORT=${PORT:-8080}
+BIND=${BIND:-127.0.0.1}
+WORKERS=${WORKERS:-$(nproc)}
+THREADS=${THREADS:-4}
+DATABASE_URL=${DATABASE_URL:-postgresql://bench:bench@127.0.0.1:5432/bench}
+DB_POOL_MAX=${DB_POOL_MAX:-10}
+PYTHON=${PYTHON:-/usr/bin/python3}
+export PORT BIND WORKERS DATABASE_URL DB_POOL_MAX
+# No --access-logfile: gunicorn writes no access log unless one is given.
+exec "$PYTHON" -m gunicorn app:application \
+    --chdir "$HERE" \
+    --bind "$BIND:$PORT" \
+    --workers "$WORKERS" \
+    --worker-class gthread \
+    --threads "$THREADS" \
+    --log-level warning \
+    --graceful-timeout 5

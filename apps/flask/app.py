@@ -1,0 +1,188 @@
+"""Flask system under test (gunicorn, gthread worker).
+
+Implements apps-contract.md: /ping, /json, /db-read, /db-write, /upload, /stream.
+No WebSocket (Flask has none natively): /ws-echo is simply not routed (404).
+"""
+
+import hashlib
+import json
+import math
+import os
+import re
+import threading
+from datetime import datetime, timezone
+
+import psycopg2
+import psycopg2.pool
+from flask import Flask, Response, request
+
+try:
+    import orjson
+
+    def dumps(obj):
+        return orjson.dumps(obj)
+
+except ImportError:  # same bytes as orjson for the values used here
+
+    def dumps(obj):
+        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://bench:bench@127.0.0.1:5432/bench")
+DB_POOL_MAX = int(os.environ.get("DB_POOL_MAX", "10"))
+
+STREAM_TOTAL = 10 * 1024 * 1024
+STREAM_CHUNK = 64 * 1024
+STREAM_BLOCK = b"X" * STREAM_CHUNK
+
+INT_RE = re.compile(r"-?[0-9]+")
+INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
+
+SELECT_ITEM = "SELECT id, name, description, price, created_at FROM items WHERE id = %s"
+INSERT_ITEM = "INSERT INTO items (name, description, price) VALUES (%s, %s, %s) RETURNING id"
+
+app = Flask(__name__)
+
+# One pool per worker process, created lazily (gunicorn forks before the first request).
+_pool = None
+_pool_pid = None
+_pool_lock = threading.Lock()
+
+
+def get_pool():
+    global _pool, _pool_pid
+    pid = os.getpid()
+    if _pool is None or _pool_pid != pid:
+        with _pool_lock:
+            if _pool is None or _pool_pid != pid:
+                _pool = psycopg2.pool.ThreadedConnectionPool(1, DB_POOL_MAX, DATABASE_URL)
+                _pool_pid = pid
+    return _pool
+
+
+def run_query(sql, params, commit):
+    pool = get_pool()
+    conn = pool.getconn()
+    broken = False
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+            row = cur.fetchone()
+        if commit:
+            conn.commit()
+        else:
+            conn.rollback()  # end the read transaction; keeps the connection idle
+        return row
+    except psycopg2.Error:
+        broken = conn.closed != 0
+        if not broken:
+            conn.rollback()
+        raise
+    finally:
+        pool.putconn(conn, close=broken)
+
+
+def json_response(obj, status=200):
+    return Response(dumps(obj), status=status, mimetype="application/json")
+
+
+def parse_item(raw):
+    """Validated (name, description, price) from a JSON body, or None."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    name = data.get("name")
+    if not isinstance(name, str) or len(name) > 255:
+        return None
+    description = data.get("description", "")
+    if description is None:
+        description = ""
+    if not isinstance(description, str):
+        return None
+    price = data.get("price", 0)
+    if price is None:
+        price = 0
+    if isinstance(price, bool) or not isinstance(price, (int, float)):
+        return None
+    if not math.isfinite(price) or abs(price) >= 1e8:
+        return None
+    return name, description, price
+
+
+@app.get("/ping")
+def ping():
+    return Response(b"pong", mimetype="text/plain")
+
+
+@app.get("/json")
+def json_endpoint():
+    return json_response({"message": "hello", "ts": datetime.now(timezone.utc).isoformat()})
+
+
+@app.get("/db-read")
+def db_read():
+    raw = request.args.get("id", "")
+    if not INT_RE.fullmatch(raw):
+        return json_response({"error": "invalid id"}, 400)
+    item_id = int(raw)
+    if not INT4_MIN <= item_id <= INT4_MAX:
+        return json_response({"error": "not found"}, 404)
+    row = run_query(SELECT_ITEM, (item_id,), commit=False)
+    if row is None:
+        return json_response({"error": "not found"}, 404)
+    return json_response(
+        {
+            "id": row[0],
+            "name": row[1],
+            "description": row[2],
+            "price": float(row[3]),
+            "created_at": row[4].isoformat(),
+        }
+    )
+
+
+@app.post("/db-write")
+def db_write():
+    item = parse_item(request.get_data(cache=False))
+    if item is None:
+        return json_response({"error": "invalid body"}, 400)
+    row = run_query(INSERT_ITEM, item, commit=True)
+    return json_response({"id": row[0]}, 201)
+
+
+@app.post("/upload")
+def upload():
+    if request.mimetype == "multipart/form-data":
+        f = request.files.get("file")
+        if f is not None:
+            data = f.read()
+        elif "file" in request.form:
+            data = request.form["file"].encode("utf-8")
+        else:
+            return json_response({"error": "invalid body"}, 400)
+        return json_response({"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
+    digest = hashlib.sha256()
+    size = 0
+    stream = request.stream
+    while True:
+        chunk = stream.read(STREAM_CHUNK)
+        if not chunk:
+            break
+        digest.update(chunk)
+        size += len(chunk)
+    return json_response({"sha256": digest.hexdigest(), "size": size})
+
+
+@app.get("/stream")
+def stream():
+    def generate():
+        sent = 0
+        while sent < STREAM_TOTAL:
+            n = min(STREAM_CHUNK, STREAM_TOTAL - sent)
+            yield STREAM_BLOCK if n == STREAM_CHUNK else STREAM_BLOCK[:n]
+            sent += n
+
+    return Response(generate(), mimetype="application/octet-stream")

@@ -1,0 +1,19 @@
+// One plain HTTP GET with a deadline: how the launcher knows a server is up.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace shootout::core::launcher {
+
+struct probe_result {
+    std::optional<unsigned> status;  ///< set when a response arrived
+    std::string error;               ///< why not, otherwise ("Connection refused", "timed out")
+};
+
+/// GET http://host:port<target>, giving up after `timeout`.
+probe_result http_get(const std::string& host, std::uint16_t port, const std::string& target,
+                      std::chrono::nanoseconds timeout);
+
+}  // namespace shootout::core::launcher

@@ -1,0 +1,63 @@
+// Starts a system under test as a process group on this machine, and stops all of it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace shootout::core::launcher {
+
+struct process_spec {
+    std::vector<std::string> command;                ///< program and arguments; the program is looked up in PATH
+    std::filesystem::path working_dir;               ///< empty: the current directory
+    std::map<std::string, std::string> environment;  ///< added to (and overriding) the inherited environment
+    std::filesystem::path log_file;                  ///< stdout and stderr go here (appended)
+    std::vector<int> cpus;                           ///< pin to these CPUs; empty: no pinning
+};
+
+/// A running process group: the command and every process it forks (gunicorn's workers,
+/// uvicorn's), stopped together. The destructor stops it, so no server outlives shootout's
+/// scope; and the group leader gets SIGTERM if shootout itself dies (PR_SET_PDEATHSIG).
+class local_process {
+public:
+    /// Forks and execs. Throws std::runtime_error if the fork fails; an exec failure shows up as
+    /// an exit with status 127 and the reason in the log file.
+    explicit local_process(const process_spec& spec);
+    ~local_process();
+    local_process(const local_process&) = delete;
+    local_process& operator=(const local_process&) = delete;
+
+    pid_t pid() const noexcept { return pid_; }
+
+    /// The exit status if the leader has exited ("exited with status 1", "killed by signal 9").
+    std::optional<std::string> exited();
+
+    /// SIGTERM to the whole group, then SIGKILL to what is left after `grace`. Waits for the
+    /// leader and checks the group is empty. Idempotent. Returns what was needed ("stopped",
+    /// "killed after 10 s").
+    std::string stop(std::chrono::nanoseconds grace);
+
+private:
+    pid_t pid_ = -1;  // also the process group id
+    bool reaped_ = false;
+    std::optional<std::string> status_;
+};
+
+/// The last `lines` lines of a file, for error messages ("" if unreadable).
+std::string tail_of(const std::filesystem::path& file, std::size_t lines = 12);
+
+/// Runs a command to completion (no shell), capturing its first line of output and its exit
+/// code; gives up after `timeout`. For check_command and version_command.
+struct command_result {
+    int exit_code = -1;  ///< -1 if it could not run or timed out
+    std::string output;  ///< stdout and stderr, trimmed
+};
+command_result run_command(const std::vector<std::string>& command, const std::filesystem::path& working_dir,
+                           std::chrono::nanoseconds timeout);
+
+}  // namespace shootout::core::launcher
