@@ -86,6 +86,9 @@ class BaseHandler(tornado.web.RequestHandler):
     def initialize(self, db):
         self.db = db
 
+    def compute_etag(self):
+        return None  # no per-response SHA-1 Etag: the other apps do not hash their bodies
+
     def send_json(self, obj, status=200):
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
@@ -207,7 +210,10 @@ async def serve(sockets):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     server.stop()
-    await db["pool"].close()
+    try:
+        await asyncio.wait_for(db["pool"].close(), 5)
+    except asyncio.TimeoutError:
+        db["pool"].terminate()
 
 
 def die_with_parent(parent_pid):
