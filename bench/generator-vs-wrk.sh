@@ -5,7 +5,8 @@
 # connections for DURATION seconds, shootout and wrk alternately, PAIRS times. For each run it
 # prints req/s and generator CPU per completed request (user + system time of the whole
 # process, from /usr/bin/time), then the median ratio shootout / wrk. A second part opens
-# 10,000 connections with each tool and prints their peak RSS.
+# 10,000 connections with each tool and prints their peak RSS. A third part measures req/s of
+# both against a server that is the bottleneck (a single-threaded Python server on CPU 1).
 #
 # Usage: bench/generator-vs-wrk.sh [PAIRS=3] [DURATION=10]
 # Needs: nginx, wrk, python3, /usr/bin/time (scripts/setup.sh installs them), a built shootout.
@@ -84,3 +85,24 @@ read -r wr _ wrss < <(run_wrk 10000 "$duration")
 printf 'shootout: %d KiB peak RSS (%s requests)\nwrk:      %d KiB peak RSS (%s requests)\n' "$srss" "$sr" "$wrss" "$wr"
 grep -h '"established"' "$work/shootout.out" >/dev/null && python3 -c "
 import json; d=json.load(open('$work/shootout.out')); print('shootout connections:', d['connections'], 'errors:', d['errors'])"
+
+echo
+echo "server-bound: a Python server (one process, GIL-bound) on CPU 1, 50 connections, ${duration}s, both with no warm-up"
+spy_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$spy_port taskset -c 1 /usr/bin/python3 "$root/tests/fixtures/servers/tiny_server.py" >/dev/null 2>&1 &
+spy_pid=$!
+trap 'kill $nginx_pid $spy_pid 2>/dev/null; wait $nginx_pid $spy_pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$spy_port/ping" >/dev/null 2>&1 && break; sleep 0.1; done
+url="http://127.0.0.1:$spy_port"
+rates=()
+for i in $(seq "$pairs"); do
+  read -r sr _ _ < <(run_shootout 50 "$duration")
+  read -r wr _ _ < <(run_wrk 50 "$duration")
+  printf '%-5s shootout %8.0f req/s   wrk %8.0f req/s\n' "$i" "$(python3 -c "print($sr/$duration)")" "$(python3 -c "print($wr/$duration)")"
+  rates+=("$(python3 -c "print($sr/max($wr,1))")")
+done
+python3 - "${rates[@]}" <<'PY'
+import statistics, sys
+r = [float(x) for x in sys.argv[1:]]
+print("req/s, shootout / wrk: " + ", ".join(f"{x:.3f}" for x in r) + f"; median {statistics.median(r):.3f}")
+PY

@@ -83,6 +83,8 @@ json::value measurement_to_json(const sdk::measurement& m, const sdk::environmen
     doc["connections"] = {{"asked", m.connections_asked}, {"established", m.connections_established}};
     doc["rate_plan"] = {{"planned", m.planned_rate}, {"achieved", m.achieved_rate}, {"late_requests", m.late_requests}};
     doc["bytes"] = {{"sent", m.bytes_sent}, {"received", m.bytes_received}};
+    doc["throughput_mb_s"] = {{"sent", m.seconds > 0 ? static_cast<double>(m.bytes_sent) / 1e6 / m.seconds : 0.0},
+                              {"received", m.seconds > 0 ? static_cast<double>(m.bytes_received) / 1e6 / m.seconds : 0.0}};
     doc["answered_2xx_all_phases"] = m.answered_2xx_all_phases;
     doc["in_flight_at_end"] = m.in_flight_at_end;
     if (m.writes)

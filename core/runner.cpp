@@ -503,6 +503,9 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
               {"mean", h.mean()}}},
             {"connections", {{"asked", m.connections_asked}, {"established", m.connections_established}}},
             {"bytes", {{"sent", m.bytes_sent}, {"received", m.bytes_received}}},
+            {"throughput_mb_s",
+             {{"sent", m.seconds > 0 ? static_cast<double>(m.bytes_sent) / 1e6 / m.seconds : 0.0},
+              {"received", m.seconds > 0 ? static_cast<double>(m.bytes_received) / 1e6 / m.seconds : 0.0}}},
             {"generator", {{"cpu_seconds", m.generator_cpu_seconds}}},
             {"warnings", boost::json::value_from(m.warnings)}};
         if (m.first_byte_us)
@@ -513,8 +516,12 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
     } else {
         print_summary({m}, out);
         if (m.outcome == sdk::outcome::measured)
-            out << fmt::format("\n{} requests in {:.2f} s, {:.1f} MB read, generator CPU {:.2f} s\n", m.completed, m.seconds,
-                               static_cast<double>(m.bytes_received) / 1e6, m.generator_cpu_seconds);
+            out << fmt::format("\n{} requests in {:.2f} s, {:.1f} MB read ({:.1f} MB/s), {:.1f} MB sent ({:.1f} MB/s), "
+                               "generator CPU {:.2f} s\n",
+                               m.completed, m.seconds, static_cast<double>(m.bytes_received) / 1e6,
+                               static_cast<double>(m.bytes_received) / 1e6 / std::max(m.seconds, 1e-9),
+                               static_cast<double>(m.bytes_sent) / 1e6,
+                               static_cast<double>(m.bytes_sent) / 1e6 / std::max(m.seconds, 1e-9), m.generator_cpu_seconds);
     }
     return m.outcome == sdk::outcome::measured && !interrupted.load() ? exit_ok : exit_run_failed;
 }

@@ -237,6 +237,9 @@ def main():
     logging.getLogger("tornado.access").disabled = True
     sockets = tornado.netutil.bind_sockets(PORT, address=BIND)
     parent_pid = os.getpid()
+    # An explicit SIGTERM handler: as PID 1 in a container, a process without one
+    # ignores SIGTERM. The workers replace it with their own in serve().
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     if WORKERS > 1:
         tornado.process.fork_processes(WORKERS)  # returns only in the children
         die_with_parent(parent_pid)

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Start the Sanic app with Sanic's own server and worker manager.
+# The same command runs locally and in Docker; Sanic is not packaged in Debian 12,
+# so in practice this app runs in Docker (python:3.11-slim, requirements.txt).
+# Environment: PORT (8080), BIND (127.0.0.1), WORKERS (nproc),
+#              DATABASE_URL, DB_POOL_MAX (10), PYTHON (/usr/bin/python3).
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+cd "$HERE"
+PORT=${PORT:-8080}
+BIND=${BIND:-127.0.0.1}
+WORKERS=${WORKERS:-$(nproc)}
+DATABASE_URL=${DATABASE_URL:-postgresql://bench:bench@127.0.0.1:5432/bench}
+DB_POOL_MAX=${DB_POOL_MAX:-10}
+PYTHON=${PYTHON:-/usr/bin/python3}
+export PORT BIND WORKERS DATABASE_URL DB_POOL_MAX
+# `python -m` puts this directory on sys.path, so the workers import app:app from here.
+exec "$PYTHON" -m sanic app:app \
+    --host "$BIND" \
+    --port "$PORT" \
+    --workers "$WORKERS" \
+    --no-access-logs \
+    --no-motd
