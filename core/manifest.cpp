@@ -497,6 +497,7 @@ manifest load_manifest(const fs::path& file, plugin_host& host, const std::vecto
     m.file = file;
     m.dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
     const std::string name = file.string();
+    const auto in_dir = [&](const std::string& relative) { return (m.dir / relative).lexically_normal(); };
 
     std::ifstream in(file, std::ios::binary);
     if (!in)
@@ -539,7 +540,7 @@ manifest load_manifest(const fs::path& file, plugin_host& host, const std::vecto
         throw plugin_error(message);
     }
 
-    m.output_dir = m.dir / c.string(root, "output_dir").value_or("results");
+    m.output_dir = in_dir(c.string(root, "output_dir").value_or("results"));
     if (auto runs = c.integer(root, "runs", 1, 1000)) m.runs = static_cast<unsigned>(*runs);
     if (auto interleave = c.boolean(root, "interleave")) m.interleave = *interleave;
     read_engine(c, root, m.engine);

@@ -30,6 +30,11 @@ except ImportError:  # same bytes as orjson for the values used here
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://bench:bench@127.0.0.1:5432/bench")
 DB_POOL_MAX = int(os.environ.get("DB_POOL_MAX", "10"))
+THREADS = int(os.environ.get("THREADS", "4"))  # gunicorn --threads, set by serve.sh
+# psycopg2's pool closes every connection handed back while minconn are already idle,
+# so a (1, max) pool would reconnect on almost every request under load. Keeping as
+# many as there are threads (never more than DB_POOL_MAX) makes every connection stay.
+DB_POOL_KEEP = max(1, min(THREADS, DB_POOL_MAX))
 
 STREAM_TOTAL = 10 * 1024 * 1024
 STREAM_CHUNK = 64 * 1024
@@ -55,31 +60,24 @@ def get_pool():
     if _pool is None or _pool_pid != pid:
         with _pool_lock:
             if _pool is None or _pool_pid != pid:
-                _pool = psycopg2.pool.ThreadedConnectionPool(1, DB_POOL_MAX, DATABASE_URL)
+                _pool = psycopg2.pool.ThreadedConnectionPool(DB_POOL_KEEP, DB_POOL_MAX, DATABASE_URL)
                 _pool_pid = pid
     return _pool
 
 
-def run_query(sql, params, commit):
+def run_query(sql, params):
     pool = get_pool()
     conn = pool.getconn()
-    broken = False
     try:
+        # Autocommit: a read is one round trip, and an INSERT is committed by the
+        # time execute() returns (no BEGIN/COMMIT pair around single statements).
+        if not conn.autocommit:
+            conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute(sql, params)
-            row = cur.fetchone()
-        if commit:
-            conn.commit()
-        else:
-            conn.rollback()  # end the read transaction; keeps the connection idle
-        return row
-    except psycopg2.Error:
-        broken = conn.closed != 0
-        if not broken:
-            conn.rollback()
-        raise
+            return cur.fetchone()
     finally:
-        pool.putconn(conn, close=broken)
+        pool.putconn(conn, close=conn.closed != 0)
 
 
 def json_response(obj, status=200):
@@ -130,7 +128,7 @@ def db_read():
     item_id = int(raw)
     if not INT4_MIN <= item_id <= INT4_MAX:
         return json_response({"error": "not found"}, 404)
-    row = run_query(SELECT_ITEM, (item_id,), commit=False)
+    row = run_query(SELECT_ITEM, (item_id,))
     if row is None:
         return json_response({"error": "not found"}, 404)
     return json_response(
@@ -149,7 +147,7 @@ def db_write():
     item = parse_item(request.get_data(cache=False))
     if item is None:
         return json_response({"error": "invalid body"}, 400)
-    row = run_query(INSERT_ITEM, item, commit=True)
+    row = run_query(INSERT_ITEM, item)
     return json_response({"id": row[0]}, 201)
 
 

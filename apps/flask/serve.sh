@@ -12,7 +12,7 @@ THREADS=${THREADS:-4}
 DATABASE_URL=${DATABASE_URL:-postgresql://bench:bench@127.0.0.1:5432/bench}
 DB_POOL_MAX=${DB_POOL_MAX:-10}
 PYTHON=${PYTHON:-/usr/bin/python3}
-export PORT BIND WORKERS DATABASE_URL DB_POOL_MAX
+export PORT BIND WORKERS THREADS DATABASE_URL DB_POOL_MAX
 # No --access-logfile: gunicorn writes no access log unless one is given.
 exec "$PYTHON" -m gunicorn app:app \
     --chdir "$HERE" \

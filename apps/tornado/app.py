@@ -21,6 +21,7 @@ from decimal import Decimal
 
 import asyncpg
 import tornado.httpserver
+import tornado.iostream
 import tornado.netutil
 import tornado.process
 import tornado.web
@@ -161,11 +162,14 @@ class StreamHandler(BaseHandler):
         # the body with chunked transfer encoding, one chunk per flush.
         self.set_header("Content-Type", "application/octet-stream")
         sent = 0
-        while sent < STREAM_TOTAL:
-            n = min(STREAM_CHUNK, STREAM_TOTAL - sent)
-            self.write(STREAM_BLOCK if n == STREAM_CHUNK else STREAM_BLOCK[:n])
-            await self.flush()
-            sent += n
+        try:
+            while sent < STREAM_TOTAL:
+                n = min(STREAM_CHUNK, STREAM_TOTAL - sent)
+                self.write(STREAM_BLOCK if n == STREAM_CHUNK else STREAM_BLOCK[:n])
+                await self.flush()
+                sent += n
+        except tornado.iostream.StreamClosedError:
+            return  # the client went away mid-stream
         self.finish()
 
 

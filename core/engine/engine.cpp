@@ -188,7 +188,6 @@ private:
     state state_ = state::closed;
     bool active_ = true, retiring_ = false, got_bytes_ = false, readable_pending_ = false;
     std::uint32_t generation_ = 0;  // bumped on close, so events of an old socket are ignored
-    std::uint64_t responses_ = 0;
     std::string carry_;  // unparsed bytes of a header split across reads
 };
 
@@ -246,9 +245,14 @@ public:
     unsigned index() const { return index_; }
     char* read_buffer() { return read_buffer_.get(); }
     bool sending() const { return !stopping_; }
-    bool verify_next(std::uint64_t response_number) const {
+    // One request in verify_sample across this worker's connections is verified, so even a
+    // slow scenario (a few 10 MiB downloads per connection) gets its sample.
+    bool verify_next() {
         if (config_.role == sdk::session_role::correctness_check) return true;
-        return config_.verify_sample != 0 && response_number % config_.verify_sample == 0;
+        if (config_.verify_sample == 0) return false;
+        if (++since_verified_ < config_.verify_sample) return false;
+        since_verified_ = 0;
+        return true;
     }
     std::uint64_t seed_for(std::uint64_t connection) const {
         // splitmix64 of (seed, connection): independent streams per connection, same every run.
@@ -463,6 +467,7 @@ private:
     double cpu_start_ = 0;
     std::uint32_t open_ = 0;
     std::uint64_t next_connection_index_ = 0;
+    std::uint32_t since_verified_ = 0;
     sdk::histogram second_latency_;
     std::uint64_t second_completed_ = 0, second_errors_ = 0;
 };
@@ -473,7 +478,6 @@ connection::connection(worker& owner, std::uint32_t slot, std::uint64_t index)
                                        owner.seed_for(index)};
     session_ = owner.scenario().open_http_session(context);
     if (!session_) throw std::runtime_error("the scenario opened no HTTP session");
-    responses_ = index;  // spreads the verified sample over connections
 }
 
 void connection::start() {
@@ -542,7 +546,7 @@ void connection::send(clock_type::time_point now) {
     sent_at_ = now;
     got_bytes_ = readable_pending_ = false;
     carry_.clear();
-    sink_.reset(w_.verify_next(++responses_) ? &session_->check() : nullptr);
+    sink_.reset(w_.verify_next() ? &session_->check() : nullptr);
     parser_.emplace(sink_);
     state_ = state::writing;
     write_some();

@@ -24,7 +24,7 @@ struct engine_config {
     unsigned threads = 1;
     std::chrono::nanoseconds connect_timeout = std::chrono::seconds(5);
     std::chrono::nanoseconds request_timeout = std::chrono::seconds(30);
-    /// Verify one response in this many per connection (1: every response, 0: none).
+    /// Verify one response in this many per worker thread (1: every response, 0: none).
     std::uint32_t verify_sample = 100;
     std::uint64_t seed = 1;
     sdk::session_role role = sdk::session_role::load;
