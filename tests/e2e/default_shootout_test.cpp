@@ -1,0 +1,74 @@
+// The main job, shortened: the real apps started by the launcher against an embedded PostgreSQL,
+// every scenario on every framework Debian packages. Each (framework, scenario) must be measured
+// and verified, db-write must lose no row, and nothing may be left running.
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "test_helpers.h"
+
+using namespace shootout;
+namespace fs = std::filesystem;
+
+namespace {
+bool anything_running(const std::string& pattern) {
+    return std::system(("pgrep -f -- '" + pattern + "' >/dev/null").c_str()) == 0;
+}
+}  // namespace
+
+TEST_CASE("e2e: the default shootout measures and verifies every scenario on every local framework", "[e2e]") {
+    // The manifest is copied into a temporary directory with its "../../apps" made absolute, so
+    // results go there and not into the source tree.
+    test::temp_dir dir;
+    std::ifstream in(fs::path(SHOOTOUT_SOURCE_DIR) / "tests" / "e2e" / "shootout-e2e.toml");
+    std::stringstream original;
+    original << in.rdbuf();
+    std::string text = original.str();
+    const std::string apps = std::string(SHOOTOUT_SOURCE_DIR) + "/apps";
+    for (std::size_t at; (at = text.find("../../apps")) != std::string::npos;) text.replace(at, 10, apps);
+    const auto manifest = dir.write("shootout-e2e.toml", text);
+    const auto out = dir.path() / "results-e2e";
+    auto r = test::run_shootout({"--log-level", "warn", "--config", manifest.string()});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+
+    const auto raw = out / "latest" / "raw";
+    REQUIRE(fs::is_directory(raw));
+    std::map<std::string, boost::json::object> results;
+    for (const auto& entry : fs::directory_iterator(raw)) {
+        std::ifstream in(entry.path());
+        std::stringstream text;
+        text << in.rdbuf();
+        auto doc = boost::json::parse(text.str()).as_object();
+        results[std::string(doc.at("framework").as_string()) + "/" + std::string(doc.at("scenario").as_string())] = doc;
+    }
+    for (const char* fw : {"flask", "django", "fastapi", "tornado"})
+        for (const char* scenario : {"ping", "json", "db-read", "db-write", "upload", "stream"}) {
+            const std::string key = std::string(fw) + "/" + scenario;
+            INFO(key);
+            REQUIRE(results.count(key));
+            const auto& doc = results[key];
+            INFO(doc.at("reason").as_string().c_str());
+            CHECK(doc.at("outcome") == "measured");
+            CHECK(doc.at("completed").to_number<std::uint64_t>() > 0);
+            CHECK(doc.at("verified").to_number<std::uint64_t>() > 0);
+            CHECK(doc.at("errors").at("verify").to_number<std::uint64_t>() == 0);
+            CHECK(doc.at("errors").at("status").to_number<std::uint64_t>() == 0);
+            if (std::string(scenario) == "db-write") {
+                const auto& writes = doc.at("writes").as_object();
+                CHECK(writes.at("lost").to_number<std::uint64_t>() == 0);
+                CHECK(writes.at("phantom").to_number<std::uint64_t>() == 0);
+                CHECK(writes.at("rows_added").to_number<std::uint64_t>() >= writes.at("answered_2xx").to_number<std::uint64_t>());
+            }
+        }
+    const auto& sanic = results["sanic/ping"];
+    CHECK(sanic.at("outcome") == "skipped");
+    CHECK(std::string(sanic.at("reason").as_string()).find("sanic is not installed here") == 0);
+
+    // Nothing left behind: no app server, no PostgreSQL of ours.
+    CHECK_FALSE(anything_running("[a]pps/(flask|django|fastapi|tornado)"));
+    CHECK_FALSE(anything_running("[s]hootout-pg-"));
+}
