@@ -128,6 +128,15 @@ def parse_item(raw):
     return name, description, price
 
 
+def body_stream(request):
+    """A file-like body. Django 3.2 reads a request without Content-Length as empty;
+    gunicorn's wsgi.input already ends at the end of a chunked body, so read that."""
+    meta = request.META
+    if not meta.get("CONTENT_LENGTH") and meta.get("wsgi.input_terminated"):
+        return meta["wsgi.input"]
+    return request
+
+
 @require_GET
 def ping(request):
     return plain_response(b"pong", "text/plain; charset=utf-8")
@@ -164,7 +173,7 @@ def db_read(request):
 
 @require_POST
 def db_write(request):
-    item = parse_item(request.body)
+    item = parse_item(body_stream(request).read())
     if item is None:
         return json_response({"error": "invalid body"}, 400)
     # Autocommit mode: the INSERT is committed when execute() returns.
@@ -191,8 +200,9 @@ def upload(request):
         return json_response({"error": "invalid body"}, 400)
     digest = hashlib.sha256()
     size = 0
+    stream = body_stream(request)
     while True:
-        chunk = request.read(STREAM_CHUNK)
+        chunk = stream.read(STREAM_CHUNK)
         if not chunk:
             break
         digest.update(chunk)
