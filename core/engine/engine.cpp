@@ -186,7 +186,7 @@ private:
     std::uint64_t received_ = 0;
     clock_type::time_point sent_at_{}, first_byte_at_{}, connect_started_{};
     state state_ = state::closed;
-    bool active_ = true, retiring_ = false, got_bytes_ = false, readable_pending_ = false;
+    bool active_ = true, retiring_ = false, got_bytes_ = false, readable_pending_ = false, peer_closed_ = false;
     std::uint32_t generation_ = 0;  // bumped on close, so events of an old socket are ignored
     std::string carry_;  // unparsed bytes of a header split across reads
 };
@@ -520,6 +520,9 @@ void connection::on_event(std::uint32_t events, std::uint32_t generation) {
         }
         return;
     }
+    // With edge triggering, data and the FIN can arrive as one edge: remember the FIN, or a
+    // short read that drains the data would leave the end of the stream unnoticed.
+    if (events & (EPOLLRDHUP | EPOLLHUP)) peer_closed_ = true;
     if ((events & EPOLLOUT) && state_ == state::writing) write_some();
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         if (state_ == state::reading || state_ == state::idle) on_readable();
@@ -619,8 +622,9 @@ void connection::on_readable() {
                 complete(now);
                 return;
             }
-            if (static_cast<std::size_t>(n) < read_buffer_size) return;  // drained: epoll reports more
-            continue;  // the buffer was full: more may be waiting, and no new edge would come for it
+            // Drained: epoll reports more. Unless the peer has closed: then read on to the end.
+            if (static_cast<std::size_t>(n) < read_buffer_size && !peer_closed_) return;
+            continue;
         }
         if (n == 0) {
             if (state_ == state::idle) {  // the server closed a connection with nothing in flight
@@ -693,7 +697,7 @@ void connection::complete(clock_type::time_point now) {
         close();
         return;
     }
-    if (!keep_alive) {
+    if (!keep_alive || peer_closed_) {  // the server closes this connection: take a new one
         close();
         start();
         return;
@@ -722,6 +726,7 @@ void connection::close() {
         fd_ = -1;
     }
     ++generation_;
+    peer_closed_ = false;
     state_ = state::closed;
     if (retiring_) active_ = false;
 }
