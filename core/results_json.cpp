@@ -154,12 +154,12 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view t
     if (ec) throw std::runtime_error(fmt::format("cannot rename {} to {}: {}", temporary.string(), path.string(), ec.message()));
 }
 
-std::string utc_now_iso8601() {
+std::string utc_now(const char* strftime_format) {
     const std::time_t now = std::time(nullptr);
     std::tm tm{};
     gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, strftime_format, &tm);
     return buf;
 }
 

@@ -24,7 +24,7 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view t
 /// The environment of this process: version, build type, CPU, cores, kernel, host name.
 sdk::environment current_environment();
 
-/// Current UTC time as ISO-8601 ("2026-11-28T07:38:51Z").
-std::string utc_now_iso8601();
+/// Current UTC time in a strftime format; by default ISO-8601 ("2026-11-28T07:38:51Z").
+std::string utc_now(const char* strftime_format = "%Y-%m-%dT%H:%M:%SZ");
 
 }  // namespace shootout::core

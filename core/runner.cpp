@@ -133,14 +133,6 @@ std::string file_safe(std::string_view s) {
     return r;
 }
 
-std::string run_directory_name() {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
-    return buf;
-}
 
 // Applies "key=value" pairs to a plugin's options, typed by its declaration.
 void apply_cli_options(const plugin_info& info, const std::vector<std::string>& pairs, sdk::option_values& values,
@@ -531,9 +523,9 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
     results.environment = current_environment();
     results.environment.manifest_path = m.file.string();
     results.environment.manifest_sha256 = m.sha256;
-    results.environment.started_at = utc_now_iso8601();
+    results.environment.started_at = utc_now();
 
-    const fs::path run_dir = m.output_dir / run_directory_name();
+    const fs::path run_dir = m.output_dir / utc_now("%Y%m%d-%H%M%S");
     const fs::path raw_dir = run_dir / "raw";
     std::error_code ec;
     fs::create_directories(raw_dir, ec);
@@ -704,7 +696,7 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
 
-    results.environment.finished_at = utc_now_iso8601();
+    results.environment.finished_at = utc_now();
     for (std::size_t i = 0; i < instances.reporters.size(); ++i) {
         try {
             instances.reporters[i]->finish(results);

@@ -1,8 +1,6 @@
 #include "postgres.h"
 
-#include <netinet/in.h>
 #include <pwd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -13,6 +11,7 @@
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
+#include "launcher/http_probe.h"
 #include "launcher/local_process.h"
 
 namespace shootout::core::database {
@@ -34,18 +33,6 @@ void apply_sql(const std::string& dsn, const std::string& sql) {
     pqxx::work w(c);
     w.exec(sql);
     w.commit();
-}
-
-std::uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
 }
 
 // The newest PostgreSQL server installed from Debian's packages.
@@ -104,7 +91,7 @@ public:
             dir_, 120s);
         if (init.exit_code != 0)
             throw std::runtime_error(fmt::format("initdb failed ({}): {}", init.exit_code, init.output));
-        port_ = free_port();
+        port_ = launcher::free_loopback_port();
         launcher::process_spec spec;
         spec.command = command({(bin / "postgres").string(), "-D", (dir_ / "data").string(), "-p", std::to_string(port_),
                                 "-k", dir_.string(), "-c", "listen_addresses=127.0.0.1", "-c",

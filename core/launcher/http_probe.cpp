@@ -12,6 +12,12 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 
+std::uint16_t free_loopback_port() {
+    asio::io_context io;
+    asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+    return acceptor.local_endpoint().port();
+}
+
 probe_result http_get(const std::string& host, std::uint16_t port, const std::string& target,
                       std::chrono::nanoseconds timeout) {
     probe_result result;

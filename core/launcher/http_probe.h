@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -11,6 +12,9 @@ struct probe_result {
     std::optional<unsigned> status;  ///< set when a response arrived
     std::string error;               ///< why not, otherwise ("Connection refused", "timed out")
 };
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now (bound to port 0, then released).
+std::uint16_t free_loopback_port();
 
 /// GET http://host:port<target>, giving up after `timeout`.
 probe_result http_get(const std::string& host, std::uint16_t port, const std::string& target,

@@ -11,10 +11,12 @@
 
 #include "engine/engine.h"
 #include "plugin_host.h"
+#include "launcher/http_probe.h"
 #include "test_helpers.h"
 #include "test_server.h"
 
 using namespace shootout;
+using core::launcher::free_loopback_port;
 using namespace std::chrono_literals;
 
 namespace {
@@ -61,18 +63,6 @@ core::engine::engine_result load(const std::string& id, std::uint16_t port, std:
     return core::engine::run(config, *s, target, plan(measure, connections));
 }
 
-// A port with nothing listening: bound, then closed.
-std::uint16_t closed_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
 
 // Accepts connections and resets them at once (SO_LINGER 0): a client sending a large body
 // gets ECONNRESET or EPIPE on its writes.
@@ -163,7 +153,7 @@ TEST_CASE("engine: the warm-up is applied but not recorded", "[engine]") {
 }
 
 TEST_CASE("engine: error class connect: nothing listens", "[engine][errors]") {
-    auto r = load("ping", closed_port(), 500ms, 2);
+    auto r = load("ping", free_loopback_port(), 500ms, 2);
     CHECK(r.measurement.errors.connect > 0);
     CHECK(r.measurement.completed == 0);
     CHECK(r.measurement.connections_established == 0);

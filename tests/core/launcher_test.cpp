@@ -1,30 +1,18 @@
 // Local frameworks: started, checked for health, measured, stopped with every process they
 // forked; and each way a start can go wrong is reported as skipped with the reason.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <random>
 
 #include <catch2/catch.hpp>
 
+#include "launcher/http_probe.h"
 #include "test_helpers.h"
 
 using namespace shootout;
+using core::launcher::free_loopback_port;
 
 namespace {
 
-std::uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
 
 std::string unique_tag() { return "tag" + std::to_string(std::random_device{}()); }
 
@@ -49,7 +37,7 @@ std::string manifest_for(const std::string& args, const std::string& extra_local
     return "output_dir = \"out\"\nscenarios = [" + scenarios +
            "]\npatterns = [\"steady\"]\n[pattern.steady]\nconnections = 2\nwarmup = \"0s\"\nduration = \"" + duration +
            "\"\n[engine]\nthreads = 1\n[[framework]]\nname = \"tiny\"\nurl = \"http://127.0.0.1:" +
-           std::to_string(free_port()) + "\"\n[framework.local]\ncommand = [\"/usr/bin/python3\", \"" + server + "\"" +
+           std::to_string(free_loopback_port()) + "\"\n[framework.local]\ncommand = [\"/usr/bin/python3\", \"" + server + "\"" +
            quoted + "]\nstart_timeout = \"10s\"\nstop_timeout = \"2s\"\n" + extra_local;
 }
 
