@@ -503,6 +503,26 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
         if (m.first_byte_us)
             doc["first_byte_us"] = {{"p50", m.first_byte_us->value_at_percentile(50)},
                                     {"p99", m.first_byte_us->value_at_percentile(99)}};
+        // Every measured phase on its own: a spike's stages, or steady's single "measure".
+        boost::json::array stages;
+        for (const auto& p : m.phases)
+            stages.push_back({{"name", p.name},
+                              {"seconds", p.seconds},
+                              {"requests", p.completed},
+                              {"rps", p.seconds > 0 ? static_cast<double>(p.completed) / p.seconds : 0.0},
+                              {"errors", p.errors.total()},
+                              {"latency_us", {{"p50", p.latency_us.value_at_percentile(50)}, {"p99", p.latency_us.value_at_percentile(99)}}},
+                              {"connections", {{"planned", p.connections_planned}, {"open", p.connections_open}}}});
+        doc["stages"] = std::move(stages);
+        boost::json::array timeline;
+        for (const auto& t : m.timeline)
+            timeline.push_back({{"second", t.second},
+                                {"requests", t.completed},
+                                {"errors", t.errors},
+                                {"p50_us", t.p50_us},
+                                {"p99_us", t.p99_us},
+                                {"connections", {{"planned", t.planned_connections}, {"open", t.open_connections}}}});
+        doc["timeline"] = std::move(timeline);
         doc["histogram"] = histogram_to_json(h);
         out << boost::json::serialize(doc) << '\n';
     } else {

@@ -25,7 +25,7 @@ TEST_CASE("plugin host: every built-in plugin loads and checks out", "[core][plu
     auto host = discover({test::builtin_plugins()});
     CHECK(host.problems().empty());
     CHECK(host.available(core::plugin_kind::scenario) == "db-read, db-write, json, ping, stream, upload");
-    CHECK(host.available(core::plugin_kind::load_pattern) == "steady");
+    CHECK(host.available(core::plugin_kind::load_pattern) == "spike, steady");
     const auto* steady = host.find(core::plugin_kind::load_pattern, "steady");
     REQUIRE(steady != nullptr);
     CHECK(steady->defaults.integer("connections") == 50);
@@ -99,5 +99,5 @@ TEST_CASE("plugin host: an unknown id lists what is available and where it looke
 TEST_CASE("plugin host: the same directory twice loads each library once", "[core][plugins]") {
     auto host = discover({test::builtin_plugins(), test::builtin_plugins()});
     CHECK(host.problems().empty());
-    CHECK(host.plugins().size() == 7);
+    CHECK(host.plugins().size() == 8);
 }
