@@ -208,6 +208,11 @@ public:
         const auto deadline = started + local.start_timeout;
         std::string last = "no answer yet";
         while (true) {
+            if (interrupted.load()) {
+                unavailable_ = fmt::format("{} was being started when the run was interrupted", fw.name);
+                stop();
+                return;
+            }
             if (auto status = process_->exited()) {
                 unavailable_ = fmt::format("{} {} while starting; the end of {}:\n{}", fw.name, *status, log_.string(),
                                            launcher::tail_of(log_));

@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "launcher/http_probe.h"
 #include "test_helpers.h"
 
 using namespace shootout;
@@ -29,6 +30,8 @@ TEST_CASE("e2e: the default shootout measures and verifies every scenario on eve
     std::string text = original.str();
     const std::string apps = std::string(SHOOTOUT_SOURCE_DIR) + "/apps";
     for (std::size_t at; (at = text.find("../../apps")) != std::string::npos;) text.replace(at, 10, apps);
+    for (const char* port : {"18081", "18082", "18083", "18085", "18086"})  // free ports, not fixed ones
+        text.replace(text.find(port), 5, std::to_string(core::launcher::free_loopback_port()));
     const auto manifest = dir.write("shootout-e2e.toml", text);
     const auto out = dir.path() / "results-e2e";
     auto r = test::run_shootout({"--log-level", "warn", "--config", manifest.string()});
