@@ -4,7 +4,7 @@
 # One-worker nginx serves /ping on CPU 1; the generator runs on CPU 0 with one thread and 50
 # connections for DURATION seconds, shootout and wrk alternately, PAIRS times. For each run it
 # prints req/s and generator CPU per completed request (user + system time of the whole
-# process, from /usr/bin/time), then the median ratio shootout / wrk. A second part opens
+# process, from /usr/bin/time), then the median ratio shootout / wrk. Who goes first alternates. A second part opens
 # 10,000 connections with each tool and prints their peak RSS. A third part measures req/s of
 # both against a server that is the bottleneck (a single-threaded Python server on CPU 1).
 #
@@ -65,8 +65,12 @@ echo "nginx (1 worker) on CPU 1, generator on CPU 0, 1 thread, 50 connections, $
 printf '%-5s %-9s %12s %12s %14s\n' pair tool requests req/s "CPU us/req"
 ratios=()
 for i in $(seq "$pairs"); do
-  read -r sr sc _ < <(run_shootout 50 "$duration")
-  read -r wr wc _ < <(run_wrk 50 "$duration")
+  # Alternate who goes first, so a drift of the machine or the server favours neither.
+  if [ $((i % 2)) -eq 1 ]; then
+    read -r sr sc _ < <(run_shootout 50 "$duration"); read -r wr wc _ < <(run_wrk 50 "$duration")
+  else
+    read -r wr wc _ < <(run_wrk 50 "$duration"); read -r sr sc _ < <(run_shootout 50 "$duration")
+  fi
   s_us=$(python3 -c "print(f'{$sc/$sr*1e6:.3f}')"); w_us=$(python3 -c "print(f'{$wc/$wr*1e6:.3f}')")
   printf '%-5s %-9s %12s %12s %14s\n' "$i" shootout "$sr" "$(python3 -c "print(round($sr/$duration))")" "$s_us"
   printf '%-5s %-9s %12s %12s %14s\n' "$i" wrk "$wr" "$(python3 -c "print(round($wr/$duration))")" "$w_us"
@@ -96,8 +100,11 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$spy_port/ping" >/dev/null 2>&
 url="http://127.0.0.1:$spy_port"
 rates=()
 for i in $(seq "$pairs"); do
-  read -r sr _ _ < <(run_shootout 50 "$duration")
-  read -r wr _ _ < <(run_wrk 50 "$duration")
+  if [ $((i % 2)) -eq 1 ]; then
+    read -r sr _ _ < <(run_shootout 50 "$duration"); read -r wr _ _ < <(run_wrk 50 "$duration")
+  else
+    read -r wr _ _ < <(run_wrk 50 "$duration"); read -r sr _ _ < <(run_shootout 50 "$duration")
+  fi
   printf '%-5s shootout %8.0f req/s   wrk %8.0f req/s\n' "$i" "$(python3 -c "print($sr/$duration)")" "$(python3 -c "print($wr/$duration)")"
   rates+=("$(python3 -c "print($sr/max($wr,1))")")
 done
