@@ -178,7 +178,7 @@ const std::vector<std::string> local_keys = {"command",         "working_dir",  
                                              "start_timeout",   "stop_timeout",  "check_command", "missing_hint",
                                              "version_command", "cpus"};
 const std::vector<std::string> engine_keys = {"threads", "connect_timeout", "request_timeout", "verify_sample",
-                                              "seed",    "cpus"};
+                                              "seed",    "cpus",            "sample_interval"};
 const std::vector<std::string> database_keys = {"mode", "init_sql", "dsn", "max_connections", "reset_before",
                                                 "count_writes"};
 const std::vector<std::string> local_default_keys = {"environment", "cpus"};
@@ -194,6 +194,10 @@ void read_engine(checker& c, const toml::table& root, engine_settings& engine) {
     if (auto v = c.integer(*table, "verify_sample", 1, 1'000'000'000, ctx)) engine.verify_sample = static_cast<std::uint32_t>(*v);
     if (auto v = c.integer(*table, "seed", 0, INT64_MAX, ctx)) engine.seed = static_cast<std::uint64_t>(*v);
     if (auto v = c.cpus(*table, "cpus", ctx)) engine.cpus = *v;
+    if (auto v = c.duration(*table, "sample_interval", ctx)) {
+        if (*v < std::chrono::milliseconds(10)) c.error(*table->get("sample_interval"), ctx + "'sample_interval' must be at least 10ms");
+        else engine.sample_interval = *v;
+    }
 }
 
 void read_database(checker& c, const toml::table& root, manifest& m) {

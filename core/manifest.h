@@ -90,6 +90,7 @@ struct engine_settings {
     std::chrono::nanoseconds connect_timeout = std::chrono::seconds(5);
     std::chrono::nanoseconds request_timeout = std::chrono::seconds(30);
     std::uint32_t verify_sample = 100;  ///< verify one response in this many during load
+    std::chrono::nanoseconds sample_interval = std::chrono::seconds(1);  ///< local servers' CPU and RSS
     std::uint64_t seed = 1;
 };
 

@@ -18,6 +18,7 @@
 #include "engine/engine.h"
 #include "launcher/http_probe.h"
 #include "launcher/local_process.h"
+#include "observe/process_tree.h"
 #include "errors.h"
 #include "option_parsing.h"
 #include "results_json.h"
@@ -106,8 +107,9 @@ void print_summary(const std::vector<sdk::measurement>& all, std::ostream& out) 
             groups.emplace_back(m.scenario, m.pattern);
     for (const auto& [scenario, pattern] : groups) {
         out << fmt::format("\n== {} / {} ==\n", scenario, pattern);
-        out << fmt::format("{:<12} {:>3}  {:<9} {:>11} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>11}\n", "framework", "run",
-                           "outcome", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors", "verified", "connections");
+        out << fmt::format("{:<12} {:>3}  {:<9} {:>11} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>11} {:>7} {:>8}\n", "framework",
+                           "run", "outcome", "req/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors", "verified",
+                           "connections", "cpu %", "rss MiB");
         for (const auto& m : all) {
             if (m.scenario != scenario || m.pattern != pattern) continue;
             if (m.outcome != sdk::outcome::measured) {
@@ -115,10 +117,22 @@ void print_summary(const std::vector<sdk::measurement>& all, std::ostream& out) 
                 continue;
             }
             const auto& h = m.latency_us;
-            out << fmt::format("{:<12} {:>3}  {:<9} {:>11.1f} {:>8.2f} {:>8.2f} {:>8.2f} {:>9.2f} {:>8} {:>8} {:>5}/{:<5}\n",
+            // The server's CPU (mean) and RSS (peak) over the measured seconds; "-" for a server
+            // shootout did not start (external), whose processes it cannot see.
+            double cpu_sum = 0, rss_peak = 0;
+            int samples = 0;
+            for (const auto& r : m.server_resources)
+                if (r.second > 0 && r.second <= m.seconds + 0.5) {
+                    cpu_sum += r.cpu_percent;
+                    rss_peak = std::max(rss_peak, static_cast<double>(r.rss_bytes) / (1024.0 * 1024.0));
+                    ++samples;
+                }
+            const std::string cpu = samples ? fmt::format("{:.0f}", cpu_sum / samples) : "-";
+            const std::string rss = samples ? fmt::format("{:.0f}", rss_peak) : "-";
+            out << fmt::format("{:<12} {:>3}  {:<9} {:>11.1f} {:>8.2f} {:>8.2f} {:>8.2f} {:>9.2f} {:>8} {:>8} {:>5}/{:<5} {:>7} {:>8}\n",
                                m.framework, m.run, outcome_text(m.outcome), m.rate, ms(h.value_at_percentile(50)),
                                ms(h.value_at_percentile(95)), ms(h.value_at_percentile(99)), ms(h.max()),
-                               m.errors.total(), m.verified, m.connections_established, m.connections_asked);
+                               m.errors.total(), m.verified, m.connections_established, m.connections_asked, cpu, rss);
             if (m.writes)
                 out << fmt::format("             writes: {} rows added for {} answers 2xx ({} in flight at the end)\n",
                                    m.writes->rows_added, m.writes->answered_2xx, m.writes->in_flight_at_end);
@@ -241,6 +255,7 @@ public:
     const std::optional<std::string>& unavailable() const { return unavailable_; }
     const std::string& version() const { return version_; }
     const std::vector<int>& cpus() const { return cpus_; }
+    int pid() const { return process_ ? process_->pid() : 0; }
 
     /// Set once the server has exited on its own (it crashed, or was killed).
     std::optional<std::string> died() {
@@ -365,12 +380,25 @@ sdk::measurement measure(const measure_request& request) {
         config.progress = [&progress](double e, double t, const std::string& p, std::uint64_t c, std::uint64_t err,
                                       std::uint32_t o) { (*progress)(e, t, p, c, err, o); };
     }
+    // The server's whole process tree is sampled once a second, on the load's clock: second 0
+    // is the start of the first measured phase, as in the timeline.
+    std::optional<observe::tree_sampler> sampler;
+    if (request.server_pid > 0) {
+        auto lead = std::chrono::nanoseconds::zero();
+        for (const auto& phase : plan.phases) {
+            if (phase.measured) break;
+            lead += phase.length;
+        }
+        sampler.emplace(request.server_pid, std::chrono::duration_cast<std::chrono::milliseconds>(settings.sample_interval),
+                        std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(lead));
+    }
     engine::engine_result result;
     try {
         result = engine::run(config, *request.scenario, request.target, plan);
     } catch (const std::exception& e) {
         return fail(fmt::format("load could not run: {}", e.what()));
     }
+    if (sampler) result.measurement.server_resources = sampler->finish();
     progress.reset();
     auto measured = std::move(result.measurement);
     measured.framework = m.framework;
@@ -629,6 +657,7 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
                 request.run = run;
                 request.engine = m.engine;
                 request.interrupted = &interrupted;
+                request.server_pid = server.pid();
                 result = measure(request);
                 if (auto died = server.died()) {
                     // What was measured stays in the raw result; the verdict is that the server died.

@@ -50,6 +50,7 @@ struct measure_request {
     engine_settings engine;
     const std::atomic<bool>* interrupted = nullptr;
     bool show_progress = true;
+    int server_pid = 0;  ///< a local server: its process tree's CPU and RSS are sampled during the load
 };
 
 /// Prepares the scenario, runs its correctness check, then the load. Never throws for what the

@@ -60,6 +60,14 @@ TEST_CASE("e2e: the default shootout measures and verifies every scenario on eve
             CHECK(doc.at("verified").to_number<std::uint64_t>() > 0);
             CHECK(doc.at("errors").at("verify").to_number<std::uint64_t>() == 0);
             CHECK(doc.at("errors").at("status").to_number<std::uint64_t>() == 0);
+            // The server's process tree was watched while it worked.
+            double cpu = 0, rss = 0;
+            for (const auto& sample : doc.at("server_resources").as_array()) {
+                cpu = std::max(cpu, sample.at("cpu_percent").to_number<double>());
+                rss = std::max(rss, sample.at("rss_bytes").to_number<double>());
+            }
+            CHECK(cpu > 0);
+            CHECK(rss > 10 * 1048576.0);
             if (std::string(scenario) == "db-write") {
                 const auto& writes = doc.at("writes").as_object();
                 CHECK(writes.at("lost").to_number<std::uint64_t>() == 0);
