@@ -189,8 +189,14 @@ void read_engine(checker& c, const toml::table& root, engine_settings& engine) {
     const std::string ctx = "engine: ";
     c.known_keys(*table, engine_keys, ctx);
     if (auto v = c.integer(*table, "threads", 0, 1024, ctx)) engine.threads = static_cast<unsigned>(*v);
-    if (auto v = c.duration(*table, "connect_timeout", ctx)) engine.connect_timeout = *v;
-    if (auto v = c.duration(*table, "request_timeout", ctx)) engine.request_timeout = *v;
+    for (const char* key : {"connect_timeout", "request_timeout"})
+        if (auto v = c.duration(*table, key, ctx)) {
+            if (*v < std::chrono::milliseconds(1)) {
+                c.error(*table->get(key), fmt::format("{}'{}' must be at least 1ms; every request would time out", ctx, key));
+                continue;
+            }
+            (std::string_view(key) == "connect_timeout" ? engine.connect_timeout : engine.request_timeout) = *v;
+        }
     if (auto v = c.integer(*table, "verify_sample", 1, 1'000'000'000, ctx)) engine.verify_sample = static_cast<std::uint32_t>(*v);
     if (auto v = c.integer(*table, "seed", 0, INT64_MAX, ctx)) engine.seed = static_cast<std::uint64_t>(*v);
     if (auto v = c.cpus(*table, "cpus", ctx)) engine.cpus = *v;
@@ -200,7 +206,10 @@ void read_engine(checker& c, const toml::table& root, engine_settings& engine) {
     }
 }
 
-void read_database(checker& c, const toml::table& root, manifest& m) {
+using scenario_name_lists =
+    std::vector<std::pair<std::string, std::vector<std::pair<std::string, manifest_location>>>>;
+
+void read_database(checker& c, const toml::table& root, manifest& m, scenario_name_lists& named_scenarios) {
     auto* table = c.typed<toml::table>(root, "database", "", "a table");
     if (!table) return;
     const std::string ctx = "database: ";
@@ -226,11 +235,25 @@ void read_database(checker& c, const toml::table& root, manifest& m) {
     if (auto list = c.strings(*table, "reset_before", ctx)) {
         db.reset_before.clear();
         for (auto& [name, where] : *list) db.reset_before.push_back(name);
+        named_scenarios.emplace_back("reset_before", std::move(*list));
     }
     if (auto list = c.strings(*table, "count_writes", ctx)) {
         db.count_writes.clear();
         for (auto& [name, where] : *list) db.count_writes.push_back(name);
+        named_scenarios.emplace_back("count_writes", std::move(*list));
     }
+}
+
+// [database] names scenarios; a misspelt one would silently turn a check off.
+void check_scenario_names(checker& c, const manifest& m, const scenario_name_lists& lists) {
+    std::vector<std::string> known;
+    for (const auto& e : m.scenarios) known.push_back(e.name);
+    for (const auto& [key, names] : lists)
+        for (const auto& [name, where] : names)
+            if (std::find(known.begin(), known.end(), name) == known.end())
+                c.error(where, fmt::format("database: '{}' names scenario '{}', which 'scenarios' does not list (it lists: "
+                                           "{}){}",
+                                           key, name, joined(known), did_you_mean(name, known)));
 }
 
 void read_local_defaults(checker& c, const toml::table& root, manifest& m) {
@@ -548,10 +571,13 @@ manifest load_manifest(const fs::path& file, plugin_host& host, const std::vecto
     if (auto runs = c.integer(root, "runs", 1, 1000)) m.runs = static_cast<unsigned>(*runs);
     if (auto interleave = c.boolean(root, "interleave")) m.interleave = *interleave;
     read_engine(c, root, m.engine);
-    read_database(c, root, m);
+    scenario_name_lists database_scenarios;
+    read_database(c, root, m, database_scenarios);
     read_local_defaults(c, root, m);
     read_frameworks(c, root, m);
     read_plugin_entries(c, root, host, plugin_kind::scenario, "scenarios", "scenario", true, m.scenarios);
+    // Only the entries that exist are named; a list that is absent keeps its defaults, which need not be run.
+    check_scenario_names(c, m, database_scenarios);
     read_plugin_entries(c, root, host, plugin_kind::load_pattern, "patterns", "pattern", true, m.patterns);
     read_plugin_entries(c, root, host, plugin_kind::reporter, "reporters", "reporter", false, m.reporters);
 

@@ -163,7 +163,7 @@ std::optional<sdk::option_values::value> convert(sdk::option_type type, const to
             if (auto s = node.as_string()) return sdk::option_values::value{s->get()};
             return std::nullopt;
         case option_type::duration:
-            if (auto i = node.as_integer(); i && i->get() >= 0)
+            if (auto i = node.as_integer(); i && i->get() >= 0 && i->get() < 1'000'000'000)  // < 31 years
                 return sdk::option_values::value{std::chrono::nanoseconds(i->get() * 1'000'000'000)};
             if (auto f = node.as_floating_point(); f && f->get() >= 0 && f->get() < 1e9)
                 return sdk::option_values::value{std::chrono::nanoseconds(std::llround(f->get() * 1e9))};

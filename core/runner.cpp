@@ -184,9 +184,17 @@ public:
                       const fs::path& log_dir)
         : fw_(fw) {
         if (fw.mode != framework_entry::launch_mode::local) return;
+        if (interrupted.load()) {
+            unavailable_ = "the run was interrupted";
+            return;
+        }
         const auto& local = *fw.local;
         if (!local.check_command.empty()) {
             auto check = launcher::run_command(local.check_command, local.working_dir, 60s);
+            if (check.timed_out) {
+                unavailable_ = fmt::format("{}: `{}` did not finish within 60 s", fw.name, join_command(local.check_command));
+                return;
+            }
             if (check.exit_code != 0) {
                 const auto last = check.output.substr(check.output.rfind('\n') == std::string::npos ? 0 : check.output.rfind('\n') + 1);
                 unavailable_ = fmt::format("{} is not installed here (`{}` failed: {}){}", fw.name,
@@ -471,8 +479,18 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
     apply_cli_options(*pattern_info, pattern_pairs, pattern_values, "--connections/--duration/--warmup");
     apply_cli_options(*pattern_info, o.pattern_options, pattern_values, "--pattern-option");
 
-    auto scenario = host.make_scenario(*scenario_info, scenario_values);
-    auto pattern = host.make_load_pattern(*pattern_info, pattern_values);
+    std::unique_ptr<sdk::scenario> scenario;
+    std::unique_ptr<sdk::load_pattern> pattern;
+    try {
+        scenario = host.make_scenario(*scenario_info, scenario_values);
+    } catch (const sdk::config_error& e) {
+        throw config_error(fmt::format("--scenario-option {}: scenario '{}': {}", e.key(), o.scenario, e.what()));
+    }
+    try {
+        pattern = host.make_load_pattern(*pattern_info, pattern_values);
+    } catch (const sdk::config_error& e) {
+        throw config_error(fmt::format("--pattern-option {}: pattern '{}': {}", e.key(), o.pattern, e.what()));
+    }
 
     measure_request request;
     request.target = target_of(fw);
@@ -578,10 +596,15 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
     results.environment.manifest_sha256 = m.sha256;
     results.environment.started_at = utc_now();
 
-    const fs::path run_dir = m.output_dir / utc_now("%Y%m%d-%H%M%S");
-    const fs::path raw_dir = run_dir / "raw";
+    // A directory of its own for this run, never one that exists: two runs started in the same
+    // second get "-2", "-3"...
     std::error_code ec;
-    fs::create_directories(raw_dir, ec);
+    fs::create_directories(m.output_dir, ec);
+    fs::path run_dir = m.output_dir / utc_now("%Y%m%d-%H%M%S");
+    for (int n = 2; !ec && !fs::create_directory(run_dir, ec) && n < 1000; ++n)
+        run_dir = m.output_dir / (utc_now("%Y%m%d-%H%M%S") + "-" + std::to_string(n));
+    const fs::path raw_dir = run_dir / "raw";
+    if (!ec) fs::create_directories(raw_dir, ec);
     if (ec) throw config_error(fmt::format("cannot create the output directory {}: {}; set output_dir in {} to a "
                                            "writable place",
                                            raw_dir.string(), ec.message(), m.file.string()));

@@ -70,7 +70,7 @@ public:
         const fs::path bin = server_bin_dir();
         char pattern[] = "/tmp/shootout-pg-XXXXXX";
         if (!::mkdtemp(pattern)) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
-        dir_ = pattern;
+        dir_.path = pattern;
         // PostgreSQL refuses to run as root: as root, the cluster belongs to the postgres user.
         std::vector<std::string> as_user;
         if (::geteuid() == 0) {
@@ -126,14 +126,24 @@ public:
 
     ~embedded() override {
         if (server_) server_->stop(10s);
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
     }
 
     const std::string& dsn() const override { return dsn_; }
 
 private:
-    fs::path dir_;
+    // Removes the cluster's directory however the constructor or destructor ends; declared
+    // before server_, so the server is stopped before its files go.
+    struct removed_on_exit {
+        fs::path path;
+        ~removed_on_exit() {
+            std::error_code ec;
+            if (!path.empty()) fs::remove_all(path, ec);
+        }
+        operator const fs::path&() const { return path; }
+        fs::path operator/(const char* name) const { return path / name; }
+        std::string string() const { return path.string(); }
+        const char* c_str() const { return path.c_str(); }
+    } dir_;
     std::uint16_t port_ = 0;
     std::unique_ptr<launcher::local_process> server_;
     std::string dsn_;

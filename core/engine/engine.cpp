@@ -15,6 +15,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -323,6 +324,7 @@ public:
         if (stopping_) return;
         stopping_ = true;
         if (current_ && current_->measured_index >= 0) phases_[current_->measured_index].open_at_end = open_;
+        open_at_stop_ = open_;  // the last second's record shows the connections open, not the closing
         for (auto& c : connections_) {
             in_flight_at_end_ += c->in_flight();
             c->close();
@@ -332,6 +334,15 @@ public:
     ~worker() {
         connections_.clear();  // closes their sockets before the epoll set goes
         ::close(epoll_fd_);
+    }
+
+    // After an exception escaped run(): close everything and let the control thread go on.
+    void abandon() noexcept {
+        try {
+            stop();
+        } catch (...) {
+        }
+        live_.finished.store(true, std::memory_order_release);
     }
 
     // Results, read by the control thread after the worker's thread has ended.
@@ -404,7 +415,7 @@ private:
     // Closes the record of the second that ends at next_second_at_ (or the partial last one).
     void flush_second() {
         const std::int64_t second = micros(next_second_at_ - measure_origin_) / 1'000'000 - 1;
-        second_record record{second, second_completed_, second_errors_, open_, {}};
+        second_record record{second, second_completed_, second_errors_, stopping_ ? open_at_stop_ : open_, {}};
         if (second_latency_.count()) {
             const auto& counts = second_latency_.counts();
             for (std::size_t i = 0; i < counts.size(); ++i)
@@ -465,7 +476,7 @@ private:
     const phase_window* current_ = nullptr;
     bool measuring_ = false, stopping_ = false, cpu_started_ = false;
     double cpu_start_ = 0;
-    std::uint32_t open_ = 0;
+    std::uint32_t open_ = 0, open_at_stop_ = 0;
     std::uint64_t next_connection_index_ = 0;
     std::uint32_t since_verified_ = 0;
     sdk::histogram second_latency_;
@@ -477,7 +488,9 @@ connection::connection(worker& owner, std::uint32_t slot, std::uint64_t index)
     const sdk::session_context context{owner.target(), owner.config().role, owner.index(), index,
                                        owner.seed_for(index)};
     session_ = owner.scenario().open_http_session(context);
-    if (!session_) throw std::runtime_error("the scenario opened no HTTP session");
+    if (!session_)
+        throw std::runtime_error("the scenario opened no HTTP session: an HTTP scenario must override "
+                                 "open_http_session()");
 }
 
 void connection::start() {
@@ -515,10 +528,12 @@ void connection::on_event(std::uint32_t events, std::uint32_t generation) {
         if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
         if (error != 0) {
             fail(error_class::connect, std::string("connect: ") + std::strerror(error), false);
-        } else if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
-            on_connected();
+            return;
         }
-        return;
+        if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+        on_connected();
+        // The same edge may already carry an answer or the FIN: handle it below, not never.
+        if (generation != generation_ || state_ == state::closed) return;
     }
     // With edge triggering, data and the FIN can arrive as one edge: remember the FIN, or a
     // short read that drains the data would leave the end of the stream unnoticed.
@@ -544,6 +559,12 @@ void connection::on_connected() {
 
 void connection::send(clock_type::time_point now) {
     request_ = session_->next_request();
+    if (request_.part_count == 0 || request_.part_count > request_.parts.size()) {
+        w_.count_error(error_class::write, fmt::format("the scenario's request has {} parts; 1 to {} are allowed",
+                                                      request_.part_count, request_.parts.size()));
+        w_.stop();  // every request would be the same: nothing to measure
+        return;
+    }
     part_ = offset_ = 0;
     received_ = 0;
     sent_at_ = now;
@@ -706,8 +727,8 @@ void connection::complete(clock_type::time_point now) {
 }
 
 void connection::fail(error_class cls, std::string reason, bool reconnect) {
+    close();  // first, so a stop that the count triggers does not see this request as in flight
     w_.count_error(cls, std::move(reason));
-    close();
     // Reconnect at once after a broken connection; after a failed connect, wait for the next tick
     // so a refusing server is not hammered in a tight loop.
     if (reconnect && active_ && w_.sending()) start();
@@ -810,8 +831,26 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
     std::vector<std::unique_ptr<worker>> workers;
     for (unsigned i = 0; i < threads; ++i)
         workers.push_back(std::make_unique<worker>(i, config, scenario, target, endpoint, windows, measured, origin, threads));
+    // A plugin that throws on a worker thread (a session that cannot open, a check that throws)
+    // must not take the process down: the worker stops, and the error is rethrown here.
+    std::vector<std::exception_ptr> errors(threads);
     std::vector<std::thread> pool;
-    for (auto& w : workers) pool.emplace_back([&w] { w->run(); });
+    struct joiner {
+        std::vector<std::thread>& threads;
+        ~joiner() {
+            for (auto& t : threads)
+                if (t.joinable()) t.join();
+        }
+    } join_all{pool};
+    for (unsigned i = 0; i < threads; ++i)
+        pool.emplace_back([&workers, &errors, i] {
+            try {
+                workers[i]->run();
+            } catch (...) {
+                errors[i] = std::current_exception();
+                workers[i]->abandon();
+            }
+        });
 
     // The control thread reports progress while the workers run.
     const double total_s = std::chrono::duration<double>(windows.back().end - origin).count();
@@ -838,6 +877,8 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
     }
     for (auto& t : pool) t.join();
     const auto finished = clock_type::now();
+    for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
 
     engine_result result;
     auto& m = result.measurement;
@@ -924,8 +965,8 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
         }
         point.p50_us = scratch.value_at_percentile(50);
         point.p99_us = scratch.value_at_percentile(99);
-        // planned connections at the end of this second
-        const auto t = first_measured->start + std::chrono::seconds(second + 1);
+        // planned connections at the end of this second (or of the measured time, if sooner)
+        const auto t = std::min(first_measured->start + std::chrono::seconds(second + 1), windows.back().end);
         for (const auto& w : windows)
             if (t > w.start && t <= w.end) {
                 const double span = std::chrono::duration<double>(w.end - w.start).count();

@@ -56,6 +56,11 @@ local_process::local_process(const process_spec& spec) {
     CPU_ZERO(&cpus);
     for (int c : spec.cpus) CPU_SET(c, &cpus);
     const pid_t parent = ::getpid();
+    // What the child says if it cannot go on, written before fork: after it, only write().
+    const std::string cannot_exec = "shootout: cannot execute `" + spec.command.front() +
+                                    "` (not found in PATH, or not executable)\n";
+    const std::string cannot_chdir = "shootout: cannot enter the working directory " + dir + "\n";
+    const std::string cannot_pin = "shootout: cannot pin the server to the requested CPUs (do they exist?)\n";
 
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
@@ -70,27 +75,28 @@ local_process::local_process(const process_spec& spec) {
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         const int in = ::open("/dev/null", O_RDONLY);
-        if (in >= 0) ::dup2(in, 0);
+        if (in > 0) {
+            ::dup2(in, 0);
+            ::close(in);
+        }
         if (!log.empty()) {
             const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
             if (out >= 0) {
                 ::dup2(out, 1);
                 ::dup2(out, 2);
+                if (out > 2) ::close(out);
             }
         }
         if (!spec.cpus.empty() && ::sched_setaffinity(0, sizeof cpus, &cpus) != 0) {
-            const char msg[] = "shootout: cannot pin to the requested CPUs\n";
-            ::write(2, msg, sizeof msg - 1);
+            ::write(2, cannot_pin.data(), cannot_pin.size());
             ::_exit(127);
         }
         if (!dir.empty() && ::chdir(dir.c_str()) != 0) {
-            const char msg[] = "shootout: cannot enter the working directory\n";
-            ::write(2, msg, sizeof msg - 1);
+            ::write(2, cannot_chdir.data(), cannot_chdir.size());
             ::_exit(127);
         }
         ::execvpe(argv[0], argv.data(), envp.data());
-        const char msg[] = "shootout: cannot execute the command (not found or not executable)\n";
-        ::write(2, msg, sizeof msg - 1);
+        ::write(2, cannot_exec.data(), cannot_exec.size());
         ::_exit(127);
     }
     ::setpgid(pid_, pid_);  // also from the parent, so the group exists before anyone signals it
@@ -164,6 +170,7 @@ command_result run_command(const std::vector<std::string>& command, const std::f
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         std::optional<std::string> status;
         while (!(status = p.exited()) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+        result.timed_out = !status;
         if (status && status->rfind("exited with status ", 0) == 0) result.exit_code = std::stoi(status->substr(19));
         p.stop(1s);
     }

@@ -13,7 +13,7 @@
 namespace shootout::core::launcher {
 
 struct process_spec {
-    std::vector<std::string> command;                ///< program and arguments; the program is looked up in PATH
+    std::vector<std::string> command;                ///< program and arguments; looked up in shootout's own PATH
     std::filesystem::path working_dir;               ///< empty: the current directory
     std::map<std::string, std::string> environment;  ///< added to (and overriding) the inherited environment
     std::filesystem::path log_file;                  ///< stdout and stderr go here (appended)
@@ -55,6 +55,7 @@ std::string tail_of(const std::filesystem::path& file, std::size_t lines = 12);
 /// code; gives up after `timeout`. For check_command and version_command.
 struct command_result {
     int exit_code = -1;  ///< -1 if it could not run or timed out
+    bool timed_out = false;
     std::string output;  ///< stdout and stderr, trimmed
 };
 command_result run_command(const std::vector<std::string>& command, const std::filesystem::path& working_dir,

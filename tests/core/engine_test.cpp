@@ -255,3 +255,27 @@ TEST_CASE("engine: a 10 MiB download is streamed, counted and timed to first and
     REQUIRE(m.first_byte_us);
     CHECK(m.first_byte_us->value_at_percentile(50) < m.latency_us.value_at_percentile(50));
 }
+
+TEST_CASE("engine: a scenario that throws on a worker thread is an error, not a crash", "[engine]") {
+    // A scenario that declares HTTP but opens no session: the worker's first connection throws.
+    struct no_session final : sdk::scenario {
+        sdk::transport transport() const override { return sdk::transport::http; }
+        void prepare(const sdk::target&) override {}
+    } broken;
+    test::test_server server;
+    const auto target = target_at(server.port());
+    core::engine::engine_config config;
+    config.host = "127.0.0.1";
+    config.port = server.port();
+    config.threads = 2;
+    CHECK_THROWS_WITH(core::engine::run(config, broken, target, plan(1s, 4)),
+                      "the scenario opened no HTTP session: an HTTP scenario must override open_http_session()");
+}
+
+TEST_CASE("engine: the last second of the timeline shows the connections that were open", "[engine]") {
+    test::test_server server;
+    auto r = load("ping", server.port(), 1500ms, 3);
+    REQUIRE(r.measurement.timeline.size() == 2);
+    CHECK(r.measurement.timeline.back().open_connections == 3);
+    CHECK(r.measurement.timeline.back().planned_connections == 3);
+}

@@ -184,3 +184,18 @@ TEST_CASE("manifest: filters narrow the run and name what does not exist", "[cor
                                        "you mean 'other'?");
     }
 }
+
+TEST_CASE("manifest: [database] may only name scenarios the manifest runs", "[core][manifest]") {
+    const auto d = diagnostics_of("scenarios = [\"ping\", \"db-write\"]\npatterns = [\"steady\"]\n[database]\nmode = "
+                                  "\"none\"\ncount_writes = [\"db_write\"]\n" +
+                                  valid_frameworks);
+    CHECK(d.find("m.toml:5:17: error: database: 'count_writes' names scenario 'db_write', which 'scenarios' does not "
+                 "list (it lists: ping, db-write); did you mean 'db-write'?") != std::string::npos);
+}
+
+TEST_CASE("manifest: a zero timeout is refused", "[core][manifest]") {
+    const auto d = diagnostics_of("scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[engine]\nrequest_timeout = \"0s\"\n" +
+                                  valid_frameworks);
+    CHECK(d.find("m.toml:4:19: error: engine: 'request_timeout' must be at least 1ms; every request would time out") !=
+          std::string::npos);
+}

@@ -75,8 +75,9 @@ struct verdict {
 
 /// Judges one response as it streams in. Owned by its session and reused: the host calls
 /// begin(), then on_body() zero or more times with the de-chunked body in order, then end(),
-/// all on the session's worker thread. The body is never buffered whole by the host, so a
-/// check that needs a digest computes it incrementally.
+/// all on the session's worker thread. If the connection fails mid-response, end() is not
+/// called and the next response starts again with begin(). The body is never buffered whole by
+/// the host, so a check that needs a digest computes it incrementally.
 class SHOOTOUT_SDK_API response_check {
 public:
     virtual ~response_check() = default;
@@ -91,7 +92,8 @@ public:
 
 /// One HTTP/1.1 keep-alive connection's worth of scenario state. Made by the scenario, owned by
 /// the host, used only from the worker thread that owns the connection. One request is in flight
-/// at a time: the response to the last next_request() always arrives before the next call.
+/// at a time: next_request() is called again once the last request was answered, or once it
+/// failed (the connection broke or timed out; the host reconnects and asks for a new request).
 class SHOOTOUT_SDK_API http_session {
 public:
     virtual ~http_session() = default;
@@ -129,9 +131,10 @@ public:
     /// Which protocol the sessions speak. Called on the control thread.
     virtual sdk::transport transport() const = 0;
 
-    /// Called on the control thread before any session is opened against `target`, once per
-    /// framework. Builds shared immutable state: serialised requests, payloads and their
-    /// digests. Throws std::exception to fail the framework's scenario with that message.
+    /// Called on the control thread before each measurement against `target` (before its
+    /// correctness check), while no session is open. Builds shared immutable state: serialised
+    /// requests, payloads and their digests. Throws std::exception to fail that measurement
+    /// with the message.
     virtual void prepare(const target& target) = 0;
 
     /// How many requests (or messages) the correctness check sends through one session with
