@@ -297,6 +297,19 @@ bool listed(const std::vector<std::string>& names, const std::string& name) {
 }
 }  // namespace
 
+std::vector<std::string> generator_bound_warnings(const std::vector<double>& worker_cpu_seconds, double seconds) {
+    std::vector<std::string> warnings;
+    if (seconds <= 0) return warnings;
+    for (std::size_t i = 0; i < worker_cpu_seconds.size(); ++i) {
+        const double busy = worker_cpu_seconds[i] / seconds;
+        if (busy > 0.9)
+            warnings.push_back(fmt::format("generator-bound: worker {} was busy {:.0f} % of the measured time, so the "
+                                           "generator may have set the pace; give it more threads or CPUs",
+                                           i, 100 * std::min(busy, 1.0)));
+    }
+    return warnings;
+}
+
 sdk::target target_of(const framework_entry& fw) {
     sdk::target t;
     t.framework = fw.name;
@@ -417,6 +430,7 @@ sdk::measurement measure(const measure_request& request) {
     measured.answered_2xx_all_phases += check_answered;
     measured.in_flight_at_end += check_in_flight;
     if (result.interrupted) measured.warnings.push_back(fmt::format("interrupted after {:.1f} s", measured.seconds));
+    for (auto& w : generator_bound_warnings(result.worker_cpu_seconds, measured.seconds)) measured.warnings.push_back(std::move(w));
     if (measured.errors.total()) {
         std::string reasons;
         for (const auto& f : result.failures) reasons += (reasons.empty() ? "" : "; ") + f;

@@ -57,6 +57,10 @@ struct measure_request {
 /// server does: a failed check or a broken plan comes back as outcome::failed with the reason.
 sdk::measurement measure(const measure_request& request);
 
+/// "generator-bound" warnings: one per worker thread that was busy more than 90 % of the
+/// measured time, since then the generator, not the server, may have set the pace.
+std::vector<std::string> generator_bound_warnings(const std::vector<double>& worker_cpu_seconds, double seconds);
+
 /// Target fields from a framework entry.
 sdk::target target_of(const framework_entry& fw);
 

@@ -912,6 +912,7 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
         m.bytes_received += w->bytes_received_;
         m.connections_established += w->peak_open_;
         m.generator_cpu_seconds += w->cpu_seconds_;
+        result.worker_cpu_seconds.push_back(w->cpu_seconds_);
         for (std::size_t k = 0; k < measured; ++k) {
             auto& p = m.phases[k];
             p.latency_us.merge(w->phases_[k].latency_us);

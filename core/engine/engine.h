@@ -44,6 +44,7 @@ struct engine_config {
 struct engine_result {
     sdk::measurement measurement;            ///< framework/scenario/pattern names left empty
     std::vector<std::string> failures;       ///< first few reasons of verify/status/IO failures
+    std::vector<double> worker_cpu_seconds;  ///< each worker thread's CPU time during the measured phases
     bool interrupted = false;
 };
 

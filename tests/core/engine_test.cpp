@@ -11,6 +11,7 @@
 
 #include "engine/engine.h"
 #include "plugin_host.h"
+#include "runner.h"
 #include "launcher/http_probe.h"
 #include "test_helpers.h"
 #include "test_server.h"
@@ -278,4 +279,24 @@ TEST_CASE("engine: the last second of the timeline shows the connections that we
     REQUIRE(r.measurement.timeline.size() == 2);
     CHECK(r.measurement.timeline.back().open_connections == 3);
     CHECK(r.measurement.timeline.back().planned_connections == 3);
+}
+
+TEST_CASE("engine: each worker's CPU time is reported, and an idle generator is not generator-bound", "[engine]") {
+    test::test_server server;
+    server.set_faults({.delay = 20ms});
+    auto r = load("ping", server.port(), 1s, 2, [](auto& c) { c.threads = 2; });
+    REQUIRE(r.worker_cpu_seconds.size() == 2);
+    for (double cpu : r.worker_cpu_seconds) {
+        CHECK(cpu >= 0);
+        CHECK(cpu < 0.5);  // two requests in flight every 20 ms keep nobody busy
+    }
+    CHECK(r.measurement.generator_cpu_seconds == Approx(r.worker_cpu_seconds[0] + r.worker_cpu_seconds[1]));
+    CHECK(core::generator_bound_warnings(r.worker_cpu_seconds, r.measurement.seconds).empty());
+}
+
+TEST_CASE("engine: a worker busy over 90 % of the time is flagged generator-bound", "[engine]") {
+    const auto warnings = core::generator_bound_warnings({9.7, 4.0}, 10.0);
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0] == "generator-bound: worker 0 was busy 97 % of the measured time, so the generator may have set "
+                         "the pace; give it more threads or CPUs");
 }
