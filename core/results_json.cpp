@@ -36,12 +36,17 @@ json::value histogram_to_json(const sdk::histogram& h) {
                         {"buckets", std::move(buckets)}};
 }
 
-namespace {
-
 json::object errors_to_json(const sdk::error_counts& e) {
     return {{"connect", e.connect}, {"read", e.read},     {"write", e.write},
             {"timeout", e.timeout}, {"status", e.status}, {"verify", e.verify}};
 }
+
+json::object throughput_to_json(const sdk::measurement& m) {
+    const auto rate = [&](std::uint64_t bytes) { return m.seconds > 0 ? static_cast<double>(bytes) / 1e6 / m.seconds : 0.0; };
+    return {{"sent", rate(m.bytes_sent)}, {"received", rate(m.bytes_received)}};
+}
+
+namespace {
 
 std::string_view outcome_name(sdk::outcome o) {
     switch (o) {
@@ -83,8 +88,7 @@ json::value measurement_to_json(const sdk::measurement& m, const sdk::environmen
     doc["connections"] = {{"asked", m.connections_asked}, {"established", m.connections_established}};
     doc["rate_plan"] = {{"planned", m.planned_rate}, {"achieved", m.achieved_rate}, {"late_requests", m.late_requests}};
     doc["bytes"] = {{"sent", m.bytes_sent}, {"received", m.bytes_received}};
-    doc["throughput_mb_s"] = {{"sent", m.seconds > 0 ? static_cast<double>(m.bytes_sent) / 1e6 / m.seconds : 0.0},
-                              {"received", m.seconds > 0 ? static_cast<double>(m.bytes_received) / 1e6 / m.seconds : 0.0}};
+    doc["throughput_mb_s"] = throughput_to_json(m);
     doc["answered_2xx_all_phases"] = m.answered_2xx_all_phases;
     doc["in_flight_at_end"] = m.in_flight_at_end;
     if (m.writes)

@@ -15,6 +15,10 @@ namespace shootout::core {
 inline constexpr int raw_result_schema_version = 1;
 
 boost::json::value histogram_to_json(const sdk::histogram& h);
+/// {"connect":…, "read":…, "write":…, "timeout":…, "status":…, "verify":…}
+boost::json::object errors_to_json(const sdk::error_counts& e);
+/// {"sent": MB/s, "received": MB/s} over the measured time.
+boost::json::object throughput_to_json(const sdk::measurement& m);
 boost::json::value measurement_to_json(const sdk::measurement& m, const sdk::environment& env);
 
 /// Writes `text` to `path` through a temporary file in the same directory and a rename, so a
