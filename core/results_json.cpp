@@ -121,6 +121,10 @@ json::value measurement_to_json(const sdk::measurement& m, const sdk::environmen
     doc["server_resources"] = samples_to_json(m.server_resources);
     doc["generator_resources"] = samples_to_json(m.generator_resources);
     doc["generator"] = {{"cpu_seconds", m.generator_cpu_seconds}};
+    if (m.profile)
+        doc["profile"] = {{"profiler", m.profile->profiler},
+                          {"folded_path", m.profile->folded_path},
+                          {"samples", m.profile->samples}};
     json::array warnings;
     for (const auto& w : m.warnings) warnings.push_back(json::string(w));
     doc["warnings"] = std::move(warnings);

@@ -61,6 +61,20 @@ struct write_accounting {
     std::uint64_t phantom = 0;  ///< rows nobody was told about beyond those in flight
 };
 
+/// Stack samples of the server taken while this measurement ran (the manifest's [profile]).
+struct profile_info {
+    std::string profiler;     ///< "python-sampler", "py-spy" or "perf"
+    std::string folded_path;  ///< folded stacks ("a;b;c 42" per line), relative to the run directory
+    std::uint64_t samples = 0;
+};
+
+/// Where the flamegraph reporter writes the flamegraph of a profiled measurement, relative to the
+/// run directory, so other reports can link to it without knowing whether it ran.
+inline std::string flamegraph_path(const std::string& framework, const std::string& scenario,
+                                   const std::string& pattern, unsigned run) {
+    return "flamegraphs/" + framework + "__" + scenario + "__" + pattern + "__run" + std::to_string(run) + ".svg";
+}
+
 /// How a (framework, scenario, pattern, run) ended.
 enum class outcome {
     measured,       ///< passed its correctness check and was measured
@@ -100,6 +114,7 @@ struct measurement {
     std::uint64_t answered_2xx_all_phases = 0;  ///< 2xx answers including unmeasured phases (what the server did)
     std::uint64_t in_flight_at_end = 0;         ///< requests sent but not answered when the load stopped
     std::optional<write_accounting> writes;     ///< for scenarios whose writes are counted in the database
+    std::optional<profile_info> profile;        ///< set when the server was profiled during this measurement
     std::vector<std::string> warnings;  ///< e.g. "generator-bound: worker 0 at 97 % CPU"
     std::map<std::string, std::string> extra;  ///< scenario- or pattern-specific figures
 };
