@@ -13,6 +13,7 @@
 #include "option_parsing.h"
 #include "plugin_host.h"
 #include "runner.h"
+#include "selftest/selftest.h"
 
 namespace shootout::core {
 namespace {
@@ -162,6 +163,11 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
     auto* run_cmd = app.add_subcommand("run", "measure one target without a manifest, like wrk");
     add_adhoc_options(*run_cmd, adhoc);
 
+    selftest::options selftest_options;
+    auto* selftest_cmd = app.add_subcommand(
+        "selftest", "prove the open model is honest here: a server stalls mid-run and the latency must show it");
+    selftest::add_options(*selftest_cmd, selftest_options);
+
     app.require_subcommand(0, 1);
     try {
         app.parse(argc, argv);
@@ -175,9 +181,10 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
         if (list_cmd->parsed()) return list_plugins(list_config, list_json, list_options, out, err);
         if (validate_cmd->parsed()) return validate(validate_config, out);
         if (run_cmd->parsed()) return run_adhoc(adhoc, base_search_dirs(), out);
+        if (selftest_cmd->parsed()) return selftest::run(selftest_options, base_search_dirs(), out);
         if (config.empty()) {
             err << "shootout: nothing to do: give a manifest with --config FILE, or a command "
-                   "(list-plugins, validate, run); see --help\n";
+                   "(list-plugins, validate, run, selftest); see --help\n";
             return exit_usage;
         }
         plugin_host host;

@@ -45,14 +45,15 @@ std::string seconds_text(std::chrono::nanoseconds d) {
 
 // The plan must be something the engine can carry out; say what is wrong otherwise.
 std::optional<std::string> plan_problem(const sdk::load_plan& plan) {
-    if (plan.model == sdk::load_model::open)
-        return "open-model (constant-rate) plans are not supported by this build's engine yet";
     bool measured = false;
     for (const auto& phase : plan.phases) {
         if (phase.length < std::chrono::nanoseconds::zero()) return fmt::format("phase '{}' has a negative length", phase.name);
         if (phase.measured && phase.length > std::chrono::nanoseconds::zero()) measured = true;
         if (std::max(phase.connections_start, phase.connections_end) == 0)
             return fmt::format("phase '{}' asks for no connection at all", phase.name);
+        if (plan.model == sdk::load_model::open &&
+            (phase.rate_start < 0 || phase.rate_end < 0 || !std::isfinite(phase.rate_start) || !std::isfinite(phase.rate_end)))
+            return fmt::format("phase '{}' has a negative or infinite rate", phase.name);
     }
     if (!measured) return "the plan has no measured phase of non-zero length";
     return std::nullopt;
@@ -436,7 +437,20 @@ sdk::measurement measure(const measure_request& request) {
         for (const auto& f : result.failures) reasons += (reasons.empty() ? "" : "; ") + f;
         measured.warnings.push_back(fmt::format("{} error(s); first: {}", measured.errors.total(), reasons));
     }
-    if (measured.connections_established < measured.connections_asked)
+    if (plan.model == sdk::load_model::open) {
+        // The open model's own honesty: say when the plan was not carried out as planned.
+        if (measured.planned_rate > 0 && measured.achieved_rate < 0.95 * measured.planned_rate)
+            measured.warnings.push_back(fmt::format(
+                "generator-bound: planned load not reached: {:.0f} requests/s sent of {:.0f} planned; raise the "
+                "pattern's connections (the pool's cap, {}) or give the generator more CPU",
+                measured.achieved_rate, measured.planned_rate, measured.connections_asked));
+        const auto sent = static_cast<double>(measured.achieved_rate * measured.seconds);
+        if (measured.late_requests > 0 && sent > 0)
+            measured.warnings.push_back(fmt::format(
+                "{} request(s) ({:.2f} %) went out 1 ms or more after their planned time, waiting for a free "
+                "connection or for the generator; their latency counts from the planned time",
+                measured.late_requests, 100.0 * static_cast<double>(measured.late_requests) / sent));
+    } else if (measured.connections_established < measured.connections_asked)
         measured.warnings.push_back(fmt::format("only {} of {} connections established", measured.connections_established,
                                                 measured.connections_asked));
     return measured;
@@ -446,7 +460,9 @@ void add_adhoc_options(CLI::App& command, adhoc_options& o) {
     command.add_option("--target", o.target, "base URL of the server, like http://127.0.0.1:8080")->required();
     command.add_option("--scenario", o.scenario, "scenario plugin id")->capture_default_str();
     command.add_option("--pattern", o.pattern, "load-pattern plugin id")->capture_default_str();
-    command.add_option("--connections", o.connections, "connections (sets the pattern's 'connections')");
+    command.add_option("--connections", o.connections,
+                       "connections (sets the pattern's 'connections'; with constant-rate, the pool's cap)");
+    command.add_option("--rate", o.rate, "requests or messages per second (sets the pattern's 'rate': constant-rate)");
     command.add_option("--duration", o.duration, "measured time, like 10s (sets the pattern's 'duration')");
     command.add_option("--warmup", o.warmup, "unmeasured warm-up, like 2s (sets the pattern's 'warmup')");
     command.add_option("--threads", o.threads, "worker threads (0: one per CPU)")->capture_default_str();
@@ -458,7 +474,7 @@ void add_adhoc_options(CLI::App& command, adhoc_options& o) {
     command.add_flag("--json", o.json, "print one JSON object to stdout");
 }
 
-int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs, std::ostream& out) {
+sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs) {
     plugin_host host;
     host.discover(plugin_dirs);
     if (!host.problems().empty()) {
@@ -488,9 +504,15 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
     sdk::option_values pattern_values = pattern_info->defaults;
     std::vector<std::string> pattern_pairs;
     if (o.connections) pattern_pairs.push_back(fmt::format("connections={}", *o.connections));
+    if (o.rate) {
+        if (std::none_of(pattern_info->options.begin(), pattern_info->options.end(),
+                         [](const sdk::option_spec& s) { return std::string_view(s.key) == "rate"; }))
+            throw config_error(fmt::format("--rate: pattern '{}' has no rate; use --pattern constant-rate", o.pattern));
+        pattern_pairs.push_back(fmt::format("rate={}", *o.rate));
+    }
     if (o.duration) pattern_pairs.push_back("duration=" + *o.duration);
     if (o.warmup) pattern_pairs.push_back("warmup=" + *o.warmup);
-    apply_cli_options(*pattern_info, pattern_pairs, pattern_values, "--connections/--duration/--warmup");
+    apply_cli_options(*pattern_info, pattern_pairs, pattern_values, "--connections/--rate/--duration/--warmup");
     apply_cli_options(*pattern_info, o.pattern_options, pattern_values, "--pattern-option");
 
     std::unique_ptr<sdk::scenario> scenario;
@@ -528,10 +550,16 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
     interrupted.store(false);
     std::signal(SIGINT, on_interrupt);
     std::signal(SIGTERM, on_interrupt);
-    const auto m = measure(request);
+    auto m = measure(request);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
+    return m;
+}
 
+bool adhoc_interrupted() { return interrupted.load(); }
+
+int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs, std::ostream& out) {
+    const auto m = measure_adhoc(o, plugin_dirs);
     if (o.json) {
         const auto& h = m.latency_us;
         boost::json::object doc{
@@ -557,6 +585,25 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
             {"throughput_mb_s", throughput_to_json(m)},
             {"generator", {{"cpu_seconds", m.generator_cpu_seconds}}},
             {"warnings", boost::json::value_from(m.warnings)}};
+        if (m.latency_uncorrected_us) {
+            const auto& u = *m.latency_uncorrected_us;
+            doc["latency_uncorrected_us"] = {{"p50", u.value_at_percentile(50)},
+                                             {"p95", u.value_at_percentile(95)},
+                                             {"p99", u.value_at_percentile(99)},
+                                             {"p999", u.value_at_percentile(99.9)},
+                                             {"max", u.max()},
+                                             {"mean", u.mean()}};
+            auto figure = [&m](const char* key) {
+                auto it = m.extra.find(key);
+                return it == m.extra.end() ? std::int64_t{0} : std::stoll(it->second);
+            };
+            doc["rate"] = {{"planned", m.planned_rate},
+                           {"achieved", m.achieved_rate},
+                           {"late_requests", m.late_requests},
+                           {"send_lag_us", {{"p50", figure("send_lag_p50_us")},
+                                            {"p99", figure("send_lag_p99_us")},
+                                            {"max", figure("send_lag_max_us")}}}};
+        }
         if (m.first_byte_us)
             doc["first_byte_us"] = {{"p50", m.first_byte_us->value_at_percentile(50)},
                                     {"p99", m.first_byte_us->value_at_percentile(99)}};
@@ -578,7 +625,8 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
                                 {"errors", t.errors},
                                 {"p50_us", t.p50_us},
                                 {"p99_us", t.p99_us},
-                                {"connections", {{"planned", t.planned_connections}, {"open", t.open_connections}}}});
+                                {"connections", {{"planned", t.planned_connections}, {"open", t.open_connections}}},
+                                {"planned_rate", t.planned_rate}});
         doc["timeline"] = std::move(timeline);
         doc["histogram"] = histogram_to_json(h);
         out << boost::json::serialize(doc) << '\n';

@@ -21,6 +21,7 @@ struct adhoc_options {
     std::string scenario = "ping";
     std::string pattern = "steady";
     std::optional<std::int64_t> connections;
+    std::optional<double> rate;
     std::optional<std::string> duration, warmup;
     unsigned threads = 0;
     std::string connect_timeout = "5s", request_timeout = "30s";
@@ -33,6 +34,11 @@ void add_adhoc_options(CLI::App& command, adhoc_options& options);
 
 /// `shootout run`: one scenario against one URL. Prints one JSON object (--json) or a summary.
 int run_adhoc(const adhoc_options& options, const std::vector<search_dir>& plugin_dirs, std::ostream& out);
+
+/// The measurement `shootout run` makes, for callers that judge it themselves (`shootout selftest`).
+/// Ctrl-C stops the load early; adhoc_interrupted() then says so.
+sdk::measurement measure_adhoc(const adhoc_options& options, const std::vector<search_dir>& plugin_dirs);
+bool adhoc_interrupted();
 
 /// `shootout --config FILE`: every framework × scenario × pattern × run of the manifest.
 /// Writes raw results as each measurement ends, then the reports. Returns the exit code:

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -44,6 +45,9 @@ constexpr std::size_t read_buffer_size = 64 * 1024;
 constexpr auto tick_interval = 50ms;
 // Reasons kept per worker for the report; the counters keep the rest.
 constexpr std::size_t max_failure_reasons = 5;
+// Open model: a request sent this long after its planned time counts as late. Below it is the
+// ordinary jitter of waking up on time, which the send-lag percentiles still show.
+constexpr auto late_after = 1ms;
 
 std::int64_t micros(clock_type::duration d) { return std::chrono::duration_cast<std::chrono::microseconds>(d).count(); }
 
@@ -118,10 +122,64 @@ private:
 
 enum class error_class { connect, read, write, timeout, status, verify };
 
+double seconds_of(clock_type::duration d) { return std::chrono::duration<double>(d).count(); }
+
 struct phase_window {
     clock_type::time_point start, end;
     const sdk::load_phase* phase = nullptr;
     int measured_index = -1;  // index among measured phases, -1 if unmeasured
+};
+
+// The open model's clock: walks one worker's planned send times through the plan. Within a phase
+// the rate moves linearly, so the time to the next request solves  r·Δ + (slope/2)·Δ² = 1  for the
+// worker's share of the rate; what is left of that one request at a phase's end carries into the
+// next phase, so a ramp across phases neither drops nor adds requests. Two cursors walk the same
+// sequence: one marks what is due, the other what was sent, and the gap is the backlog, without
+// a queue that could grow without bound while a server stalls.
+class schedule_cursor {
+public:
+    schedule_cursor() = default;
+    schedule_cursor(const std::vector<phase_window>& windows, double share, double first_offset)
+        : windows_(&windows), share_(share), planned_(windows.front().start), done_(false) {
+        advance(first_offset);
+    }
+    bool done() const { return done_; }
+    clock_type::time_point planned() const { return planned_; }
+    void next() { advance(1.0); }
+
+private:
+    void advance(double need) {
+        while (!done_) {
+            const auto& w = (*windows_)[window_];
+            const double length = seconds_of(w.end - w.start);
+            const double tau = seconds_of(planned_ - w.start);
+            const double r0 = w.phase->rate_start * share_, r1 = w.phase->rate_end * share_;
+            const double slope = length > 0 ? (r1 - r0) / length : 0;
+            const double rate = r0 + slope * tau;
+            const double left_in_phase = rate * (length - tau) + slope / 2 * (length - tau) * (length - tau);
+            if (left_in_phase >= need && left_in_phase > 0) {
+                // 2·need / (r + sqrt(r² + 2·slope·need)): the root of the quadratic, written so a
+                // near-zero slope loses no precision.
+                const double root = std::sqrt(std::max(0.0, rate * rate + 2 * slope * need));
+                const double delta = rate + root > 0 ? 2 * need / (rate + root) : length - tau;
+                planned_ += std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(delta));
+                if (planned_ >= w.end) planned_ = w.end - clock_type::duration(1);
+                return;
+            }
+            need -= std::max(0.0, left_in_phase);
+            if (++window_ == windows_->size()) {
+                done_ = true;
+                return;
+            }
+            planned_ = (*windows_)[window_].start;
+        }
+    }
+
+    const std::vector<phase_window>* windows_ = nullptr;
+    std::size_t window_ = 0;
+    double share_ = 0;
+    clock_type::time_point planned_{};
+    bool done_ = true;
 };
 
 struct phase_stats {
@@ -154,7 +212,8 @@ class connection {
 public:
     connection(worker& owner, std::uint32_t slot, std::uint64_t index);
     ~connection() { close(); }
-    void start();             // (re)connect, then send as long as the worker wants
+    void start();             // (re)connect; then send (closed model) or wait for a planned request (open)
+    void send_planned(clock_type::time_point planned, clock_type::time_point now);  // open model
     void retire();            // close after the response in flight
     void close();             // close now, dropping what is in flight
     void on_event(std::uint32_t events, std::uint32_t generation);
@@ -162,13 +221,17 @@ public:
     bool active() const { return active_; }
     bool connected() const { return state_ == state::writing || state_ == state::reading || state_ == state::idle; }
     bool in_flight() const { return state_ == state::writing || state_ == state::reading; }
-    void activate() { active_ = true; retiring_ = false; }
+    bool idle() const { return state_ == state::idle; }
+    void activate() { set_active(true); retiring_ = false; }
+    bool queued_idle = false;  // in the worker's idle list (open model)
 
 private:
     enum class state { closed, connecting, writing, reading, idle };
 
     void on_connected();
-    void send(clock_type::time_point now);
+    void ready(clock_type::time_point now);  // idle and connected: send next, or offer itself to the schedule
+    void set_active(bool active);
+    void send(clock_type::time_point now, clock_type::time_point planned);
     void write_some();
     void on_readable();
     bool feed(const char* data, std::size_t size);  // false on a protocol error (already counted)
@@ -185,9 +248,9 @@ private:
     sdk::wire_request request_;
     std::size_t part_ = 0, offset_ = 0;
     std::uint64_t received_ = 0;
-    clock_type::time_point sent_at_{}, first_byte_at_{}, connect_started_{};
+    clock_type::time_point planned_at_{}, sent_at_{}, first_byte_at_{}, connect_started_{};
     state state_ = state::closed;
-    bool active_ = true, retiring_ = false, got_bytes_ = false, readable_pending_ = false, peer_closed_ = false;
+    bool active_ = false, retiring_ = false, got_bytes_ = false, readable_pending_ = false, peer_closed_ = false;
     std::uint32_t generation_ = 0;  // bumped on close, so events of an old socket are ignored
     std::string carry_;  // unparsed bytes of a header split across reads
 };
@@ -196,7 +259,7 @@ class worker {
 public:
     worker(unsigned index, const engine_config& config, const sdk::scenario& scenario, const sdk::target& target,
            tcp::endpoint endpoint, const std::vector<phase_window>& windows, std::size_t measured_phases,
-           clock_type::time_point origin, unsigned total_threads)
+           clock_type::time_point origin, unsigned total_threads, bool open_model)
         : index_(index), config_(config), scenario_(scenario), target_(target), endpoint_(endpoint),
           windows_(windows), origin_(origin), threads_(total_threads), epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)) {
         if (epoll_fd_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
@@ -208,6 +271,15 @@ public:
                 break;
             }
         next_second_at_ = measure_origin_ + 1s;
+        open_model_ = open_model;
+        if (open_model_) {
+            // Each worker carries an equal share of the rate, its sends offset by a fraction of its
+            // interval so that the workers' requests interleave rather than leave in bursts.
+            const double share = 1.0 / total_threads;
+            const double offset = (index + 1.0) / total_threads;
+            due_ = schedule_cursor(windows_, share, offset);
+            next_to_send_ = schedule_cursor(windows_, share, offset);
+        }
     }
 
     // The worker's event loop: one epoll_wait per batch of ready sockets, and the tick when due.
@@ -215,6 +287,9 @@ public:
     // epoll_ctl on every wait: measured here, that and the nesting cost about a tenth of the
     // generator's CPU per request (see bench/generator-vs-wrk.sh).
     void run() {
+        // The kernel may delay a timed wake-up by the thread's timer slack (50 µs by default) to
+        // batch wake-ups; the open model sends at planned times, so it asks for 1 µs instead.
+        if (open_model_) ::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
         auto next_tick = clock_type::now();
         advance_phase(next_tick);
         epoll_event events[256];
@@ -225,8 +300,13 @@ public:
                 on_tick(now);
                 continue;
             }
-            const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - now).count() + 1;
-            const int n = ::epoll_wait(epoll_fd_, events, 256, static_cast<int>(wait));
+            auto wake = next_tick;
+            if (open_model_) {
+                dispatch(now);
+                if (stopping_) break;
+                if (!due_.done()) wake = std::min(wake, due_.planned());
+            }
+            const int n = wait_for_events(events, 256, wake - now);
             for (int i = 0; i < n && !stopping_; ++i) {
                 const std::uint64_t tag = events[i].data.u64;
                 connections_[tag >> 32]->on_event(events[i].events, static_cast<std::uint32_t>(tag));
@@ -238,6 +318,7 @@ public:
     }
 
     // Called by connections.
+    bool open_model() const { return open_model_; }
     int epoll_fd() const { return epoll_fd_; }
     const tcp::endpoint& endpoint() const { return endpoint_; }
     const sdk::scenario& scenario() const { return scenario_; }
@@ -268,13 +349,67 @@ public:
         if (measuring_) peak_open_ = std::max(peak_open_, open_);
     }
     void on_closed() { --open_; }
+    std::uint32_t active_connections = 0, connecting = 0;
+
+    // Open model: a connected connection with nothing in flight offers itself to the schedule.
+    void on_idle(connection* c, clock_type::time_point now) {
+        if (!c->queued_idle) {
+            c->queued_idle = true;
+            idle_.push_back(c);
+        }
+        dispatch(now);
+    }
+
+    // Open model: sends every request whose planned time has come, on idle connections, and grows
+    // the pool (up to the phase's cap) when requests wait for a connection. A request that cannot
+    // go out on time goes out late, as soon as a connection is free, and is counted as late; none
+    // is skipped, so the server's stall shows in the latency of every request it delayed.
+    void dispatch(clock_type::time_point now) {
+        while (!due_.done() && due_.planned() <= now) {
+            due_.next();
+            ++due_count_;
+        }
+        while (sent_count_ < due_count_ && !stopping_) {
+            connection* c = take_idle();
+            if (!c) break;
+            const auto planned = next_to_send_.planned();
+            next_to_send_.next();
+            ++sent_count_;
+            if (measuring_) {
+                ++sent_measured_;
+                const auto lag = now - planned;
+                send_lag_us_.record(micros(lag));
+                if (lag >= late_after) ++late_;
+            }
+            c->send_planned(planned, now);
+        }
+        const std::uint64_t waiting = due_count_ - sent_count_;
+        if (waiting > connecting && !stopping_) {
+            const std::uint32_t cap = planned_connections(now);
+            std::uint64_t to_open = std::min<std::uint64_t>(waiting - connecting,
+                                                            cap > active_connections ? cap - active_connections : 0);
+            for (auto& c : connections_) {
+                if (to_open == 0) break;
+                if (!c->active()) {
+                    c->activate();
+                    c->start();
+                    --to_open;
+                }
+            }
+            for (; to_open > 0; --to_open) open_connection();
+        }
+    }
+
     // Every connect of the run, warm-up included: a spike's connects happen while it is measured,
     // a steady run's during its warm-up, and both are worth seeing.
     void record_connect(clock_type::duration d) { connect_us_.record(micros(d)); }
 
-    void record_response(clock_type::time_point now, clock_type::time_point sent, clock_type::time_point first_byte,
-                         unsigned status, const sdk::verdict* verdict, std::uint64_t sent_bytes,
-                         std::uint64_t received_bytes) {
+    // `planned` is when the request should have left: the send time in the closed model, the
+    // schedule's time in the open model, so that a server's stall counts against every request it
+    // delayed, not only those that were already on the wire (coordinated omission).
+    void record_response(clock_type::time_point now, clock_type::time_point planned, clock_type::time_point sent,
+                         clock_type::time_point first_byte, unsigned status, const sdk::verdict* verdict,
+                         std::uint64_t sent_bytes, std::uint64_t received_bytes) {
         if (status >= 200 && status <= 299) ++answered_2xx_;  // in any phase: the server did the work
         roll(now);
         if (!measuring_) return;
@@ -286,10 +421,11 @@ public:
         } else if (verdict && !verdict->ok) {
             count_error(error_class::verify, verdict->reason);
         } else {
-            const std::int64_t latency = micros(now - sent);
+            const std::int64_t latency = micros(now - planned);
             ++completed_;
             if (verdict) ++verified_;
             latency_us_.record(latency);
+            if (open_model_) latency_uncorrected_us_.record(micros(now - sent));
             first_byte_us_.record(micros(first_byte - sent));
             second_latency_.record(latency);
             ++second_completed_;
@@ -347,6 +483,8 @@ public:
 
     // Results, read by the control thread after the worker's thread has ended.
     sdk::histogram latency_us_, first_byte_us_, connect_us_;
+    sdk::histogram latency_uncorrected_us_, send_lag_us_;  // open model
+    std::uint64_t sent_measured_ = 0, late_ = 0;          // open model
     sdk::error_counts errors_;
     std::uint64_t completed_ = 0, verified_ = 0, bytes_sent_ = 0, bytes_received_ = 0;
     std::uint64_t answered_2xx_ = 0, in_flight_at_end_ = 0;
@@ -435,31 +573,60 @@ private:
         return all / threads_ + (index_ < all % threads_ ? 1 : 0);
     }
 
+    // Closed model: opens or retires connections to follow the plan. Open model: the pool grows
+    // on demand in dispatch(); here it only shrinks when the plan lowers the cap.
     void adjust_connections() {
         if (stopping_) return;
         const std::uint32_t want = planned_connections(clock_type::now());
-        std::uint32_t active = 0;
-        for (auto& c : connections_) active += c->active();
-        for (auto& c : connections_) {
-            if (active >= want) break;
-            if (!c->active()) {
-                c->activate();
-                c->start();
-                ++active;
+        std::uint32_t active = active_connections;
+        if (!open_model_) {
+            for (auto& c : connections_) {
+                if (active >= want) break;
+                if (!c->active()) {
+                    c->activate();
+                    c->start();
+                    ++active;
+                }
             }
-        }
-        while (active < want) {
-            const std::uint64_t global_index = next_connection_index_++ * threads_ + index_;
-            const auto slot = static_cast<std::uint32_t>(connections_.size());
-            connections_.push_back(std::make_unique<connection>(*this, slot, global_index));
-            connections_.back()->start();
-            ++active;
+            for (; active < want; ++active) open_connection();
         }
         for (auto it = connections_.rbegin(); it != connections_.rend() && active > want; ++it)
             if ((*it)->active()) {
                 (*it)->retire();
                 --active;
             }
+    }
+
+    void open_connection() {
+        const std::uint64_t global_index = next_connection_index_++ * threads_ + index_;
+        const auto slot = static_cast<std::uint32_t>(connections_.size());
+        connections_.push_back(std::make_unique<connection>(*this, slot, global_index));
+        connections_.back()->start();
+    }
+
+    connection* take_idle() {
+        while (!idle_.empty()) {
+            connection* c = idle_.back();
+            idle_.pop_back();
+            c->queued_idle = false;
+            if (c->idle() && c->active()) return c;
+        }
+        return nullptr;
+    }
+
+    // epoll_pwait2 takes a timeout in nanoseconds, which the open model needs to send on time at
+    // thousands of requests per second; epoll_wait's milliseconds are the fallback on kernels
+    // older than 5.11.
+    int wait_for_events(epoll_event* events, int max, clock_type::duration timeout) {
+        if (have_pwait2_) {
+            const auto ns = std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count());
+            const timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+            const int n = ::epoll_pwait2(epoll_fd_, events, max, &ts, nullptr);
+            if (n >= 0 || errno != ENOSYS) return n;
+            have_pwait2_ = false;
+        }
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count() + 1;
+        return ::epoll_wait(epoll_fd_, events, max, static_cast<int>(ms));
     }
 
     unsigned index_;
@@ -472,6 +639,10 @@ private:
     unsigned threads_;
     int epoll_fd_;  // this worker's sockets, edge-triggered
     std::vector<std::unique_ptr<connection>> connections_;
+    std::vector<connection*> idle_;  // open model: connected, nothing in flight (may hold stale entries)
+    bool open_model_ = false, have_pwait2_ = true;
+    schedule_cursor due_, next_to_send_;
+    std::uint64_t due_count_ = 0, sent_count_ = 0;
     std::unique_ptr<char[]> read_buffer_;
     const phase_window* current_ = nullptr;
     bool measuring_ = false, stopping_ = false, cpu_started_ = false;
@@ -491,6 +662,14 @@ connection::connection(worker& owner, std::uint32_t slot, std::uint64_t index)
     if (!session_)
         throw std::runtime_error("the scenario opened no HTTP session: an HTTP scenario must override "
                                  "open_http_session()");
+    set_active(true);
+}
+
+void connection::set_active(bool active) {
+    if (active == active_) return;
+    active_ = active;
+    if (active) ++w_.active_connections;
+    else --w_.active_connections;
 }
 
 void connection::start() {
@@ -511,6 +690,7 @@ void connection::start() {
         return;
     }
     state_ = state::connecting;
+    ++w_.connecting;
     connect_started_ = clock_type::now();
     if (::connect(fd_, endpoint.data(), static_cast<socklen_t>(endpoint.size())) == 0) {
         on_connected();
@@ -547,17 +727,25 @@ void connection::on_event(std::uint32_t events, std::uint32_t generation) {
 
 void connection::on_connected() {
     const auto now = clock_type::now();
+    --w_.connecting;
     state_ = state::idle;
     w_.on_open();
     w_.record_connect(now - connect_started_);
+    ready(now);
+}
+
+void connection::ready(clock_type::time_point now) {
     if (retiring_ || !w_.sending()) {
         close();
         return;
     }
-    send(now);
+    if (w_.open_model()) w_.on_idle(this, now);
+    else send(now, now);
 }
 
-void connection::send(clock_type::time_point now) {
+void connection::send_planned(clock_type::time_point planned, clock_type::time_point now) { send(now, planned); }
+
+void connection::send(clock_type::time_point now, clock_type::time_point planned) {
     request_ = session_->next_request();
     if (request_.part_count == 0 || request_.part_count > request_.parts.size()) {
         w_.count_error(error_class::write, fmt::format("the scenario's request has {} parts; 1 to {} are allowed",
@@ -568,6 +756,7 @@ void connection::send(clock_type::time_point now) {
     part_ = offset_ = 0;
     received_ = 0;
     sent_at_ = now;
+    planned_at_ = planned;
     got_bytes_ = readable_pending_ = false;
     carry_.clear();
     sink_.reset(w_.verify_next() ? &session_->check() : nullptr);
@@ -712,8 +901,8 @@ void connection::complete(clock_type::time_point now) {
     if (sink_.check) verdict = sink_.check->end();
     const bool keep_alive = parser_->keep_alive();
     state_ = state::idle;
-    w_.record_response(now, sent_at_, first_byte_at_, sink_.status, verdict ? &*verdict : nullptr, request_.size(),
-                       received_);
+    w_.record_response(now, planned_at_, sent_at_, first_byte_at_, sink_.status, verdict ? &*verdict : nullptr,
+                       request_.size(), received_);
     if (retiring_ || !w_.sending()) {
         close();
         return;
@@ -723,7 +912,7 @@ void connection::complete(clock_type::time_point now) {
         start();
         return;
     }
-    send(now);
+    ready(now);
 }
 
 void connection::fail(error_class cls, std::string reason, bool reconnect) {
@@ -736,12 +925,13 @@ void connection::fail(error_class cls, std::string reason, bool reconnect) {
 
 void connection::retire() {
     retiring_ = true;
-    active_ = false;
+    set_active(false);
     if (state_ != state::writing && state_ != state::reading) close();
 }
 
 void connection::close() {
     if (connected()) w_.on_closed();
+    if (state_ == state::connecting) --w_.connecting;
     if (fd_ >= 0) {
         ::close(fd_);  // also leaves the epoll set
         fd_ = -1;
@@ -749,7 +939,7 @@ void connection::close() {
     ++generation_;
     peer_closed_ = false;
     state_ = state::closed;
-    if (retiring_) active_ = false;
+    if (retiring_) set_active(false);
 }
 
 void connection::check_timeout(clock_type::time_point now) {
@@ -799,6 +989,10 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
                   const sdk::load_plan& plan) {
     if (scenario.transport() != sdk::transport::http)
         throw std::runtime_error("this engine drives HTTP scenarios; WebSocket scenarios are not supported yet");
+    if (plan.model == sdk::load_model::open)
+        for (const auto& phase : plan.phases)
+            if (phase.rate_start < 0 || phase.rate_end < 0)
+                throw std::runtime_error(fmt::format("phase '{}' has a negative rate", phase.name));
 
     // Resolve once, before any timing starts.
     asio::io_context resolver_io;
@@ -830,7 +1024,8 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
 
     std::vector<std::unique_ptr<worker>> workers;
     for (unsigned i = 0; i < threads; ++i)
-        workers.push_back(std::make_unique<worker>(i, config, scenario, target, endpoint, windows, measured, origin, threads));
+        workers.push_back(std::make_unique<worker>(i, config, scenario, target, endpoint, windows, measured, origin, threads,
+                                                   plan.model == sdk::load_model::open));
     // A plugin that throws on a worker thread (a session that cannot open, a check that throws)
     // must not take the process down: the worker stops, and the error is rethrown here.
     std::vector<std::exception_ptr> errors(threads);
@@ -892,9 +1087,14 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
             ++k;
         }
     bool any_first_byte = false;
-    sdk::histogram first_byte, connect;
+    sdk::histogram first_byte, connect, uncorrected, send_lag;
+    std::uint64_t sent_measured = 0;
     for (auto& w : workers) {
         m.latency_us.merge(w->latency_us_);
+        uncorrected.merge(w->latency_uncorrected_us_);
+        send_lag.merge(w->send_lag_us_);
+        sent_measured += w->sent_measured_;
+        m.late_requests += w->late_;
         first_byte.merge(w->first_byte_us_);
         connect.merge(w->connect_us_);
         any_first_byte |= w->first_byte_us_.count() > 0;
@@ -947,6 +1147,35 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
         }
     m.seconds = seconds_measured;
     m.rate = seconds_measured > 0 ? static_cast<double>(m.completed) / seconds_measured : 0;
+    const bool open_model = plan.model == sdk::load_model::open;
+    // The plan's rate at time t (open model), linear within its phase.
+    auto planned_rate_at = [&windows](clock_type::time_point t) {
+        for (const auto& w : windows)
+            if (t > w.start && t <= w.end) {
+                const double span = seconds_of(w.end - w.start);
+                const double frac = span > 0 ? seconds_of(t - w.start) / span : 1;
+                return w.phase->rate_start + (w.phase->rate_end - w.phase->rate_start) * frac;
+            }
+        return 0.0;
+    };
+    if (open_model) {
+        m.latency_uncorrected_us = std::move(uncorrected);
+        // Requests planned over the measured time (the integral of a linear rate is its mean
+        // times the time), against requests that actually went out in it.
+        double planned = 0;
+        for (const auto& w : windows)
+            if (w.measured_index >= 0) {
+                const auto end = std::min(w.end, finished);
+                if (end <= w.start) continue;
+                planned += (w.phase->rate_start + planned_rate_at(end)) / 2 * seconds_of(end - w.start);
+            }
+        m.planned_rate = seconds_measured > 0 ? planned / seconds_measured : 0;
+        m.achieved_rate = seconds_measured > 0 ? static_cast<double>(sent_measured) / seconds_measured : 0;
+        m.extra["send_lag_p50_us"] = std::to_string(send_lag.value_at_percentile(50));
+        m.extra["send_lag_p99_us"] = std::to_string(send_lag.value_at_percentile(99));
+        m.extra["send_lag_max_us"] = std::to_string(send_lag.max());
+        m.extra["requests_sent"] = std::to_string(sent_measured);
+    }
     for (const auto& phase : plan.phases)
         if (phase.measured)
             m.connections_asked = std::max({m.connections_asked, phase.connections_start, phase.connections_end});
@@ -975,6 +1204,7 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
                 point.planned_connections = static_cast<std::uint32_t>(std::lround(
                     w.phase->connections_start + (double(w.phase->connections_end) - w.phase->connections_start) * frac));
             }
+        if (open_model) point.planned_rate = planned_rate_at(t);
         m.timeline.push_back(point);
     }
     return result;
