@@ -441,9 +441,11 @@ sdk::measurement measure(const measure_request& request) {
         // The open model's own honesty: say when the plan was not carried out as planned.
         if (measured.planned_rate > 0 && measured.achieved_rate < 0.95 * measured.planned_rate)
             measured.warnings.push_back(fmt::format(
-                "generator-bound: planned load not reached: {:.0f} requests/s sent of {:.0f} planned; raise the "
-                "pattern's connections (the pool's cap, {}) or give the generator more CPU",
-                measured.achieved_rate, measured.planned_rate, measured.connections_asked));
+                "generator-bound: planned load not reached: {:.0f} requests/s sent of {:.0f} planned, {} still "
+                "waiting for a connection when the load stopped; raise the pattern's connections (the pool's cap, {}) "
+                "or give the generator more CPU",
+                measured.achieved_rate, measured.planned_rate, measured.extra["requests_due_unsent_at_end"],
+                measured.connections_asked));
         const auto sent = static_cast<double>(measured.achieved_rate * measured.seconds);
         if (measured.late_requests > 0 && sent > 0)
             measured.warnings.push_back(fmt::format(

@@ -485,6 +485,7 @@ public:
     sdk::histogram latency_us_, first_byte_us_, connect_us_;
     sdk::histogram latency_uncorrected_us_, send_lag_us_;  // open model
     std::uint64_t sent_measured_ = 0, late_ = 0;          // open model
+    std::uint64_t backlog() const { return due_count_ - sent_count_; }  // due, not yet sent
     sdk::error_counts errors_;
     std::uint64_t completed_ = 0, verified_ = 0, bytes_sent_ = 0, bytes_received_ = 0;
     std::uint64_t answered_2xx_ = 0, in_flight_at_end_ = 0;
@@ -1088,12 +1089,13 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
         }
     bool any_first_byte = false;
     sdk::histogram first_byte, connect, uncorrected, send_lag;
-    std::uint64_t sent_measured = 0;
+    std::uint64_t sent_measured = 0, backlog = 0;
     for (auto& w : workers) {
         m.latency_us.merge(w->latency_us_);
         uncorrected.merge(w->latency_uncorrected_us_);
         send_lag.merge(w->send_lag_us_);
         sent_measured += w->sent_measured_;
+        backlog += w->backlog();
         m.late_requests += w->late_;
         first_byte.merge(w->first_byte_us_);
         connect.merge(w->connect_us_);
@@ -1175,6 +1177,7 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
         m.extra["send_lag_p99_us"] = std::to_string(send_lag.value_at_percentile(99));
         m.extra["send_lag_max_us"] = std::to_string(send_lag.max());
         m.extra["requests_sent"] = std::to_string(sent_measured);
+        m.extra["requests_due_unsent_at_end"] = std::to_string(backlog);
     }
     for (const auto& phase : plan.phases)
         if (phase.measured)

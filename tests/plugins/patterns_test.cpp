@@ -48,7 +48,115 @@ TEST_CASE("patterns: spike stages that do not parse name the stage and the fix",
     auto r = test::run_shootout({"run", "--target", "http://127.0.0.1:1", "--pattern", "spike", "--pattern-option",
                                  "stages=ramp 60 10->500"});
     CHECK(r.exit_code == core::exit_usage);
-    CHECK(r.err.rfind("--pattern-option stages: pattern 'spike': stage \"ramp 60 10->500\": '60' is not a duration; "
-                      "write \"NAME DURATION FROM->TO\" or \"NAME DURATION N\"",
+    CHECK(r.err.rfind("--pattern-option stages: pattern 'spike': stage \"ramp 60 10->500\": '60' is not a duration "
+                      "(500ms, 30s, 2m, 1h); write \"NAME DURATION FROM->TO\" (a ramp) or \"NAME DURATION N\" (a hold)",
                       0) == 0);
+}
+
+namespace {
+
+boost::json::object run_json(const std::vector<std::string>& args) {
+    auto r = test::run_shootout(args);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    return boost::json::parse(r.out).as_object();
+}
+
+double number(const boost::json::value& v) { return v.to_number<double>(); }
+
+}  // namespace
+
+TEST_CASE("patterns: constant-rate sends at the planned rate and keeps both latencies", "[plugins][patterns]") {
+    test::test_server server(1);
+    const auto doc = run_json({"--log-level", "warn", "run", "--target", server.base_url(), "--scenario", "ping",
+                               "--pattern", "constant-rate", "--rate", "1000", "--duration", "3s", "--warmup", "500ms",
+                               "--threads", "2", "--json"});
+    CHECK(number(doc.at("requests")) == Approx(3000).epsilon(0.02));
+    CHECK(number(doc.at("errors").at("status")) == 0);
+    const auto& rate = doc.at("rate");
+    CHECK(number(rate.at("planned")) == Approx(1000).epsilon(0.001));
+    CHECK(number(rate.at("achieved")) == Approx(1000).epsilon(0.02));
+    // Both latencies are kept; the corrected one counts from the planned time, so it is never lower.
+    const auto& corrected = doc.at("latency_us");
+    const auto& uncorrected = doc.at("latency_uncorrected_us");
+    CHECK(number(uncorrected.at("p50")) > 0);
+    CHECK(number(corrected.at("p50")) >= number(uncorrected.at("p50")));
+    CHECK(number(corrected.at("max")) >= number(uncorrected.at("max")));
+    // The pool grows on demand: a fast server needs a handful of connections, not the cap.
+    CHECK(number(doc.at("connections").at("asked")) == 256);
+    CHECK(number(doc.at("connections").at("established")) < 64);
+    for (const auto& point : doc.at("timeline").as_array()) CHECK(number(point.at("planned_rate")) == Approx(1000));
+}
+
+TEST_CASE("patterns: constant-rate follows rate stages, a ramp included", "[plugins][patterns]") {
+    test::test_server server(1);
+    const auto doc = run_json({"--log-level", "warn", "run", "--target", server.base_url(), "--scenario", "ping",
+                               "--pattern", "constant-rate", "--warmup", "0s", "--threads", "1", "--pattern-option",
+                               "stages=ramp 2s 200->1000, hold 1s 1000", "--json"});
+    const auto& stages = doc.at("stages").as_array();
+    REQUIRE(stages.size() == 2);
+    // A linear ramp from 200/s to 1000/s over 2 s plans 1200 requests; the hold plans 1000.
+    CHECK(number(stages[0].at("requests")) == Approx(1200).epsilon(0.03));
+    CHECK(number(stages[1].at("requests")) == Approx(1000).epsilon(0.03));
+    CHECK(number(doc.at("rate").at("planned")) == Approx(2200.0 / 3).epsilon(0.001));
+    const auto& timeline = doc.at("timeline").as_array();
+    REQUIRE(timeline.size() == 3);
+    CHECK(number(timeline[0].at("planned_rate")) == Approx(600));  // at the end of second 0
+    CHECK(number(timeline[0].at("requests")) == Approx(400).epsilon(0.05));
+    CHECK(number(timeline[1].at("requests")) == Approx(800).epsilon(0.05));
+}
+
+TEST_CASE("patterns: constant-rate against a stall charges it to every delayed request", "[plugins][patterns]") {
+    // The Beast test server freezes for 0.6 s in the middle of a 6 s run at 1000/s: 10 % of the
+    // requests are delayed by 0 to 0.6 s, so the corrected p99 is 0.6 - 0.06 = 0.54 s, while
+    // the uncorrected p99 (from each actual send) stays low: at most the pool's 16 requests were
+    // on the wire when the server froze.
+    test::test_server server(1);
+    server.stall(std::chrono::steady_clock::now() + std::chrono::milliseconds(500 + 2700),
+                 std::chrono::milliseconds(600));
+    const auto doc = run_json({"--log-level", "warn", "run", "--target", server.base_url(), "--scenario", "ping",
+                               "--pattern", "constant-rate", "--rate", "1000", "--duration", "6s", "--warmup", "500ms",
+                               "--connections", "16", "--threads", "1", "--json"});
+    const double p99 = number(doc.at("latency_us").at("p99")) / 1e6;
+    const double max = number(doc.at("latency_us").at("max")) / 1e6;
+    const double raw_p99 = number(doc.at("latency_uncorrected_us").at("p99")) / 1e6;
+    INFO("corrected p99 " << p99 << " s, max " << max << " s, uncorrected p99 " << raw_p99 << " s");
+    CHECK(p99 >= 0.9 * 0.54);
+    CHECK(p99 <= 1.5 * 0.54);
+    CHECK(max >= 0.55);
+    CHECK(max <= 0.7);
+    CHECK(raw_p99 < 0.03);
+    // Nothing is dropped: the requests planned during the stall went out late, once a
+    // connection was free, and were answered.
+    CHECK(number(doc.at("requests")) == Approx(6000).epsilon(0.02));
+    CHECK(number(doc.at("rate").at("late_requests")) > 300);
+}
+
+TEST_CASE("patterns: constant-rate beyond what the pool's cap can carry says so", "[plugins][patterns]") {
+    // 10 connections to a server that takes 50 ms per answer carry at most 200/s of the 1000/s planned.
+    test::test_server server(1);
+    test::faults slow;
+    slow.delay = std::chrono::milliseconds(50);
+    server.set_faults(slow);
+    const auto doc = run_json({"--log-level", "warn", "run", "--target", server.base_url(), "--scenario", "ping",
+                               "--pattern", "constant-rate", "--rate", "1000", "--duration", "2s", "--warmup", "0s",
+                               "--connections", "10", "--threads", "1", "--json"});
+    CHECK(number(doc.at("connections").at("established")) == 10);
+    CHECK(number(doc.at("rate").at("achieved")) < 250);
+    CHECK(number(doc.at("rate").at("late_requests")) > 100);
+    const auto& warnings = doc.at("warnings").as_array();
+    REQUIRE(!warnings.empty());
+    CHECK(std::string(warnings[0].as_string()).rfind("generator-bound: planned load not reached", 0) == 0);
+    // Requests wait for a connection rather than vanish, so the latency shows the queue.
+    CHECK(number(doc.at("latency_us").at("p99")) > 500'000);
+}
+
+TEST_CASE("patterns: --rate needs a pattern that has a rate", "[plugins][patterns]") {
+    auto r = test::run_shootout({"run", "--target", "http://127.0.0.1:1", "--pattern", "steady", "--rate", "100"});
+    CHECK(r.exit_code == core::exit_usage);
+    CHECK(r.err == "--rate: pattern 'steady' has no rate; use --pattern constant-rate\n");
+    auto zero = test::run_shootout({"run", "--target", "http://127.0.0.1:1", "--pattern", "constant-rate", "--rate", "0"});
+    CHECK(zero.exit_code == core::exit_usage);
+    CHECK(zero.err.find("rate") != std::string::npos);
+    CHECK(zero.err.find("must be more than 0") != std::string::npos);
 }
