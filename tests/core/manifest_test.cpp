@@ -130,7 +130,7 @@ TEST_CASE("manifest: broken manifests are refused with the place, the key, and t
          "scenarios = [...] or remove the table"},
         {"no scenarios key", "patterns = [\"steady\"]\n" + valid_frameworks,
          "m.toml:1:1: error: missing key 'scenarios': list the scenarios to run, like scenarios = [\"ping\"] "
-         "(available: db-read, db-write, json, ping, stream, upload)"},
+         "(available: db-read, db-write, json, ping, stream, upload, ws-echo)"},
         {"a local framework without its local table",
          "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname = \"x\"\nurl = \"http://127.0.0.1:1\"\nmode = \"local\"\n",
          "m.toml:3:1: error: framework 'x': mode is \"local\" but there is no [framework.local] table saying how to "
@@ -152,7 +152,7 @@ TEST_CASE("manifest: broken manifests are refused with the place, the key, and t
 
 TEST_CASE("manifest: an unknown plugin lists the ones available and where it looked", "[core][manifest]") {
     const auto d = diagnostics_of("scenarios = [\"pingg\"]\npatterns = [\"steady\"]\n" + valid_frameworks);
-    CHECK(d.find("m.toml:1:14: error: no scenario 'pingg'; available: db-read, db-write, json, ping, stream, upload "
+    CHECK(d.find("m.toml:1:14: error: no scenario 'pingg'; available: db-read, db-write, json, ping, stream, upload, ws-echo "
                  "(searched: " + test::builtin_plugins().string() + ")") != std::string::npos);
     const auto r = diagnostics_of("scenarios = [\"ping\"]\npatterns = [\"steady\"]\nreporters = [\"xml\"]\n" + valid_frameworks);
     CHECK(r.find("error: no reporter 'xml'; available:") != std::string::npos);

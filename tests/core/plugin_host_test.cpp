@@ -24,7 +24,7 @@ std::string only_problem(const core::plugin_host& host) {
 TEST_CASE("plugin host: every built-in plugin loads and checks out", "[core][plugins]") {
     auto host = discover({test::builtin_plugins()});
     CHECK(host.problems().empty());
-    CHECK(host.available(core::plugin_kind::scenario) == "db-read, db-write, json, ping, stream, upload");
+    CHECK(host.available(core::plugin_kind::scenario) == "db-read, db-write, json, ping, stream, upload, ws-echo");
     CHECK(host.available(core::plugin_kind::load_pattern) == "spike, steady");
     const auto* steady = host.find(core::plugin_kind::load_pattern, "steady");
     REQUIRE(steady != nullptr);
@@ -99,5 +99,5 @@ TEST_CASE("plugin host: an unknown id lists what is available and where it looke
 TEST_CASE("plugin host: the same directory twice loads each library once", "[core][plugins]") {
     auto host = discover({test::builtin_plugins(), test::builtin_plugins()});
     CHECK(host.problems().empty());
-    CHECK(host.plugins().size() == 8);
+    CHECK(host.plugins().size() == 9);
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/python3
+"""The original suite's way of loading /ws-echo, for comparison with shootout's ws-echo.
+
+asyncio and the `websockets` package (Debian's python3-websockets), N connections, each sending
+"ping-<connection>-<n>" and awaiting its echo in a loop for S seconds, as the original suite's
+bench/ws_bench.py does. Prints one JSON object: messages (echoed correctly), errors, seconds.
+
+Usage: ws_echo_client.py URL CONNECTIONS SECONDS      (URL like ws://127.0.0.1:8080/ws-echo)
+"""
+import asyncio
+import json
+import sys
+import time
+
+import websockets
+
+
+async def connection(url, index, seconds, totals):
+    messages = errors = 0
+    try:
+        async with websockets.connect(url) as ws:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                message = f"ping-{index}-{messages + errors}"
+                await ws.send(message)
+                reply = await asyncio.wait_for(ws.recv(), timeout=5.0)
+                if reply == message:
+                    messages += 1
+                else:
+                    errors += 1
+    except Exception as e:  # a broken connection ends that connection's loop, as in the original
+        errors += 1
+        print(f"connection {index}: {type(e).__name__}: {e}", file=sys.stderr)
+    totals["messages"] += messages
+    totals["errors"] += errors
+
+
+async def main(url, connections, seconds):
+    totals = {"messages": 0, "errors": 0}
+    started = time.monotonic()
+    await asyncio.gather(*(connection(url, i, seconds, totals) for i in range(connections)))
+    totals["seconds"] = time.monotonic() - started
+    print(json.dumps(totals))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4:
+        sys.exit(__doc__.strip().splitlines()[-1])
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3])))
