@@ -248,7 +248,7 @@ TEST_CASE("websocket protocol: the server frames of RFC 6455 section 5.7 decode"
                                                "binary:" + std::string(256, 'x'), "binary:" + std::string(65536, 'y')});
 }
 
-TEST_CASE("websocket protocol: a message whole in one read is not copied; one split across reads is", "[core][websocket]") {
+TEST_CASE("websocket protocol: a message whole in one read is not copied, one split across reads is", "[core][websocket]") {
     recorder r;
     ws::decoder d(1024);
     const std::string frame = server_frame(0x81, "in place");

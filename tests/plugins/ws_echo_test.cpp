@@ -52,7 +52,7 @@ TEST_CASE("ws-echo: a WebSocket scenario on /ws-echo sending 64-byte text messag
     for (char c : m.data) CHECK(alphabet.find(c) != std::string_view::npos);
 }
 
-TEST_CASE("ws-echo: the echo passes; a wrong kind, length or byte fails naming reply and connection", "[plugins][ws-echo]") {
+TEST_CASE("ws-echo: the echo passes, and a wrong kind, length or byte fails naming reply and connection", "[plugins][ws-echo]") {
     auto s = ws_echo();
     auto sn = session(*s, 7, 42);
     sn->next_message();
@@ -92,7 +92,7 @@ TEST_CASE("ws-echo: each message differs from the last, connections differ, runs
     }
 }
 
-TEST_CASE("ws-echo: binary messages and sizes; sizes out of range are refused", "[plugins][ws-echo]") {
+TEST_CASE("ws-echo: binary messages of any size in range, and sizes out of range refused", "[plugins][ws-echo]") {
     auto s = ws_echo({{"binary", true}, {"size", std::uint64_t{1} << 20}});
     auto sn = session(*s, 3, 9);
     const auto m = sn->next_message();
