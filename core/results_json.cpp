@@ -46,8 +46,6 @@ json::object throughput_to_json(const sdk::measurement& m) {
     return {{"sent", rate(m.bytes_sent)}, {"received", rate(m.bytes_received)}};
 }
 
-namespace {
-
 std::string_view outcome_name(sdk::outcome o) {
     switch (o) {
         case sdk::outcome::measured: return "measured";
@@ -57,6 +55,8 @@ std::string_view outcome_name(sdk::outcome o) {
     }
     return "unknown";
 }
+
+namespace {
 
 json::array samples_to_json(const std::vector<sdk::resource_sample>& samples) {
     json::array a;
@@ -85,6 +85,7 @@ json::value measurement_to_json(const sdk::measurement& m, const sdk::environmen
     if (m.latency_uncorrected_us) doc["latency_uncorrected_us"] = histogram_to_json(*m.latency_uncorrected_us);
     if (m.first_byte_us) doc["first_byte_us"] = histogram_to_json(*m.first_byte_us);
     if (m.connect_us) doc["connect_us"] = histogram_to_json(*m.connect_us);
+    if (m.handshake_us) doc["handshake_us"] = histogram_to_json(*m.handshake_us);
     doc["connections"] = {{"asked", m.connections_asked}, {"established", m.connections_established}};
     doc["rate_plan"] = {{"planned", m.planned_rate}, {"achieved", m.achieved_rate}, {"late_requests", m.late_requests}};
     doc["bytes"] = {{"sent", m.bytes_sent}, {"received", m.bytes_received}};

@@ -14,6 +14,8 @@ namespace shootout::core {
 /// Version of the raw-result document; bumped when a field changes meaning or goes away.
 inline constexpr int raw_result_schema_version = 1;
 
+/// "measured", "failed", "skipped", "not_supported".
+std::string_view outcome_name(sdk::outcome o);
 boost::json::value histogram_to_json(const sdk::histogram& h);
 /// {"connect":…, "read":…, "write":…, "timeout":…, "status":…, "verify":…}
 boost::json::object errors_to_json(const sdk::error_counts& e);

@@ -383,6 +383,14 @@ sdk::measurement measure(const measure_request& request) {
         check_answered = checked.measurement.answered_2xx_all_phases;
         check_in_flight = checked.measurement.in_flight_at_end;
         if (checked.interrupted) return fail("interrupted during the correctness check");
+        if (checked.upgrade_refused_status) {
+            // A framework without WebSocket at that path: not an error storm, not a zero.
+            m.outcome = sdk::outcome::not_supported;
+            m.reason = fmt::format("the server does not offer WebSocket at {}{} (the upgrade was answered with status {})",
+                                   request.target.path_prefix, request.scenario->websocket_path(),
+                                   *checked.upgrade_refused_status);
+            return m;
+        }
         if (checked.measurement.completed < probes) {
             std::string reason = checked.failures.empty() ? fmt::format("no complete answer within {}",
                                                                         seconds_text(check_plan.phases[0].length))
@@ -568,7 +576,7 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
             {"target", o.target},
             {"scenario", o.scenario},
             {"pattern", o.pattern},
-            {"outcome", m.outcome == sdk::outcome::measured ? "measured" : "failed"},
+            {"outcome", outcome_name(m.outcome)},
             {"reason", m.reason},
             {"requests", m.completed},
             {"seconds", m.seconds},
@@ -606,6 +614,14 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
                                             {"p99", figure("send_lag_p99_us")},
                                             {"max", figure("send_lag_max_us")}}}};
         }
+        if (m.handshake_us)
+            doc["handshake_us"] = {{"p50", m.handshake_us->value_at_percentile(50)},
+                                   {"p99", m.handshake_us->value_at_percentile(99)},
+                                   {"max", m.handshake_us->max()}};
+        if (m.connect_us)
+            doc["connect_us"] = {{"p50", m.connect_us->value_at_percentile(50)},
+                                 {"p99", m.connect_us->value_at_percentile(99)},
+                                 {"max", m.connect_us->max()}};
         if (m.first_byte_us)
             doc["first_byte_us"] = {{"p50", m.first_byte_us->value_at_percentile(50)},
                                     {"p99", m.first_byte_us->value_at_percentile(99)}};

@@ -1,4 +1,5 @@
 #include "engine.h"
+#include "websocket_protocol.h"
 
 #include <sched.h>
 #include <netinet/in.h>
@@ -57,6 +58,24 @@ double thread_cpu_seconds() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+// The headers that decide a WebSocket upgrade; kept only for the answer to the upgrade request,
+// once per connection, so these strings are not on the per-request path.
+struct upgrade_headers {
+    std::string upgrade, connection, accept, extensions, protocol;
+
+    void clear() {
+        upgrade.clear();
+        connection.clear();
+        accept.clear();
+        extensions.clear();
+        protocol.clear();
+    }
+    void add(std::string& field, std::string_view value) {
+        if (!field.empty()) field += ", ";  // a repeated list-valued field joins (RFC 9110 5.3)
+        field.append(value);
+    }
+};
+
 // What the parser reports about one response, without allocating.
 struct response_sink {
     unsigned status = 0;
@@ -64,12 +83,15 @@ struct response_sink {
     std::size_t content_type_size = 0;
     std::uint64_t body_bytes = 0;
     sdk::response_check* check = nullptr;  // non-null when this response is verified
+    upgrade_headers* upgrade = nullptr;    // non-null for the answer to a WebSocket upgrade
 
-    void reset(sdk::response_check* verifier) {
+    void reset(sdk::response_check* verifier, upgrade_headers* upgrade_fields = nullptr) {
         status = 0;
         content_type_size = 0;
         body_bytes = 0;
         check = verifier;
+        upgrade = upgrade_fields;
+        if (upgrade) upgrade->clear();
     }
     std::string_view content_type_view() const { return {content_type.data(), content_type_size}; }
 };
@@ -94,6 +116,17 @@ private:
         if (name == http::field::content_type) {
             sink_.content_type_size = std::min(value.size(), sink_.content_type.size());
             std::memcpy(sink_.content_type.data(), value.data(), sink_.content_type_size);
+        }
+        if (auto* u = sink_.upgrade) {
+            const std::string_view v(value.data(), value.size());
+            switch (name) {
+                case http::field::upgrade: u->add(u->upgrade, v); break;
+                case http::field::connection: u->add(u->connection, v); break;
+                case http::field::sec_websocket_accept: u->add(u->accept, v); break;
+                case http::field::sec_websocket_extensions: u->add(u->extensions, v); break;
+                case http::field::sec_websocket_protocol: u->add(u->protocol, v); break;
+                default: break;
+            }
         }
     }
     void on_header_impl(boost::beast::error_code&) override {
@@ -204,11 +237,12 @@ struct live_counters {
 };
 
 class worker;
+namespace ws = websocket;
 
-// One HTTP/1.1 keep-alive connection. Its socket is a plain non-blocking descriptor in the
+// One HTTP/1.1 keep-alive connection, or one WebSocket connection (an HTTP upgrade, then frames). Its socket is a plain non-blocking descriptor in the
 // worker's edge-triggered epoll set, registered once when it is opened: no per-request
 // re-registration, no speculative read, one sendmsg and (usually) one recv per request.
-class connection {
+class connection final : private ws::handler {
 public:
     connection(worker& owner, std::uint32_t slot, std::uint64_t index);
     ~connection() { close(); }
@@ -229,6 +263,16 @@ private:
     enum class state { closed, connecting, writing, reading, idle };
 
     void on_connected();
+    // WebSocket: the upgrade request, its answer, then one message in flight at a time.
+    void begin_upgrade(clock_type::time_point now);
+    void finish_upgrade(clock_type::time_point now);
+    void send_message(clock_type::time_point now, clock_type::time_point planned);
+    void on_ws_readable();
+    void send_control(const ws::control_frame& frame);
+    void on_message(std::string_view data, bool binary) override;
+    void on_ping(std::string_view payload) override;
+    void on_pong(std::string_view) override {}
+    void on_close(std::uint16_t code, std::string_view reason) override;
     void ready(clock_type::time_point now);  // idle and connected: send next, or offer itself to the schedule
     void set_active(bool active);
     void send(clock_type::time_point now, clock_type::time_point planned);
@@ -253,6 +297,19 @@ private:
     bool active_ = false, retiring_ = false, got_bytes_ = false, readable_pending_ = false, peer_closed_ = false;
     std::uint32_t generation_ = 0;  // bumped on close, so events of an old socket are ignored
     std::string carry_;  // unparsed bytes of a header split across reads
+
+    // WebSocket only.
+    bool websocket_ = false, upgrading_ = false, refused_ = false, verify_reply_ = false, pong_pending_ = false;
+    std::uint32_t feeding_generation_ = 0;  // the socket whose bytes the decoder is handing over
+    std::unique_ptr<sdk::websocket_session> ws_session_;
+    std::optional<ws::handshake> handshake_;
+    upgrade_headers upgrade_;
+    std::string after_upgrade_;  // frames that came in the same read as the 101
+    ws::frame_encoder encoder_;
+    ws::decoder decoder_;
+    ws::frame_header frame_head_;
+    ws::control_frame pong_;
+    std::string masked_;  // the message being sent, masked; grows only for a larger message
 };
 
 class worker {
@@ -272,6 +329,8 @@ public:
             }
         next_second_at_ = measure_origin_ + 1s;
         open_model_ = open_model;
+        websocket_ = scenario.transport() == sdk::transport::websocket;
+        if (websocket_) websocket_target_ = target.path_prefix + scenario.websocket_path();
         if (open_model_) {
             // Each worker carries an equal share of the rate, its sends offset by a fraction of its
             // interval so that the workers' requests interleave rather than leave in bursts.
@@ -319,6 +378,16 @@ public:
 
     // Called by connections.
     bool open_model() const { return open_model_; }
+    bool websocket() const { return websocket_; }
+    const std::string& websocket_target() const { return websocket_target_; }
+    void record_handshake(clock_type::duration d) { handshake_us_.record(micros(d)); }
+    // The server does not offer WebSocket here: the engine's caller reports "not supported".
+    void upgrade_refused(unsigned status, const std::string& reason) {
+        if (!upgrade_refused_status_) {
+            upgrade_refused_status_ = status;
+            upgrade_refused_reason_ = reason;
+        }
+    }
     int epoll_fd() const { return epoll_fd_; }
     const tcp::endpoint& endpoint() const { return endpoint_; }
     const sdk::scenario& scenario() const { return scenario_; }
@@ -484,6 +553,9 @@ public:
     // Results, read by the control thread after the worker's thread has ended.
     sdk::histogram latency_us_, first_byte_us_, connect_us_;
     sdk::histogram latency_uncorrected_us_, send_lag_us_;  // open model
+    sdk::histogram handshake_us_;                         // WebSocket
+    unsigned upgrade_refused_status_ = 0;
+    std::string upgrade_refused_reason_;
     std::uint64_t sent_measured_ = 0, late_ = 0;          // open model
     std::uint64_t backlog() const { return due_count_ - sent_count_; }  // due, not yet sent
     sdk::error_counts errors_;
@@ -641,7 +713,8 @@ private:
     int epoll_fd_;  // this worker's sockets, edge-triggered
     std::vector<std::unique_ptr<connection>> connections_;
     std::vector<connection*> idle_;  // open model: connected, nothing in flight (may hold stale entries)
-    bool open_model_ = false, have_pwait2_ = true;
+    bool open_model_ = false, have_pwait2_ = true, websocket_ = false;
+    std::string websocket_target_;
     schedule_cursor due_, next_to_send_;
     std::uint64_t due_count_ = 0, sent_count_ = 0;
     std::unique_ptr<char[]> read_buffer_;
@@ -656,13 +729,16 @@ private:
 };
 
 connection::connection(worker& owner, std::uint32_t slot, std::uint64_t index)
-    : w_(owner), slot_(slot), index_(index) {
-    const sdk::session_context context{owner.target(), owner.config().role, owner.index(), index,
-                                       owner.seed_for(index)};
-    session_ = owner.scenario().open_http_session(context);
-    if (!session_)
-        throw std::runtime_error("the scenario opened no HTTP session: an HTTP scenario must override "
-                                 "open_http_session()");
+    : w_(owner), slot_(slot), index_(index), encoder_(owner.seed_for(index) ^ 0x5bd1e995ULL), decoder_(std::size_t{1} << 30) {
+    websocket_ = owner.websocket();
+    if (!websocket_) {
+        const sdk::session_context context{owner.target(), owner.config().role, owner.index(), index,
+                                           owner.seed_for(index)};
+        session_ = owner.scenario().open_http_session(context);
+        if (!session_)
+            throw std::runtime_error("the scenario opened no HTTP session: an HTTP scenario must override "
+                                     "open_http_session()");
+    }
     set_active(true);
 }
 
@@ -732,7 +808,8 @@ void connection::on_connected() {
     state_ = state::idle;
     w_.on_open();
     w_.record_connect(now - connect_started_);
-    ready(now);
+    if (websocket_) begin_upgrade(now);
+    else ready(now);
 }
 
 void connection::ready(clock_type::time_point now) {
@@ -747,6 +824,10 @@ void connection::ready(clock_type::time_point now) {
 void connection::send_planned(clock_type::time_point planned, clock_type::time_point now) { send(now, planned); }
 
 void connection::send(clock_type::time_point now, clock_type::time_point planned) {
+    if (websocket_) {
+        send_message(now, planned);
+        return;
+    }
     request_ = session_->next_request();
     if (request_.part_count == 0 || request_.part_count > request_.parts.size()) {
         w_.count_error(error_class::write, fmt::format("the scenario's request has {} parts; 1 to {} are allowed",
@@ -810,10 +891,19 @@ void connection::write_some() {
         }
     }
     state_ = state::reading;
+    if (pong_pending_) {
+        pong_pending_ = false;
+        send_control(pong_);
+        if (state_ != state::reading) return;
+    }
     if (readable_pending_) on_readable();
 }
 
 void connection::on_readable() {
+    if (websocket_ && !upgrading_) {
+        on_ws_readable();
+        return;
+    }
     char* buffer = w_.read_buffer();
     for (;;) {
         const ssize_t n = ::recv(fd_, buffer, read_buffer_size, 0);
@@ -881,6 +971,11 @@ bool connection::feed(const char* data, std::size_t size) {
         }
         if (parser_->is_done()) {
             if (consumed < input.size()) {
+                if (upgrading_) {  // the first frames, right behind the 101
+                    after_upgrade_.assign(input.substr(consumed));
+                    consumed = input.size();
+                    break;
+                }
                 fail(error_class::read, "the server sent more bytes than the response holds", true);
                 return false;
             }
@@ -898,6 +993,10 @@ bool connection::feed(const char* data, std::size_t size) {
 }
 
 void connection::complete(clock_type::time_point now) {
+    if (upgrading_) {
+        finish_upgrade(now);
+        return;
+    }
     std::optional<sdk::verdict> verdict;
     if (sink_.check) verdict = sink_.check->end();
     const bool keep_alive = parser_->keep_alive();
@@ -914,6 +1013,175 @@ void connection::complete(clock_type::time_point now) {
         return;
     }
     ready(now);
+}
+
+void connection::begin_upgrade(clock_type::time_point now) {
+    if (retiring_ || !w_.sending()) {
+        close();
+        return;
+    }
+    if (!handshake_) handshake_ = ws::make_handshake(w_.target().host_header, w_.websocket_target(), w_.seed_for(index_));
+    decoder_.reset();
+    after_upgrade_.clear();
+    upgrading_ = true;
+    pong_pending_ = false;
+    request_ = {{handshake_->request}, 1};
+    part_ = offset_ = 0;
+    received_ = 0;
+    sent_at_ = planned_at_ = now;
+    got_bytes_ = readable_pending_ = false;
+    carry_.clear();
+    sink_.reset(nullptr, &upgrade_);
+    parser_.emplace(sink_);
+    state_ = state::writing;
+    write_some();
+}
+
+void connection::finish_upgrade(clock_type::time_point now) {
+    upgrading_ = false;
+    const ws::upgrade_response response{sink_.status, upgrade_.upgrade, upgrade_.connection,
+                                        upgrade_.accept, upgrade_.extensions, upgrade_.protocol};
+    const auto verdict = ws::judge_upgrade(response, handshake_->expected_accept);
+    if (!verdict.accepted()) {
+        if (verdict.outcome == ws::upgrade_outcome::refused) {
+            w_.upgrade_refused(verdict.status, verdict.reason);
+            // Asking again on every tick would only repeat the answer: the connection stays shut.
+            refused_ = true;
+            fail(error_class::status, verdict.reason, false);
+        } else {
+            fail(error_class::read, "WebSocket upgrade: " + verdict.reason, true);
+        }
+        return;
+    }
+    w_.record_handshake(now - sent_at_);
+    if (!ws_session_) {
+        // Opened once per connection, after its first upgrade, as the SDK promises; a reconnect
+        // keeps the session (and so its message numbering).
+        const sdk::session_context context{w_.target(), w_.config().role, w_.index(), index_, w_.seed_for(index_)};
+        ws_session_ = w_.scenario().open_websocket_session(context);
+        if (!ws_session_)
+            throw std::runtime_error("the scenario opened no WebSocket session: a WebSocket scenario must override "
+                                     "open_websocket_session()");
+    }
+    state_ = state::idle;
+    if (!after_upgrade_.empty()) {
+        // Frames that arrived with the 101 (a server that speaks first): judge them like any other.
+        const auto generation = feeding_generation_ = generation_;
+        const auto result = decoder_.feed(after_upgrade_.data(), after_upgrade_.size(), *this);
+        if (generation != generation_) return;
+        if (!result) {
+            fail(error_class::read, "WebSocket protocol error: " + std::string(result.error), true);
+            return;
+        }
+    }
+    ready(now);
+}
+
+void connection::send_message(clock_type::time_point now, clock_type::time_point planned) {
+    const sdk::ws_message message = ws_session_->next_message();
+    // Header and masked payload in one buffer, the header right before the payload, so a message
+    // leaves in one send() like an HTTP request.
+    const std::size_t need = ws::max_frame_header_size + message.data.size();
+    if (masked_.size() < need) masked_.resize(need);
+    char* payload = masked_.data() + ws::max_frame_header_size;
+    frame_head_ = encoder_.encode(message.binary ? ws::opcode::binary : ws::opcode::text, message.data, payload);
+    char* head = payload - frame_head_.size;
+    std::memcpy(head, frame_head_.bytes.data(), frame_head_.size);
+    request_ = {{std::string_view(head, frame_head_.size + message.data.size())}, 1};
+    part_ = offset_ = 0;
+    received_ = 0;
+    sent_at_ = now;
+    planned_at_ = planned;
+    got_bytes_ = readable_pending_ = false;
+    verify_reply_ = w_.verify_next();
+    state_ = state::writing;
+    write_some();
+}
+
+void connection::on_ws_readable() {
+    char* buffer = w_.read_buffer();
+    for (;;) {
+        const ssize_t n = ::recv(fd_, buffer, read_buffer_size, 0);
+        if (n > 0) {
+            if (!got_bytes_) {
+                got_bytes_ = true;
+                first_byte_at_ = clock_type::now();
+            }
+            received_ += static_cast<std::uint64_t>(n);
+            // A handler may close this socket (a failed check) or even open a new one: what is
+            // left of this read then belongs to a connection that is gone.
+            const auto generation = feeding_generation_ = generation_;
+            const auto result = decoder_.feed(buffer, static_cast<std::size_t>(n), *this);
+            if (generation != generation_) return;
+            if (!result) {
+                fail(error_class::read, "WebSocket protocol error: " + std::string(result.error), true);
+                return;
+            }
+            if (static_cast<std::size_t>(n) < read_buffer_size && !peer_closed_) return;
+            continue;
+        }
+        if (n == 0) {
+            if (state_ == state::idle) {
+                close();
+                start();
+                return;
+            }
+            fail(error_class::read,
+                 got_bytes_ ? "the server closed the connection in the middle of a WebSocket message"
+                            : "the server closed the connection without echoing the message",
+                 true);
+            return;
+        }
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        fail(error_class::read, std::string("read: ") + std::strerror(errno), true);
+        return;
+    }
+}
+
+void connection::on_message(std::string_view data, bool binary) {
+    if (feeding_generation_ != generation_) return;
+    if (state_ != state::reading) {
+        fail(error_class::read, "the server sent a WebSocket message nobody asked for", true);
+        return;
+    }
+    const auto now = clock_type::now();
+    std::optional<sdk::verdict> verdict;
+    if (verify_reply_) verdict = ws_session_->check_reply(data, binary);
+    state_ = state::idle;
+    // A message counts as answered with a 2xx: the server did the work.
+    w_.record_response(now, planned_at_, sent_at_, first_byte_at_, 200, verdict ? &*verdict : nullptr, request_.size(),
+                       received_);
+    received_ = 0;
+    got_bytes_ = false;
+    ready(now);
+}
+
+void connection::on_ping(std::string_view payload) {
+    if (feeding_generation_ != generation_) return;
+    pong_ = encoder_.encode_control(ws::opcode::pong, payload);
+    if (state_ == state::writing) pong_pending_ = true;  // after the message on the wire, never inside it
+    else send_control(pong_);
+}
+
+void connection::on_close(std::uint16_t code, std::string_view reason) {
+    if (feeding_generation_ != generation_) return;
+    fail(error_class::read,
+         fmt::format("the server closed the WebSocket (code {}{}{})", code, reason.empty() ? "" : ": ",
+                     std::string(reason.substr(0, 80))),
+         true);
+}
+
+// A control frame is at most 131 bytes and goes out between messages, when the socket's send
+// buffer is empty: it leaves in one send() or the connection is in trouble anyway.
+void connection::send_control(const ws::control_frame& frame) {
+    const auto bytes = frame.view();
+    ssize_t n;
+    do n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n != static_cast<ssize_t>(bytes.size()))
+        fail(error_class::write, n < 0 ? std::string("write: ") + std::strerror(errno) : "could not answer the server's ping",
+             true);
 }
 
 void connection::fail(error_class cls, std::string reason, bool reconnect) {
@@ -951,7 +1219,7 @@ void connection::check_timeout(clock_type::time_point now) {
              fmt::format("no complete response within {} ms",
                          std::chrono::duration_cast<std::chrono::milliseconds>(w_.config().request_timeout).count()),
              true);
-    } else if (state_ == state::closed && active_ && w_.sending()) {
+    } else if (state_ == state::closed && active_ && !refused_ && w_.sending()) {
         start();  // a connection that failed to connect tries again, once per tick
     }
 }
@@ -988,8 +1256,8 @@ unsigned default_threads() {
 
 engine_result run(const engine_config& config, const sdk::scenario& scenario, const sdk::target& target,
                   const sdk::load_plan& plan) {
-    if (scenario.transport() != sdk::transport::http)
-        throw std::runtime_error("this engine drives HTTP scenarios; WebSocket scenarios are not supported yet");
+    if (scenario.transport() == sdk::transport::websocket && scenario.websocket_path().empty())
+        throw std::runtime_error("the WebSocket scenario gives no path to upgrade (websocket_path() is empty)");
     if (plan.model == sdk::load_model::open)
         for (const auto& phase : plan.phases)
             if (phase.rate_start < 0 || phase.rate_end < 0)
@@ -1088,11 +1356,16 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
             ++k;
         }
     bool any_first_byte = false;
-    sdk::histogram first_byte, connect, uncorrected, send_lag;
+    sdk::histogram first_byte, connect, uncorrected, send_lag, handshake;
     std::uint64_t sent_measured = 0, backlog = 0;
     for (auto& w : workers) {
         m.latency_us.merge(w->latency_us_);
         uncorrected.merge(w->latency_uncorrected_us_);
+        handshake.merge(w->handshake_us_);
+        if (w->upgrade_refused_status_ && !result.upgrade_refused_status) {
+            result.upgrade_refused_status = w->upgrade_refused_status_;
+            result.upgrade_refused_reason = w->upgrade_refused_reason_;
+        }
         send_lag.merge(w->send_lag_us_);
         sent_measured += w->sent_measured_;
         backlog += w->backlog();
@@ -1133,6 +1406,7 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
     }
     if (any_first_byte) m.first_byte_us = std::move(first_byte);
     if (connect.count()) m.connect_us = std::move(connect);
+    if (handshake.count()) m.handshake_us = std::move(handshake);
 
     // Measured time: the measured phases, cut short if the run stopped early.
     const phase_window* first_measured = nullptr;

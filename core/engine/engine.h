@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,10 @@ struct engine_result {
     std::vector<std::string> failures;       ///< first few reasons of verify/status/IO failures
     std::vector<double> worker_cpu_seconds;  ///< each worker thread's CPU time during the measured phases
     bool interrupted = false;
+    /// WebSocket: the status a server answered an upgrade with, when it was not 101 (it does not
+    /// offer WebSocket there), and the reason as one line.
+    std::optional<unsigned> upgrade_refused_status;
+    std::string upgrade_refused_reason;
 };
 
 /// Carries out `plan`. `scenario` must have been prepared for `target`. Throws only for

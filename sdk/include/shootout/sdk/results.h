@@ -99,7 +99,8 @@ struct measurement {
     histogram latency_us;                            ///< corrected latency for the open model
     std::optional<histogram> latency_uncorrected_us;  ///< open model: from the actual send
     std::optional<histogram> first_byte_us;          ///< time to first byte, for large bodies
-    std::optional<histogram> connect_us;             ///< connection (and upgrade) latency
+    std::optional<histogram> connect_us;             ///< TCP connection latency
+    std::optional<histogram> handshake_us;           ///< WebSocket: upgrade request to 101, apart from the TCP connect
 
     std::uint32_t connections_asked = 0, connections_established = 0;
     double planned_rate = 0, achieved_rate = 0;  ///< open model only
