@@ -1199,6 +1199,12 @@ void connection::retire() {
 }
 
 void connection::close() {
+    if (websocket_ && !upgrading_ && fd_ >= 0 && (state_ == state::idle || state_ == state::reading)) {
+        // Say goodbye the WebSocket way (status 1000), so the server sees a normal close and not
+        // a dropped connection. Best effort: never waits, and between messages only.
+        const auto goodbye = encoder_.encode_close();
+        [[maybe_unused]] const auto n = ::send(fd_, goodbye.bytes.data(), goodbye.size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
     if (connected()) w_.on_closed();
     if (state_ == state::connecting) --w_.connecting;
     if (fd_ >= 0) {
