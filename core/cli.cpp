@@ -12,6 +12,7 @@
 #include "manifest.h"
 #include "option_parsing.h"
 #include "plugin_host.h"
+#include "report.h"
 #include "runner.h"
 
 namespace shootout::core {
@@ -162,6 +163,17 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
     auto* run_cmd = app.add_subcommand("run", "measure one target without a manifest, like wrk");
     add_adhoc_options(*run_cmd, adhoc);
 
+    report_options report;
+    auto* report_cmd = app.add_subcommand("report", "regenerate the reports from a run's raw results, without running load");
+    report_cmd->add_option("--results", report.results, "a run directory (like results/latest) or its raw/ directory")
+        ->required();
+    report_cmd->add_option("--output", report.output, "write the reports here (default: the run directory)");
+    report_cmd->add_option("--reporter", report.reporters,
+                           "reporter ids (repeat, or comma-separated; default: md, csv, json, html, or the manifest's)")
+        ->delimiter(',');
+    report_cmd->add_option("-c,--config", report.config, "take the reporters and their options from this manifest")
+        ->check(CLI::ExistingFile);
+
     app.require_subcommand(0, 1);
     try {
         app.parse(argc, argv);
@@ -175,9 +187,10 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
         if (list_cmd->parsed()) return list_plugins(list_config, list_json, list_options, out, err);
         if (validate_cmd->parsed()) return validate(validate_config, out);
         if (run_cmd->parsed()) return run_adhoc(adhoc, base_search_dirs(), out);
+        if (report_cmd->parsed()) return run_report(report, base_search_dirs(), out, err);
         if (config.empty()) {
             err << "shootout: nothing to do: give a manifest with --config FILE, or a command "
-                   "(list-plugins, validate, run); see --help\n";
+                   "(list-plugins, validate, run, report); see --help\n";
             return exit_usage;
         }
         plugin_host host;
