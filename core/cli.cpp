@@ -12,6 +12,7 @@
 #include "manifest.h"
 #include "option_parsing.h"
 #include "plugin_host.h"
+#include "report.h"
 #include "runner.h"
 #include "selftest/selftest.h"
 
@@ -167,6 +168,16 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
     auto* selftest_cmd = app.add_subcommand(
         "selftest", "prove the open model is honest here: a server stalls mid-run and the latency must show it");
     selftest::add_options(*selftest_cmd, selftest_options);
+    report_options report;
+    auto* report_cmd = app.add_subcommand("report", "regenerate the reports from a run's raw results, without running load");
+    report_cmd->add_option("--results", report.results, "a run directory (like results/latest) or its raw/ directory")
+        ->required();
+    report_cmd->add_option("--output", report.output, "write the reports here (default: the run directory)");
+    report_cmd->add_option("--reporter", report.reporters,
+                           "reporter ids (repeat, or comma-separated; default: md, csv, json, html, or the manifest's)")
+        ->delimiter(',');
+    report_cmd->add_option("-c,--config", report.config, "take the reporters and their options from this manifest")
+        ->check(CLI::ExistingFile);
 
     app.require_subcommand(0, 1);
     try {
@@ -182,9 +193,10 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
         if (validate_cmd->parsed()) return validate(validate_config, out);
         if (run_cmd->parsed()) return run_adhoc(adhoc, base_search_dirs(), out);
         if (selftest_cmd->parsed()) return selftest::run(selftest_options, base_search_dirs(), out);
+        if (report_cmd->parsed()) return run_report(report, base_search_dirs(), out, err);
         if (config.empty()) {
             err << "shootout: nothing to do: give a manifest with --config FILE, or a command "
-                   "(list-plugins, validate, run, selftest); see --help\n";
+                   "(list-plugins, validate, run, report, selftest); see --help\n";
             return exit_usage;
         }
         plugin_host host;

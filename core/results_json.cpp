@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <numeric>
+#include <sstream>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -189,6 +191,278 @@ sdk::environment current_environment() {
         env.hostname = u.nodename;
     }
     return env;
+}
+
+namespace {
+
+// Reading is strict about what a field holds and names the field when it is wrong, so a broken
+// or hand-edited document is reported precisely rather than read as zeros.
+const json::value& field(const json::object& o, std::string_view key, std::string_view where) {
+    if (const auto* v = o.if_contains(key)) return *v;
+    throw raw_result_error(fmt::format("{}: missing field '{}'", where, key));
+}
+
+template <typename T>
+T number(const json::object& o, std::string_view key, std::string_view where) {
+    const auto& v = field(o, key, where);
+    try {
+        return v.to_number<T>();
+    } catch (const std::exception&) {
+        throw raw_result_error(fmt::format("{}: field '{}' must be a number, not {}", where, key, json::serialize(v)));
+    }
+}
+
+template <typename T>
+T number_or(const json::object& o, std::string_view key, std::string_view where, T fallback) {
+    return o.contains(key) ? number<T>(o, key, where) : fallback;
+}
+
+std::string text(const json::object& o, std::string_view key, std::string_view where) {
+    const auto& v = field(o, key, where);
+    if (!v.is_string()) throw raw_result_error(fmt::format("{}: field '{}' must be a string", where, key));
+    return std::string(v.get_string());
+}
+
+const json::object& object_at(const json::object& o, std::string_view key, std::string_view where) {
+    const auto& v = field(o, key, where);
+    if (!v.is_object()) throw raw_result_error(fmt::format("{}: field '{}' must be an object", where, key));
+    return v.get_object();
+}
+
+const json::array& array_at(const json::object& o, std::string_view key, std::string_view where) {
+    const auto& v = field(o, key, where);
+    if (!v.is_array()) throw raw_result_error(fmt::format("{}: field '{}' must be an array", where, key));
+    return v.get_array();
+}
+
+const json::object& as_object(const json::value& v, std::string_view where) {
+    if (!v.is_object()) throw raw_result_error(fmt::format("{}: must be an object", where));
+    return v.get_object();
+}
+
+sdk::error_counts errors_from_json(const json::object& o, std::string_view where) {
+    sdk::error_counts e;
+    e.connect = number<std::uint64_t>(o, "connect", where);
+    e.read = number<std::uint64_t>(o, "read", where);
+    e.write = number<std::uint64_t>(o, "write", where);
+    e.timeout = number<std::uint64_t>(o, "timeout", where);
+    e.status = number<std::uint64_t>(o, "status", where);
+    e.verify = number<std::uint64_t>(o, "verify", where);
+    return e;
+}
+
+std::vector<sdk::resource_sample> samples_from_json(const json::array& a, std::string_view where) {
+    std::vector<sdk::resource_sample> samples;
+    for (const auto& v : a) {
+        const auto& o = as_object(v, where);
+        samples.push_back({number<double>(o, "second", where), number<double>(o, "cpu_percent", where),
+                           number<std::uint64_t>(o, "rss_bytes", where)});
+    }
+    return samples;
+}
+
+sdk::outcome outcome_from(std::string_view name) {
+    if (name == "measured") return sdk::outcome::measured;
+    if (name == "failed") return sdk::outcome::failed;
+    if (name == "skipped") return sdk::outcome::skipped;
+    if (name == "not_supported") return sdk::outcome::not_supported;
+    throw raw_result_error(fmt::format("field 'outcome' is '{}' (known: measured, failed, skipped, not_supported)", name));
+}
+
+}  // namespace
+
+sdk::histogram histogram_from_json(const json::value& v) {
+    const auto& o = as_object(v, "histogram");
+    const auto highest = number<std::int64_t>(o, "highest", "histogram");
+    const auto digits = number<int>(o, "significant_digits", "histogram");
+    if (highest < 2 || digits < 1 || digits > 5)
+        throw raw_result_error(fmt::format("histogram: highest {} and significant_digits {} are not a valid layout", highest, digits));
+    sdk::histogram h(highest, digits);
+    for (const auto& b : array_at(o, "buckets", "histogram")) {
+        if (!b.is_array() || b.get_array().size() != 2)
+            throw raw_result_error("histogram: each bucket must be [index, count]");
+        const auto index = b.get_array()[0].to_number<std::size_t>();
+        if (!h.add_at_index(index, b.get_array()[1].to_number<std::uint64_t>()))
+            throw raw_result_error(fmt::format("histogram: bucket index {} is outside the layout", index));
+    }
+    h.add_clamped(number_or<std::uint64_t>(o, "clamped", "histogram", 0));
+    h.restore_extremes(number<std::int64_t>(o, "min", "histogram"), number<std::int64_t>(o, "max", "histogram"));
+    if (h.count() != number<std::uint64_t>(o, "count", "histogram"))
+        throw raw_result_error(fmt::format("histogram: its buckets hold {} values but 'count' says {}", h.count(),
+                                           number<std::uint64_t>(o, "count", "histogram")));
+    return h;
+}
+
+raw_result measurement_from_json(const json::value& value) {
+    const auto& doc = as_object(value, "document");
+    const auto* schema = doc.if_contains("schema");
+    if (!schema || !schema->is_string() || schema->get_string() != "shootout.raw-result")
+        throw raw_result_error("not a shootout raw result (no \"schema\": \"shootout.raw-result\")");
+    const auto version = number<int>(doc, "schema_version", "document");
+    if (version != raw_result_schema_version)
+        throw raw_result_error(fmt::format("unknown schema_version {} (this shootout reads version {}); read it with the "
+                                           "shootout that wrote it",
+                                           version, raw_result_schema_version));
+    raw_result r;
+    auto& m = r.measurement;
+    const std::string_view top = "document";
+    m.framework = text(doc, "framework", top);
+    m.scenario = text(doc, "scenario", top);
+    m.pattern = text(doc, "pattern", top);
+    m.run = number<unsigned>(doc, "run", top);
+    m.outcome = outcome_from(text(doc, "outcome", top));
+    m.reason = text(doc, "reason", top);
+    m.seconds = number<double>(doc, "seconds", top);
+    m.completed = number<std::uint64_t>(doc, "completed", top);
+    m.rate = number<double>(doc, "rate", top);
+    m.errors = errors_from_json(object_at(doc, "errors", top), "errors");
+    m.verified = number<std::uint64_t>(doc, "verified", top);
+    m.latency_us = histogram_from_json(field(doc, "latency_us", top));
+    if (doc.contains("latency_uncorrected_us")) m.latency_uncorrected_us = histogram_from_json(doc.at("latency_uncorrected_us"));
+    if (doc.contains("first_byte_us")) m.first_byte_us = histogram_from_json(doc.at("first_byte_us"));
+    if (doc.contains("connect_us")) m.connect_us = histogram_from_json(doc.at("connect_us"));
+    const auto& connections = object_at(doc, "connections", top);
+    m.connections_asked = number<std::uint32_t>(connections, "asked", "connections");
+    m.connections_established = number<std::uint32_t>(connections, "established", "connections");
+    const auto& plan = object_at(doc, "rate_plan", top);
+    m.planned_rate = number<double>(plan, "planned", "rate_plan");
+    m.achieved_rate = number<double>(plan, "achieved", "rate_plan");
+    m.late_requests = number<std::uint64_t>(plan, "late_requests", "rate_plan");
+    const auto& bytes = object_at(doc, "bytes", top);
+    m.bytes_sent = number<std::uint64_t>(bytes, "sent", "bytes");
+    m.bytes_received = number<std::uint64_t>(bytes, "received", "bytes");
+    m.answered_2xx_all_phases = number<std::uint64_t>(doc, "answered_2xx_all_phases", top);
+    m.in_flight_at_end = number<std::uint64_t>(doc, "in_flight_at_end", top);
+    if (doc.contains("writes")) {
+        const auto& w = object_at(doc, "writes", top);
+        m.writes = sdk::write_accounting{number<std::uint64_t>(w, "rows_added", "writes"),
+                                         number<std::uint64_t>(w, "answered_2xx", "writes"),
+                                         number<std::uint64_t>(w, "in_flight_at_end", "writes"),
+                                         number<std::uint64_t>(w, "lost", "writes"),
+                                         number<std::uint64_t>(w, "phantom", "writes")};
+    }
+    for (const auto& v : array_at(doc, "timeline", top)) {
+        const auto& p = as_object(v, "timeline");
+        sdk::timeline_point t;
+        t.second = number<double>(p, "second", "timeline");
+        t.completed = number<std::uint64_t>(p, "completed", "timeline");
+        t.errors = number<std::uint64_t>(p, "errors", "timeline");
+        t.p50_us = number<std::int64_t>(p, "p50_us", "timeline");
+        t.p99_us = number<std::int64_t>(p, "p99_us", "timeline");
+        t.open_connections = number<std::uint32_t>(p, "open_connections", "timeline");
+        t.planned_connections = number<std::uint32_t>(p, "planned_connections", "timeline");
+        t.planned_rate = number_or<double>(p, "planned_rate", "timeline", 0);
+        m.timeline.push_back(t);
+    }
+    for (const auto& v : array_at(doc, "phases", top)) {
+        const auto& p = as_object(v, "phases");
+        sdk::phase_result phase;
+        phase.name = text(p, "name", "phases");
+        phase.seconds = number<double>(p, "seconds", "phases");
+        phase.completed = number<std::uint64_t>(p, "completed", "phases");
+        phase.errors = errors_from_json(object_at(p, "errors", "phases"), "phases.errors");
+        phase.latency_us = histogram_from_json(field(p, "latency_us", "phases"));
+        phase.connections_planned = number<std::uint32_t>(p, "connections_planned", "phases");
+        phase.connections_open = number<std::uint32_t>(p, "connections_open", "phases");
+        m.phases.push_back(std::move(phase));
+    }
+    m.server_resources = samples_from_json(array_at(doc, "server_resources", top), "server_resources");
+    m.generator_resources = samples_from_json(array_at(doc, "generator_resources", top), "generator_resources");
+    m.generator_cpu_seconds = number<double>(object_at(doc, "generator", top), "cpu_seconds", "generator");
+    if (doc.contains("profile")) {
+        const auto& p = object_at(doc, "profile", top);
+        m.profile = sdk::profile_info{text(p, "profiler", "profile"), text(p, "folded_path", "profile"),
+                                      number<std::uint64_t>(p, "samples", "profile")};
+    }
+    for (const auto& w : array_at(doc, "warnings", top)) {
+        if (!w.is_string()) throw raw_result_error("warnings: each warning must be a string");
+        m.warnings.emplace_back(w.get_string());
+    }
+    for (const auto& [k, v] : object_at(doc, "extra", top)) {
+        if (!v.is_string()) throw raw_result_error(fmt::format("extra: '{}' must be a string", std::string_view(k)));
+        m.extra[std::string(k)] = std::string(v.get_string());
+    }
+    const auto& env = object_at(doc, "environment", top);
+    auto& e = r.environment;
+    const std::string_view where = "environment";
+    e.shootout_version = text(env, "shootout_version", where);
+    e.build_type = text(env, "build_type", where);
+    e.cpu_model = text(env, "cpu_model", where);
+    e.cores = number<unsigned>(env, "cores", where);
+    e.kernel = text(env, "kernel", where);
+    e.hostname = text(env, "hostname", where);
+    e.manifest_path = text(env, "manifest_path", where);
+    e.manifest_sha256 = text(env, "manifest_sha256", where);
+    e.started_at = text(env, "started_at", where);
+    e.finished_at = text(env, "finished_at", where);
+    for (const auto& [k, v] : object_at(env, "framework_versions", where)) {
+        if (!v.is_string()) throw raw_result_error(fmt::format("environment.framework_versions: '{}' must be a string", std::string_view(k)));
+        e.framework_versions[std::string(k)] = std::string(v.get_string());
+    }
+    if (doc.contains("sequence")) r.sequence = number<std::uint64_t>(doc, "sequence", top);
+    return r;
+}
+
+sdk::environment merge_environments(const std::vector<sdk::environment>& environments) {
+    sdk::environment merged;
+    if (environments.empty()) return merged;
+    merged = environments.back();
+    for (const auto& e : environments) {
+        // ISO-8601 UTC strings compare in time order.
+        if (!e.started_at.empty() && (merged.started_at.empty() || e.started_at < merged.started_at)) merged.started_at = e.started_at;
+        if (e.finished_at > merged.finished_at) merged.finished_at = e.finished_at;
+        for (const auto& [fw, version] : e.framework_versions) merged.framework_versions[fw] = version;
+    }
+    return merged;
+}
+
+loaded_results load_raw_results(const std::filesystem::path& raw_dir) {
+    loaded_results loaded;
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(raw_dir))
+        if (entry.is_regular_file() && entry.path().extension() == ".json") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    loaded.files = files.size();
+    std::vector<raw_result> read;
+    for (const auto& file : files) {
+        std::ifstream in(file, std::ios::binary);
+        std::stringstream buffer;
+        buffer << in.rdbuf();
+        if (!in) {
+            loaded.problems.push_back(fmt::format("{}: cannot read: {}", file.string(), std::strerror(errno)));
+            continue;
+        }
+        boost::system::error_code ec;
+        auto doc = json::parse(buffer.str(), ec);
+        if (ec) {
+            loaded.problems.push_back(fmt::format("{}: broken JSON: {}", file.string(), ec.message()));
+            continue;
+        }
+        try {
+            read.push_back(measurement_from_json(doc));
+            read.back().source = file.filename().string();
+        } catch (const std::exception& e) {
+            loaded.problems.push_back(fmt::format("{}: {}", file.string(), e.what()));
+        }
+    }
+    loaded.results = assemble_results(std::move(read));
+    return loaded;
+}
+
+sdk::result_set assemble_results(std::vector<raw_result> read) {
+    // Files without a sequence (written by hand) go after those with one, by file name.
+    std::stable_sort(read.begin(), read.end(), [](const raw_result& a, const raw_result& b) {
+        const auto sa = a.sequence.value_or(UINT64_MAX), sb = b.sequence.value_or(UINT64_MAX);
+        return sa != sb ? sa < sb : a.source < b.source;
+    });
+    sdk::result_set results;
+    std::vector<sdk::environment> environments;
+    for (auto& r : read) {
+        environments.push_back(std::move(r.environment));
+        results.measurements.push_back(std::move(r.measurement));
+    }
+    results.environment = merge_environments(environments);
+    return results;
 }
 
 }  // namespace shootout::core

@@ -4,6 +4,10 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -32,5 +36,48 @@ sdk::environment current_environment();
 
 /// Current UTC time in a strftime format; by default ISO-8601 ("2026-11-28T07:38:51Z").
 std::string utc_now(const char* strftime_format = "%Y-%m-%dT%H:%M:%SZ");
+
+}  // namespace shootout::core
+
+namespace shootout::core {
+
+/// Thrown when a raw-result document cannot be read; the message names the field and the fix.
+class raw_result_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// The inverse of histogram_to_json: the same counts, total, clamped count and exact extremes.
+sdk::histogram histogram_from_json(const boost::json::value& v);
+
+/// One raw-result document read back.
+struct raw_result {
+    sdk::measurement measurement;
+    sdk::environment environment;
+    std::optional<std::uint64_t> sequence;  ///< position in the run ("sequence"), if the writer recorded it
+    std::string source;  ///< the file it came from (its name orders documents without a sequence)
+};
+
+/// The inverse of measurement_to_json (lossless: histograms, timeline, phases, samples, extras).
+/// Throws raw_result_error for another schema, an unknown schema_version or a missing field.
+raw_result measurement_from_json(const boost::json::value& doc);
+
+/// The environment of a whole run from the environments of its documents: the earliest start,
+/// the latest end, every framework version, the rest from the last document.
+sdk::environment merge_environments(const std::vector<sdk::environment>& environments);
+
+/// One result set from raw results: measurements in the order they were run (by sequence, then
+/// source), the environments merged. The run's own reports and `shootout report` both use this.
+sdk::result_set assemble_results(std::vector<raw_result> documents);
+
+/// Every raw result in `raw_dir` (*.json), as one result set in the order they were run
+/// (by "sequence", then file name). A file that cannot be read is named in `problems` with
+/// what is wrong, and the others are still read.
+struct loaded_results {
+    sdk::result_set results;
+    std::vector<std::string> problems;
+    std::size_t files = 0;  ///< *.json files found
+};
+loaded_results load_raw_results(const std::filesystem::path& raw_dir);
 
 }  // namespace shootout::core

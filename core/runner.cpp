@@ -21,6 +21,7 @@
 #include "observe/process_tree.h"
 #include "errors.h"
 #include "option_parsing.h"
+#include "report.h"
 #include "results_json.h"
 
 namespace shootout::core {
@@ -59,10 +60,20 @@ std::optional<std::string> plan_problem(const sdk::load_plan& plan) {
     return std::nullopt;
 }
 
-// One line on a terminal, rewritten in place; plain log lines every 10 s otherwise.
+std::string clock_text(double seconds) {
+    const auto total = static_cast<long long>(std::max(seconds, 0.0) + 0.5);
+    if (total >= 3600) return fmt::format("{}h{:02}m{:02}s", total / 3600, total / 60 % 60, total % 60);
+    if (total >= 60) return fmt::format("{}m{:02}s", total / 60, total % 60);
+    return fmt::format("{}s", total);
+}
+
+// One line on a terminal, rewritten in place; plain log lines every 10 s otherwise. Shows the
+// measurement (framework, scenario, pattern, run), its phase, elapsed and remaining time, the
+// live req/s and errors, and for a manifest run where the whole run is and how long is left.
 class progress_printer {
 public:
-    explicit progress_printer(std::string label) : label_(std::move(label)), tty_(::isatty(2) == 1) {}
+    progress_printer(std::string label, const run_progress* overall)
+        : label_(std::move(label)), overall_(overall), tty_(::isatty(2) == 1) {}
     ~progress_printer() {
         if (tty_ && printed_) std::fprintf(stderr, "\r\033[K");
     }
@@ -71,8 +82,17 @@ public:
         const double rate = static_cast<double>(completed - last_completed_) / std::max(elapsed - last_elapsed_, 1e-3);
         last_completed_ = completed;
         last_elapsed_ = elapsed;
-        const std::string line = fmt::format("{} | {} {:.0f}/{:.0f}s | {:.0f} req/s | {} errors | {} conns", label_,
-                                             phase, elapsed, total, rate, errors, open);
+        std::string line = fmt::format("{} | {} {}/{} ({} left) | {:.0f} req/s | {} errors | {} conns", label_,
+                                       phase.empty() ? "load" : phase, clock_text(elapsed), clock_text(total),
+                                       clock_text(total - elapsed), rate, errors, open);
+        if (overall_) {
+            const double run_elapsed =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - overall_->started).count();
+            // What is left: this measurement's rest, and the planned time of those not started.
+            const double left = std::max(total - elapsed, 0.0) + overall_->planned_seconds_left;
+            line = fmt::format("[{}/{}] {} | all: {} elapsed, ~{} left", overall_->current, overall_->total, line,
+                               clock_text(run_elapsed), clock_text(left));
+        }
         if (tty_) {
             std::fprintf(stderr, "\r\033[K%s", line.c_str());
             std::fflush(stderr);
@@ -85,6 +105,7 @@ public:
 
 private:
     std::string label_;
+    const run_progress* overall_;
     bool tty_;
     bool printed_ = false;
     std::uint64_t last_completed_ = 0;
@@ -406,7 +427,7 @@ sdk::measurement measure(const measure_request& request) {
     config.verify_sample = settings.verify_sample;
     std::optional<progress_printer> progress;
     if (request.show_progress) {
-        progress.emplace(fmt::format("{} / {} / {} run {}", m.framework, m.scenario, m.pattern, m.run));
+        progress.emplace(fmt::format("{} / {} / {} run {}", m.framework, m.scenario, m.pattern, m.run), request.overall);
         config.progress = [&progress](double e, double t, const std::string& p, std::uint64_t c, std::uint64_t err,
                                       std::uint32_t o) { (*progress)(e, t, p, c, err, o); };
     }
@@ -714,8 +735,30 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
         db = database::connect_external(m.database.dsn, m.database.init_sql);
     }
 
+    // Where the whole run is, for the progress line: the planned load time of each pattern
+    // (start-up and correctness checks are not planned, so "left" is a lower bound).
+    std::vector<double> planned_seconds(m.patterns.size(), 0.0);
+    for (std::size_t p = 0; p < m.patterns.size(); ++p) {
+        try {
+            for (const auto& phase : instances.patterns[p]->plan().phases)
+                planned_seconds[p] += std::chrono::duration<double>(phase.length).count();
+        } catch (const std::exception&) {
+            // measure() reports a pattern that cannot plan; here it only counts as no time.
+        }
+    }
+    run_progress overall;
+    overall.started = std::chrono::steady_clock::now();
+    overall.total = m.runs * m.frameworks.size() * m.scenarios.size() * m.patterns.size();
+    for (std::size_t p = 0; p < m.patterns.size(); ++p)
+        overall.planned_seconds_left += planned_seconds[p] * m.runs * m.frameworks.size() * m.scenarios.size();
+
+    // The reports are made from the documents as written (read back from their text), exactly
+    // as `shootout report` reads them from disk, so both produce the same bytes.
+    std::vector<raw_result> documents;
     bool any_failed = false;
     auto one = [&](const framework_entry& fw, running_framework& server, std::size_t s, std::size_t p, unsigned run) {
+        ++overall.current;
+        overall.planned_seconds_left = std::max(0.0, overall.planned_seconds_left - planned_seconds[p]);
         sdk::measurement result;
         const auto& scenario_entry = m.scenarios[s];
         const auto& pattern_entry = m.patterns[p];
@@ -753,6 +796,7 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
                 request.engine = m.engine;
                 request.interrupted = &interrupted;
                 request.server_pid = server.pid();
+                request.overall = &overall;
                 result = measure(request);
                 if (auto died = server.died()) {
                     // What was measured stays in the raw result; the verdict is that the server died.
@@ -801,15 +845,22 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
             spdlog::warn("{} / {} / {} run {}: {}: {}", fw.name, scenario_entry.name, pattern_entry.name, run,
                          outcome_text(result.outcome), result.reason);
 
-        // Written as soon as it exists: an interrupted run keeps every finished measurement.
+        // Written as soon as it exists: an interrupted run keeps every finished measurement. Each
+        // document's environment ends when it does, so the last one's end is the run's.
+        results.environment.finished_at = utc_now();
         const auto file = raw_dir / fmt::format("{}__{}__{}__run{}.json", file_safe(fw.name), file_safe(scenario_entry.name),
                                                 file_safe(pattern_entry.name), run);
+        auto doc = measurement_to_json(result, results.environment);
+        doc.as_object()["sequence"] = documents.size();
+        const auto text = boost::json::serialize(doc);
         try {
-            write_file_atomically(file, boost::json::serialize(measurement_to_json(result, results.environment)));
+            write_file_atomically(file, text);
         } catch (const std::exception& e) {
             spdlog::error("could not save a result: {}", e.what());
             any_failed = true;
         }
+        documents.push_back(measurement_from_json(boost::json::parse(text)));
+        documents.back().source = file.filename().string();
         for (std::size_t i = 0; i < instances.reporters.size(); ++i) {
             try {
                 instances.reporters[i]->on_measurement(result);
@@ -845,15 +896,10 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
 
-    results.environment.finished_at = utc_now();
-    for (std::size_t i = 0; i < instances.reporters.size(); ++i) {
-        try {
-            instances.reporters[i]->finish(results);
-        } catch (const std::exception& e) {
-            spdlog::error("reporter '{}' failed: {}", m.reporters[i].name, e.what());
-            any_failed = true;
-        }
-    }
+    std::vector<std::string> reporter_names;
+    for (const auto& r : m.reporters) reporter_names.push_back(r.name);
+    if (!finish_reporters(instances.reporters, reporter_names, assemble_results(std::move(documents)))) any_failed = true;
+    if (!instances.reporters.empty()) spdlog::info("reports ({}) in {}", fmt::join(reporter_names, ", "), run_dir.string());
     print_summary(results.measurements, out);
     out << fmt::format("\nraw results: {}\n", raw_dir.string());
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -45,6 +46,13 @@ bool adhoc_interrupted();
 /// 0 if every measurement that could run was measured, 1 if any failed or the run was interrupted.
 int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& out);
 
+/// Where a manifest run is, for the progress line. Updated by the control thread only.
+struct run_progress {
+    std::chrono::steady_clock::time_point started;
+    std::size_t current = 0, total = 0;  ///< 1-based index of the measurement under way, of all
+    double planned_seconds_left = 0;     ///< planned load time of the measurements not yet started
+};
+
 /// What one measurement needs.
 struct measure_request {
     sdk::target target;
@@ -57,6 +65,7 @@ struct measure_request {
     const std::atomic<bool>* interrupted = nullptr;
     bool show_progress = true;
     int server_pid = 0;  ///< a local server: its process tree's CPU and RSS are sampled during the load
+    const run_progress* overall = nullptr;  ///< a manifest run: shown on the progress line
 };
 
 /// Prepares the scenario, runs its correctness check, then the load. Never throws for what the

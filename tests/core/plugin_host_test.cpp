@@ -92,12 +92,13 @@ TEST_CASE("plugin host: a file that is not a shared library is named, not loaded
 TEST_CASE("plugin host: an unknown id lists what is available and where it looked", "[core][plugins]") {
     auto host = discover({test::builtin_plugins(), "/nonexistent/plugins"});
     CHECK(host.unknown_plugin_message(core::plugin_kind::reporter, "xml") ==
-          "no reporter 'xml'; available: none (searched: " + test::builtin_plugins().string() +
+          "no reporter 'xml'; available: csv, html, json, md (searched: " + test::builtin_plugins().string() +
               ", /nonexistent/plugins)");
 }
 
 TEST_CASE("plugin host: the same directory twice loads each library once", "[core][plugins]") {
     auto host = discover({test::builtin_plugins(), test::builtin_plugins()});
     CHECK(host.problems().empty());
-    CHECK(host.plugins().size() == 9);
+    CHECK(host.plugins().size() == discover({test::builtin_plugins()}).plugins().size());
+    CHECK(host.plugins().size() >= 14);  // 7 scenarios, 3 patterns, 4 reporters at least
 }

@@ -90,11 +90,31 @@ TEST_CASE("e2e: the default shootout measures and verifies every scenario on eve
                 CHECK(writes.at("rows_added").to_number<std::uint64_t>() >= writes.at("answered_2xx").to_number<std::uint64_t>());
             }
         }
+    // `shootout report` on the run's raw results reproduces the reports the run wrote, byte for byte.
+    const auto run_dir = fs::canonical(out / "latest");
+    const auto again = dir.path() / "reports-again";
+    auto report = test::run_shootout({"--log-level", "warn", "report", "--results", run_dir.string(), "--output", again.string()});
+    INFO(report.out << report.err);
+    CHECK(report.exit_code == 0);
+    auto slurp = [](const fs::path& p) {
+        std::ifstream in(p, std::ios::binary);
+        std::stringstream s;
+        s << in.rdbuf();
+        return s.str();
+    };
+    for (const char* name : {"REPORT.md", "summary.csv", "summary.json", "report.html"}) {
+        INFO(name);
+        REQUIRE(fs::exists(run_dir / name));
+        CHECK(slurp(run_dir / name) == slurp(again / name));
+    }
+    CHECK_THAT(slurp(run_dir / "REPORT.md"), Catch::Contains("sanic is not installed here"));
+
     const auto& sanic = results["sanic/ping"];
     CHECK(sanic.at("outcome") == "skipped");
     CHECK(std::string(sanic.at("reason").as_string()).find("sanic is not installed here") == 0);
 
     // Nothing left behind: no app server, no PostgreSQL of ours.
-    CHECK_FALSE(anything_running("[a]pps/(flask|django|fastapi|tornado)"));
+    // (Only this tree's apps: another checkout on the machine may be running its own.)
+    CHECK_FALSE(anything_running(std::string(SHOOTOUT_SOURCE_DIR) + "/[a]pps/(flask|django|fastapi|tornado)"));
     CHECK_FALSE(anything_running("[s]hootout-pg-"));
 }

@@ -1,0 +1,123 @@
+#include "report.h"
+
+#include <iostream>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "errors.h"
+#include "manifest.h"
+
+namespace shootout::core {
+
+namespace fs = std::filesystem;
+
+fs::path raw_results_dir(const fs::path& results) {
+    std::error_code ec;
+    if (!fs::is_directory(results, ec))
+        throw config_error(fmt::format("--results {}: no such directory; give a run directory such as results/latest",
+                                       results.string()));
+    auto has_json = [](const fs::path& dir) {
+        std::error_code e;
+        for (const auto& entry : fs::directory_iterator(dir, e))
+            if (entry.path().extension() == ".json") return true;
+        return false;
+    };
+    if (fs::is_directory(results / "raw", ec) && has_json(results / "raw")) return results / "raw";
+    if (results.filename() == "raw" && has_json(results)) return results;
+    throw config_error(fmt::format("--results {}: no raw results here (expected {}/raw/*.json, which a manifest run "
+                                   "writes); give a run directory such as results/latest",
+                                   results.string(), results.string()));
+}
+
+bool finish_reporters(const std::vector<std::unique_ptr<sdk::reporter>>& reporters,
+                      const std::vector<std::string>& names, const sdk::result_set& results) {
+    bool ok = true;
+    for (std::size_t i = 0; i < reporters.size(); ++i) {
+        try {
+            reporters[i]->finish(results);
+        } catch (const std::exception& e) {
+            spdlog::error("reporter '{}' failed: {}", names[i], e.what());
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+int run_report(const report_options& options, const std::vector<search_dir>& plugin_dirs, std::ostream& out,
+               std::ostream& err) {
+    const fs::path raw_dir = raw_results_dir(options.results);
+    const fs::path output = options.output.empty() ? raw_dir.parent_path() : options.output;
+
+    // The reporters: a manifest's entries (with their options), or plugins by id with their defaults.
+    plugin_host host;
+    std::vector<std::unique_ptr<sdk::reporter>> reporters;
+    std::vector<std::string> names;
+    if (!options.config.empty()) {
+        manifest m = load_manifest(options.config, host, plugin_dirs);
+        for (const auto& wanted : options.reporters)
+            if (std::none_of(m.reporters.begin(), m.reporters.end(), [&](const plugin_entry& e) { return e.name == wanted; })) {
+                std::vector<std::string> listed;
+                for (const auto& e : m.reporters) listed.push_back(e.name);
+                throw config_error(fmt::format("--reporter {}: {} does not list it in reporters = [...] (it lists: {})", wanted,
+                                               options.config, listed.empty() ? "none" : fmt::format("{}", fmt::join(listed, ", "))));
+            }
+        std::erase_if(m.reporters, [&](const plugin_entry& e) {
+            return !options.reporters.empty() &&
+                   std::find(options.reporters.begin(), options.reporters.end(), e.name) == options.reporters.end();
+        });
+        if (m.reporters.empty())
+            throw config_error(fmt::format("{} names no reporter; give --reporter ID (available: {})", options.config,
+                                           host.available(plugin_kind::reporter)));
+        m.scenarios.clear();  // only the reporters are made
+        m.patterns.clear();
+        auto instances = instantiate(m, host);
+        reporters = std::move(instances.reporters);
+        for (const auto& e : m.reporters) names.push_back(e.name);
+    } else {
+        host.discover(plugin_dirs);
+        for (const auto& p : host.problems()) spdlog::warn("{}", p.message);
+        const auto& ids = options.reporters.empty() ? default_reporters : options.reporters;
+        for (const auto& id : ids) {
+            const auto* info = host.find(plugin_kind::reporter, id);
+            if (!info) throw config_error("--reporter " + id + ": " + host.unknown_plugin_message(plugin_kind::reporter, id));
+            for (const auto& spec : info->options)
+                if (!info->defaults.contains(spec.key))
+                    throw config_error(fmt::format("--reporter {}: its option '{}' has no default; give a manifest that "
+                                                   "sets it with --config",
+                                                   id, spec.key));
+            reporters.push_back(host.make_reporter(*info, info->defaults));
+            names.push_back(id);
+        }
+    }
+
+    auto loaded = load_raw_results(raw_dir);
+    for (const auto& problem : loaded.problems) err << "warning: skipped " << problem << '\n';
+    if (loaded.results.measurements.empty())
+        throw config_error(fmt::format("--results {}: none of the {} raw result file(s) could be read (see above)",
+                                       options.results.string(), loaded.files));
+    if (!loaded.problems.empty())
+        err << fmt::format("warning: the reports leave out {} of {} raw result file(s) that could not be read\n",
+                           loaded.problems.size(), loaded.files);
+
+    std::error_code ec;
+    fs::create_directories(output, ec);
+    if (ec) throw config_error(fmt::format("--output {}: cannot create it: {}", output.string(), ec.message()));
+    const sdk::report_context context{output, out, err};
+    bool ok = true;
+    for (std::size_t i = 0; i < reporters.size(); ++i) {
+        try {
+            reporters[i]->begin(context);
+            for (const auto& m : loaded.results.measurements) reporters[i]->on_measurement(m);
+        } catch (const std::exception& e) {
+            spdlog::error("reporter '{}' failed: {}", names[i], e.what());
+            ok = false;
+        }
+    }
+    ok = finish_reporters(reporters, names, loaded.results) && ok;
+    spdlog::info("{} reporter(s) ({}) wrote into {} from {} measurement(s)", reporters.size(), fmt::join(names, ", "),
+                 output.string(), loaded.results.measurements.size());
+    return ok && loaded.problems.empty() ? exit_ok : exit_run_failed;
+}
+
+}  // namespace shootout::core

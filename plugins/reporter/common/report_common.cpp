@@ -1,0 +1,215 @@
+#include "report_common.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace shootout::reporters {
+
+namespace fs = std::filesystem;
+
+sdk::stats::criteria criteria_from(const sdk::option_values& options) {
+    sdk::stats::criteria c;
+    c.max_error_rate = options.number("max_error_rate");
+    if (!(c.max_error_rate >= 0 && c.max_error_rate < 1))
+        throw sdk::config_error("max_error_rate", fmt::format("must be a fraction from 0 to 1 (0.001 is 0.1 %), not {}",
+                                                              c.max_error_rate));
+    return c;
+}
+
+std::string file_name_from(const sdk::option_values& options, const std::string& key) {
+    const auto& name = options.string(key);
+    if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
+        throw sdk::config_error(key, "must be a plain file name inside the run directory, without '/'");
+    return name;
+}
+
+void write_report_file(const fs::path& dir, const std::string& name, std::string_view text) {
+    const fs::path path = dir / name;
+    fs::path temporary = path;
+    temporary += fmt::format(".tmp.{}", ::getpid());
+    {
+        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+        out.write(text.data(), static_cast<std::streamsize>(text.size()));
+        out.flush();
+        if (!out) throw std::runtime_error(fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
+    }
+    std::error_code ec;
+    fs::rename(temporary, path, ec);
+    if (ec) throw std::runtime_error(fmt::format("cannot rename {} to {}: {}", temporary.string(), path.string(), ec.message()));
+}
+
+std::string rate_text(double req_s) { return req_s >= 100 ? fmt::format("{:.0f}", req_s) : fmt::format("{:.1f}", req_s); }
+std::string ms_text(std::int64_t us) { return fmt::format("{:.2f}", static_cast<double>(us) / 1000.0); }
+std::string percent_text(double fraction) { return fmt::format("{:.2f} %", 100 * fraction); }
+std::string optional_text(const std::optional<double>& v, int decimals) {
+    return v ? fmt::format("{:.{}f}", *v, decimals) : "-";
+}
+
+std::string rate_with_interval(const sdk::stats::group& g) {
+    if (g.rate.interval95)
+        return fmt::format("{} ({}–{})", rate_text(g.rate.median), rate_text(std::max(0.0, g.rate.interval95->low)),
+                           rate_text(g.rate.interval95->high));
+    return fmt::format("{} (1 run: no interval)", rate_text(g.rate.median));
+}
+
+std::string error_classes_text(const sdk::error_counts& e) {
+    std::string s;
+    auto add = [&](const char* name, std::uint64_t n) {
+        if (n) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", name, n);
+    };
+    add("connect", e.connect);
+    add("read", e.read);
+    add("write", e.write);
+    add("timeout", e.timeout);
+    add("status", e.status);
+    add("verify", e.verify);
+    return s;
+}
+
+std::string errors_text(const sdk::stats::group& g) {
+    if (!g.errors.total()) return "0";
+    return fmt::format("{} ({}: {})", g.errors.total(), percent_text(g.error_rate), error_classes_text(g.errors));
+}
+
+std::string verdict_text(sdk::stats::verdict v) {
+    switch (v) {
+        case sdk::stats::verdict::ranked: return "ranked";
+        case sdk::stats::verdict::failed: return "failed";
+        case sdk::stats::verdict::skipped: return "skipped";
+        case sdk::stats::verdict::not_supported: return "not supported";
+    }
+    return "?";
+}
+
+std::string html_escape(std::string_view s) {
+    std::string r;
+    r.reserve(s.size());
+    for (char c : s) switch (c) {
+            case '&': r += "&amp;"; break;
+            case '<': r += "&lt;"; break;
+            case '>': r += "&gt;"; break;
+            case '"': r += "&quot;"; break;
+            case '\'': r += "&#39;"; break;
+            default: r += c;
+        }
+    return r;
+}
+
+std::string csv_field(std::string_view s) {
+    if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
+    std::string r = "\"";
+    for (char c : s) {
+        if (c == '"') r += '"';
+        r += c;
+    }
+    return r + '"';
+}
+
+std::string md_cell(std::string_view s) {
+    std::string r;
+    for (char c : s) switch (c) {
+            case '|': r += "\\|"; break;
+            case '\n': r += ' '; break;
+            case '\r': break;
+            case '<': r += "&lt;"; break;  // no HTML from a server or manifest reaches a renderer
+            case '&': r += "&amp;"; break;
+            default: r += c;
+        }
+    return r;
+}
+
+methodology methodology_of(const sdk::result_set& results, const sdk::stats::summary& summary) {
+    methodology f;
+    auto add_unique = [](std::vector<std::string>& v, const std::string& s) {
+        if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+    };
+    std::map<std::string, std::size_t> pattern_index;
+    f.interleaved = true;
+    std::map<std::string, unsigned> highest_run_seen;  // per framework
+    unsigned highest_any = 0;
+    for (const auto& m : results.measurements) {
+        ++f.measurements;
+        add_unique(f.frameworks, m.framework);
+        add_unique(f.scenarios, m.scenario);
+        auto [it, inserted] = pattern_index.try_emplace(m.pattern, f.patterns.size());
+        if (inserted) f.patterns.push_back({m.pattern, {}, 0, false});
+        auto& p = f.patterns[it->second];
+        // Interleaved: no measurement comes after a later run of any framework has started.
+        if (m.run < highest_any) f.interleaved = false;
+        highest_any = std::max(highest_any, m.run);
+        highest_run_seen[m.framework] = std::max(highest_run_seen[m.framework], m.run);
+        if (m.outcome != sdk::outcome::measured) continue;
+        ++f.measured;
+        if (p.phases.empty())
+            for (const auto& phase : m.phases) p.phases.emplace_back(phase.name, phase.seconds);
+        p.connections_asked = std::max(p.connections_asked, m.connections_asked);
+        if (m.planned_rate > 0 || m.latency_uncorrected_us) p.open_model = true;
+        if (auto s = m.extra.find("server_cpus"); s != m.extra.end() && f.server_cpus.empty()) f.server_cpus = s->second;
+        if (auto g = m.extra.find("generator_cpus"); g != m.extra.end() && f.generator_cpus.empty()) f.generator_cpus = g->second;
+    }
+    f.runs = summary.max_runs;
+    if (f.runs < 2) f.interleaved = false;
+    return f;
+}
+
+std::vector<std::pair<std::string, std::string>> methodology_lines(const sdk::result_set& results,
+                                                                   const sdk::stats::summary& summary,
+                                                                   const methodology& facts) {
+    const auto& env = results.environment;
+    std::vector<std::pair<std::string, std::string>> lines;
+    lines.emplace_back("What ran", fmt::format("{} measurement(s), {} of them measured: frameworks {}; scenarios {}.",
+                                               facts.measurements, facts.measured, fmt::join(facts.frameworks, ", "),
+                                               fmt::join(facts.scenarios, ", ")));
+    for (const auto& p : facts.patterns) {
+        std::string phases;
+        for (const auto& [name, seconds] : p.phases) phases += fmt::format("{}{} {:.1f} s", phases.empty() ? "" : ", ", name, seconds);
+        lines.emplace_back("Pattern " + p.name,
+                           fmt::format("{} model, up to {} connection(s); measured phases: {}.",
+                                       p.open_model ? "open (constant rate; latency corrected for coordinated omission)" : "closed",
+                                       p.connections_asked, phases.empty() ? "none measured" : phases));
+    }
+    lines.emplace_back("Runs", fmt::format("{} per framework, scenario and pattern{}.", facts.runs,
+                                           facts.runs < 2 ? " (one run: no interval can be given, and noise cannot be judged)"
+                                           : facts.interleaved
+                                               ? ", interleaved (run 1 of every framework, then run 2, ...) to spread drift over all frameworks"
+                                               : ", one framework's runs back to back (not interleaved)"));
+    lines.emplace_back("Machine", fmt::format("{}, {} cores, {}, host {}.{}", env.cpu_model, env.cores, env.kernel, env.hostname,
+                                              facts.server_cpus.empty() && facts.generator_cpus.empty()
+                                                  ? ""
+                                                  : fmt::format(" Servers pinned to CPU {}, the generator to CPU {}.",
+                                                                facts.server_cpus.empty() ? "-" : facts.server_cpus,
+                                                                facts.generator_cpus.empty() ? "-" : facts.generator_cpus)));
+    lines.emplace_back("Software", fmt::format("shootout {} ({} build); manifest {} (SHA-256 {}); measured from {} to {}.",
+                                               env.shootout_version, env.build_type, env.manifest_path, env.manifest_sha256,
+                                               env.started_at, env.finished_at));
+    if (!env.framework_versions.empty()) {
+        std::string versions;
+        for (const auto& [fw, v] : env.framework_versions) versions += fmt::format("{}{}: {}", versions.empty() ? "" : "; ", fw, v);
+        lines.emplace_back("Framework versions", versions + ".");
+    }
+    lines.emplace_back(
+        "Statistics",
+        fmt::format("req/s is the median of the runs; the interval is Student's t 95 % interval for the mean of the runs. "
+                    "Neighbours in the order whose intervals overlap are ties (≈). A result is noisy when the coefficient "
+                    "of variation of its runs' req/s is above {:.0f} %. Latency percentiles come from the merged histograms "
+                    "of all runs (HdrHistogram, 3 significant digits), with the range of the runs' p99. A result is failed, "
+                    "and not ranked, when a run failed its correctness check or its error rate (errors / (completed + "
+                    "errors)) is above {}. CPU % is the server's mean over the measured time, RSS its peak.",
+                    100 * summary.criteria.noisy_cv, percent_text(summary.criteria.max_error_rate)));
+    return lines;
+}
+
+std::string framework_colour(std::size_t index) {
+    // Distinguishable on white and for common colour-vision deficiencies (Okabe–Ito).
+    static constexpr std::array<const char*, 8> palette{"#0072B2", "#E69F00", "#009E73", "#CC79A7",
+                                                        "#56B4E9", "#D55E00", "#F0E442", "#000000"};
+    return palette[index % palette.size()];
+}
+
+}  // namespace shootout::reporters

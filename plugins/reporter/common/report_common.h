@@ -1,0 +1,78 @@
+// What the built-in reporters share: the options every one of them takes, number formatting
+// that never depends on the locale, escaping for each output format, and the facts a
+// methodology section states. Linked statically into each reporter plugin.
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <shootout/sdk/plugin.h>
+#include <shootout/sdk/statistics.h>
+
+namespace shootout::reporters {
+
+/// The failure threshold every built-in reporter takes, so a manifest can set it per report.
+inline constexpr sdk::option_spec max_error_rate_option{
+    "max_error_rate", sdk::option_type::number, "0.001",
+    "a result whose errors / (completed + errors) is above this is listed as failed, not ranked"};
+
+/// Reads and checks the shared options (throws sdk::config_error naming the key).
+sdk::stats::criteria criteria_from(const sdk::option_values& options);
+
+/// A plain file name inside the output directory (throws sdk::config_error otherwise).
+std::string file_name_from(const sdk::option_values& options, const std::string& key = "file");
+
+/// Writes `text` to dir/name through a temporary file and a rename; throws with the path on failure.
+void write_report_file(const std::filesystem::path& dir, const std::string& name, std::string_view text);
+
+// Numbers, formatted the same everywhere (fmt, no locale): reports must not vary by machine.
+std::string rate_text(double req_s);              ///< "12345" or "87.5"
+std::string ms_text(std::int64_t us);             ///< "1.23"
+std::string percent_text(double fraction);        ///< "0.12 %"
+std::string optional_text(const std::optional<double>& v, int decimals);  ///< "-" when empty
+
+/// "12345 (11900–12800)", or "12345 (1 run: no interval)".
+std::string rate_with_interval(const sdk::stats::group& g);
+/// "0", or "12 (0.05 %: timeout 10, status 2)".
+std::string errors_text(const sdk::stats::group& g);
+/// "timeout 10, status 2", or "" without errors.
+std::string error_classes_text(const sdk::error_counts& e);
+/// "failed", "skipped", "not supported".
+std::string verdict_text(sdk::stats::verdict v);
+
+std::string html_escape(std::string_view s);
+std::string csv_field(std::string_view s);
+/// A Markdown table cell: '|' escaped, line breaks as spaces, '<' and '&' escaped (no HTML gets through).
+std::string md_cell(std::string_view s);
+
+/// What ran, as read from the results (never from a template): the basis of a methodology section.
+struct methodology {
+    struct pattern_facts {
+        std::string name;
+        std::vector<std::pair<std::string, double>> phases;  ///< measured phases: name, seconds
+        std::uint32_t connections_asked = 0;                  ///< the most any measurement asked for
+        bool open_model = false;
+    };
+    std::vector<std::string> frameworks, scenarios;
+    std::vector<pattern_facts> patterns;
+    std::size_t runs = 0;  ///< the most runs any (framework, scenario, pattern) had
+    bool interleaved = false;  ///< run 1 of every framework came before run 2 of any
+    std::string server_cpus, generator_cpus;  ///< as recorded ("1", "0"), "" if not pinned
+    std::size_t measurements = 0, measured = 0;
+};
+methodology methodology_of(const sdk::result_set& results, const sdk::stats::summary& summary);
+
+/// The methodology as (label, sentence) pairs, plain text: what ran, each pattern, runs,
+/// machine, software, framework versions, statistics. Each format escapes and lays it out.
+std::vector<std::pair<std::string, std::string>> methodology_lines(const sdk::result_set& results,
+                                                                   const sdk::stats::summary& summary,
+                                                                   const methodology& facts);
+
+/// Stable colours for frameworks, by their first appearance.
+std::string framework_colour(std::size_t index);
+
+}  // namespace shootout::reporters

@@ -1,0 +1,176 @@
+// `json`: summary.json, the statistics for machines. Schema-versioned like the raw results:
+// "schema": "shootout.summary", "schema_version": 1. Figures that do not exist (a failed
+// framework's req/s, an interval from one run) are null, never zero.
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "report_common.h"
+
+namespace {
+
+using namespace shootout;
+using namespace shootout::reporters;
+namespace stats = sdk::stats;
+namespace json = boost::json;
+
+constexpr int summary_schema_version = 1;
+
+// Indented, keys in insertion order: people read this file and diff it.
+void pretty_into(std::string& out, const json::value& v, int depth) {
+    const std::string indent(static_cast<std::size_t>(depth + 1) * 2, ' '), close(static_cast<std::size_t>(depth) * 2, ' ');
+    if (v.is_object() && !v.get_object().empty()) {
+        out += "{\n";
+        bool first = true;
+        for (const auto& [k, e] : v.get_object()) {
+            out += (first ? "" : ",\n") + indent + json::serialize(json::string(k)) + ": ";
+            pretty_into(out, e, depth + 1);
+            first = false;
+        }
+        out += "\n" + close + "}";
+    } else if (v.is_array() && !v.get_array().empty()) {
+        out += "[\n";
+        bool first = true;
+        for (const auto& e : v.get_array()) {
+            out += (first ? "" : ",\n") + indent;
+            pretty_into(out, e, depth + 1);
+            first = false;
+        }
+        out += "\n" + close + "]";
+    } else if (v.is_double()) {
+        out += fmt::format("{}", v.get_double());  // shortest exact form, "10050.5" rather than "1.00505E4"
+    } else {
+        out += json::serialize(v);
+    }
+}
+
+std::string pretty(const json::value& v) {
+    std::string out;
+    pretty_into(out, v, 0);
+    return out;
+}
+
+json::value optional_number(const std::optional<double>& v) { return v ? json::value(*v) : json::value(nullptr); }
+
+json::object latency_ms(const sdk::histogram& h) {
+    json::object o;
+    for (double p : stats::spectrum_percentiles)
+        o[fmt::format("p{}", fmt::format("{:g}", p))] = static_cast<double>(h.value_at_percentile(p)) / 1000.0;
+    o["max"] = static_cast<double>(h.max()) / 1000.0;
+    o["mean"] = h.mean() / 1000.0;
+    o["count"] = h.count();
+    return o;
+}
+
+json::object group_to_json(const stats::group& g, json::value rank, bool tied) {
+    json::object o;
+    o["framework"] = g.framework;
+    o["scenario"] = g.scenario;
+    o["pattern"] = g.pattern;
+    o["status"] = stats::verdict_name(g.verdict);
+    o["reason"] = g.reason;
+    o["rank"] = std::move(rank);
+    o["tied_with_previous"] = tied;
+    o["runs"] = g.runs.size();
+    o["runs_measured"] = g.runs_measured;
+    const bool figures = g.runs_measured > 0 && g.verdict != stats::verdict::skipped && g.verdict != stats::verdict::not_supported;
+    if (!figures) {
+        o["req_s"] = nullptr;
+        o["latency_ms"] = nullptr;
+    } else {
+        json::array per_run;
+        for (const auto* m : g.runs)
+            if (m->outcome == sdk::outcome::measured) per_run.push_back(m->rate);
+        o["req_s"] = {{"median", g.rate.median},
+                      {"mean", g.rate.mean},
+                      {"stdev", g.rate.n >= 2 ? json::value(g.rate.stdev) : json::value(nullptr)},
+                      {"cv", g.rate.n >= 2 ? json::value(g.rate.cv) : json::value(nullptr)},
+                      {"min", g.rate.min},
+                      {"max", g.rate.max},
+                      {"ci95", g.rate.interval95 ? json::value{{"low", g.rate.interval95->low}, {"high", g.rate.interval95->high}}
+                                                 : json::value(nullptr)},
+                      {"per_run", std::move(per_run)}};
+        o["noisy"] = g.noisy;
+        o["latency_ms"] = latency_ms(g.latency_us);
+        o["p99_ms_runs"] = {{"min", g.p99_us.min / 1000.0}, {"max", g.p99_us.max / 1000.0}};
+        if (g.latency_uncorrected_us) o["latency_uncorrected_ms"] = latency_ms(*g.latency_uncorrected_us);
+        if (g.planned_rate > 0)
+            o["rate_plan"] = {{"planned", g.planned_rate}, {"achieved", g.achieved_rate}, {"late_requests", g.late_requests}};
+        o["completed"] = g.completed;
+        o["errors"] = {{"total", g.errors.total()},
+                       {"rate", g.error_rate},
+                       {"connect", g.errors.connect},
+                       {"read", g.errors.read},
+                       {"write", g.errors.write},
+                       {"timeout", g.errors.timeout},
+                       {"status", g.errors.status},
+                       {"verify", g.errors.verify}};
+        o["server"] = {{"cpu_percent", optional_number(g.cpu_percent)}, {"rss_mib", optional_number(g.rss_mib)}};
+    }
+    o["warnings"] = json::value_from(g.warnings);
+    if (!g.runs.empty() && g.runs.front()->profile)
+        o["flamegraph"] = sdk::flamegraph_path(g.framework, g.scenario, g.pattern, g.runs.front()->run);
+    return o;
+}
+
+class json_reporter final : public sdk::reporter {
+public:
+    static constexpr std::array<sdk::option_spec, 2> options{{
+        {"file", sdk::option_type::string, "summary.json", "file name inside the run directory"},
+        max_error_rate_option,
+    }};
+
+    explicit json_reporter(const sdk::plugin_context& context)
+        : file_(file_name_from(context.options)), criteria_(criteria_from(context.options)) {}
+
+    void begin(const sdk::report_context& context) override { dir_ = context.output_dir; }
+
+    void finish(const sdk::result_set& results) override {
+        const auto summary = stats::summarize(results, criteria_);
+        const auto& env = results.environment;
+        json::object doc;
+        doc["schema"] = "shootout.summary";
+        doc["schema_version"] = summary_schema_version;
+        json::object versions;
+        for (const auto& [fw, v] : env.framework_versions) versions[fw] = v;
+        doc["environment"] = {{"shootout_version", env.shootout_version}, {"build_type", env.build_type},
+                              {"cpu_model", env.cpu_model},               {"cores", env.cores},
+                              {"kernel", env.kernel},                     {"hostname", env.hostname},
+                              {"manifest_path", env.manifest_path},       {"manifest_sha256", env.manifest_sha256},
+                              {"started_at", env.started_at},             {"finished_at", env.finished_at},
+                              {"framework_versions", std::move(versions)}};
+        doc["criteria"] = {{"max_error_rate", summary.criteria.max_error_rate},
+                           {"noisy_cv", summary.criteria.noisy_cv},
+                           {"req_s", "median of the runs"},
+                           {"interval", "Student's t 95 % interval for the mean of the runs; null with one run"},
+                           {"tie", "neighbours in the order whose intervals overlap"}};
+        json::array groups, rankings;
+        for (const auto& r : summary.rankings) {
+            json::array ranked, not_ranked;
+            for (std::size_t i = 0; i < r.ranked.size(); ++i) {
+                groups.push_back(group_to_json(*r.ranked[i], r.rank[i], r.tied_with_previous[i]));
+                ranked.push_back({{"framework", r.ranked[i]->framework}, {"rank", r.rank[i]}, {"tied_with_previous", bool(r.tied_with_previous[i])}});
+            }
+            for (const auto* g : r.unranked) {
+                groups.push_back(group_to_json(*g, nullptr, false));
+                not_ranked.push_back({{"framework", g->framework}, {"status", stats::verdict_name(g->verdict)}, {"reason", g->reason}});
+            }
+            rankings.push_back({{"scenario", r.scenario},
+                                {"pattern", r.pattern},
+                                {"order", r.order_text()},
+                                {"ranked", std::move(ranked)},
+                                {"not_ranked", std::move(not_ranked)}});
+        }
+        doc["results"] = std::move(groups);
+        doc["rankings"] = std::move(rankings);
+        write_report_file(dir_, file_, pretty(doc) + "\n");
+    }
+
+private:
+    std::string file_;
+    stats::criteria criteria_;
+    std::filesystem::path dir_;
+};
+
+}  // namespace
+
+SHOOTOUT_REGISTER_REPORTER(json_reporter, "json", "1.0.0", "summary.json: the statistics, schema-versioned")

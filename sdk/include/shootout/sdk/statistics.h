@@ -1,0 +1,313 @@
+// Statistics across runs, for reporters: one summary per (framework, scenario, pattern), and a
+// ranking per (scenario, pattern) that calls overlapping intervals ties.
+//
+// Header-only so that reporter plugins (shared libraries that cannot link the core) and the
+// core compute exactly the same figures. Everything here is a pure function of the results:
+// no clock, no randomness, so a report regenerated from raw results is the same byte for byte.
+//
+// The interval. Runs are few (1 to 10), so a distribution-free interval on the median (order
+// statistics) would span all the runs or more and say nothing. We report the median req/s as
+// the figure (robust to one disturbed run) and, as its uncertainty, Student's t 95 % interval
+// for the mean of the runs: mean ± t(0.975, n-1) · s / √n. With one run there is no interval,
+// and the summary says so (`rate.interval` is empty).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "results.h"
+
+namespace shootout::sdk::stats {
+
+/// What makes a result count as failed, beyond failing its correctness check.
+struct criteria {
+    double max_error_rate = 0.001;  ///< errors / (completed + errors) over the measured phases
+    double noisy_cv = 0.05;         ///< coefficient of variation of req/s across runs above which a result is noisy
+};
+
+/// The 0.975 quantile of Student's t distribution with `dof` degrees of freedom (two-sided 95 %).
+inline double t_975(unsigned dof) noexcept {
+    static constexpr double table[] = {0,      12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                                       2.201,  2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+                                       2.080,  2.074,  2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+    if (dof == 0) return 0;
+    if (dof <= 30) return table[dof];
+    if (dof <= 40) return 2.021;
+    if (dof <= 60) return 2.000;
+    if (dof <= 120) return 1.980;
+    return 1.960;
+}
+
+struct interval {
+    double low = 0, high = 0;
+    bool overlaps(const interval& o) const noexcept { return low <= o.high && o.low <= high; }
+};
+
+/// A figure measured once per run, summarised across runs.
+struct spread {
+    std::size_t n = 0;
+    double median = 0, mean = 0;
+    double stdev = 0;  ///< sample standard deviation (n - 1); 0 with one run
+    double cv = 0;     ///< stdev / mean; 0 with one run
+    double min = 0, max = 0;
+    std::optional<interval> interval95;  ///< Student's t for the mean; empty with fewer than two runs
+};
+
+inline spread spread_of(std::vector<double> values) {
+    spread s;
+    s.n = values.size();
+    if (values.empty()) return s;
+    std::sort(values.begin(), values.end());
+    s.min = values.front();
+    s.max = values.back();
+    const std::size_t mid = values.size() / 2;
+    s.median = values.size() % 2 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+    s.mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+    if (values.size() < 2) return s;
+    double squares = 0;
+    for (double v : values) squares += (v - s.mean) * (v - s.mean);
+    s.stdev = std::sqrt(squares / static_cast<double>(values.size() - 1));
+    s.cv = s.mean > 0 ? s.stdev / s.mean : 0;
+    const double half = t_975(static_cast<unsigned>(values.size() - 1)) * s.stdev / std::sqrt(static_cast<double>(values.size()));
+    s.interval95 = interval{s.mean - half, s.mean + half};
+    return s;
+}
+
+/// How one (framework, scenario, pattern) came out over all its runs.
+enum class verdict {
+    ranked,         ///< measured, verified, errors under the threshold
+    failed,         ///< a run failed its correctness check or the server died, or too many errors
+    skipped,        ///< no run could be attempted (not installed, interrupted)
+    not_supported,  ///< the framework does not offer this scenario
+};
+
+inline const char* verdict_name(verdict v) noexcept {
+    switch (v) {
+        case verdict::ranked: return "ranked";
+        case verdict::failed: return "failed";
+        case verdict::skipped: return "skipped";
+        case verdict::not_supported: return "not_supported";
+    }
+    return "unknown";
+}
+
+/// The percentiles a latency spectrum shows, in order.
+inline constexpr double spectrum_percentiles[] = {50, 75, 90, 95, 99, 99.9, 99.99};
+
+/// One (framework, scenario, pattern) over all its runs.
+struct group {
+    std::string framework, scenario, pattern;
+    stats::verdict verdict = stats::verdict::ranked;
+    std::string reason;  ///< why it is failed, skipped or not supported; empty when ranked
+    std::vector<const measurement*> runs;  ///< every run, in run order (whatever its outcome)
+    std::size_t runs_measured = 0;         ///< runs that were measured (the figures come from these)
+
+    spread rate;                ///< req/s of the measured runs
+    bool noisy = false;         ///< rate.cv above criteria::noisy_cv (two runs or more)
+    histogram latency_us;       ///< every measured run's histogram merged
+    std::optional<histogram> latency_uncorrected_us;  ///< open model: merged from the actual sends
+    spread p99_us;              ///< per-run p99, for its spread across runs
+    std::uint64_t completed = 0;
+    error_counts errors;        ///< summed over the measured runs
+    double error_rate = 0;      ///< errors / (completed + errors)
+    std::optional<double> cpu_percent;  ///< the server's mean CPU over the measured seconds (local servers only)
+    std::optional<double> rss_mib;      ///< the server's peak RSS over the measured seconds
+    double planned_rate = 0, achieved_rate = 0;  ///< open model: means over the runs; 0 otherwise
+    std::uint64_t late_requests = 0;             ///< open model: summed
+    std::vector<std::string> warnings;  ///< each run's warnings, prefixed "run N: "
+
+    bool open_model() const noexcept { return planned_rate > 0 || latency_uncorrected_us.has_value(); }
+};
+
+/// The order of frameworks for one (scenario, pattern): ranked ones best first, then the rest.
+struct ranking {
+    std::string scenario, pattern;
+    std::vector<const group*> ranked;  ///< by median req/s, best first
+    std::vector<unsigned> rank;        ///< 1-based, parallel to `ranked`; tied frameworks share one
+    std::vector<bool> tied_with_previous;  ///< parallel to `ranked`: "≈" rather than ">" before it
+    std::vector<const group*> unranked;    ///< failed, skipped, not supported: in first-seen order
+    /// "fastapi ≈ sanic > tornado", or "" when nothing was ranked.
+    std::string order_text(const char* tie = "≈", const char* ahead = ">") const {
+        std::string s;
+        for (std::size_t i = 0; i < ranked.size(); ++i) {
+            if (i) s += std::string(" ") + (tied_with_previous[i] ? tie : ahead) + " ";
+            s += ranked[i]->framework;
+        }
+        return s;
+    }
+};
+
+/// Everything a report needs. `groups` are in first-seen order of (scenario, pattern), then
+/// framework; `rankings` in first-seen order of (scenario, pattern). Pointers refer into
+/// `groups` and into the result_set, which must outlive the summary.
+struct summary {
+    stats::criteria criteria;
+    std::vector<group> groups;
+    std::vector<ranking> rankings;
+    std::size_t max_runs = 0;  ///< the most runs any group had
+};
+
+/// The server's mean CPU % and peak RSS over the measured seconds of one run, as the run
+/// summary shows them; empty without samples (an external server shootout cannot see).
+inline std::optional<std::pair<double, double>> server_usage(const measurement& m) {
+    double cpu_sum = 0, rss_peak = 0;
+    int samples = 0;
+    for (const auto& r : m.server_resources)
+        if (r.second > 0 && r.second <= m.seconds + 0.5) {
+            cpu_sum += r.cpu_percent;
+            rss_peak = std::max(rss_peak, static_cast<double>(r.rss_bytes) / (1024.0 * 1024.0));
+            ++samples;
+        }
+    if (!samples) return std::nullopt;
+    return std::pair(cpu_sum / samples, rss_peak);
+}
+
+namespace detail {
+inline group summarize_group(std::vector<const measurement*> runs, const criteria& c) {
+    group g;
+    g.framework = runs.front()->framework;
+    g.scenario = runs.front()->scenario;
+    g.pattern = runs.front()->pattern;
+    std::stable_sort(runs.begin(), runs.end(), [](const measurement* a, const measurement* b) { return a->run < b->run; });
+    g.runs = runs;
+
+    std::vector<double> rates, p99s, cpus;
+    double rss_peak = -1;
+    bool have_histogram = false;
+    const measurement* failed = nullptr;
+    const measurement* unsupported = nullptr;
+    for (const auto* m : runs) {
+        for (const auto& w : m->warnings) g.warnings.push_back("run " + std::to_string(m->run) + ": " + w);
+        if (m->outcome == outcome::failed && !failed) failed = m;
+        if (m->outcome == outcome::not_supported && !unsupported) unsupported = m;
+        if (m->outcome != outcome::measured) continue;
+        ++g.runs_measured;
+        rates.push_back(m->rate);
+        p99s.push_back(static_cast<double>(m->latency_us.value_at_percentile(99)));
+        if (!have_histogram) {
+            g.latency_us = m->latency_us;
+            have_histogram = true;
+        } else if (g.latency_us.same_layout(m->latency_us)) {
+            g.latency_us.merge(m->latency_us);
+        }
+        if (m->latency_uncorrected_us) {
+            if (!g.latency_uncorrected_us) g.latency_uncorrected_us = *m->latency_uncorrected_us;
+            else if (g.latency_uncorrected_us->same_layout(*m->latency_uncorrected_us)) g.latency_uncorrected_us->merge(*m->latency_uncorrected_us);
+        }
+        g.completed += m->completed;
+        g.errors.connect += m->errors.connect;
+        g.errors.read += m->errors.read;
+        g.errors.write += m->errors.write;
+        g.errors.timeout += m->errors.timeout;
+        g.errors.status += m->errors.status;
+        g.errors.verify += m->errors.verify;
+        if (auto usage = server_usage(*m)) {
+            cpus.push_back(usage->first);
+            rss_peak = std::max(rss_peak, usage->second);
+        }
+        g.planned_rate += m->planned_rate;
+        g.achieved_rate += m->achieved_rate;
+        g.late_requests += m->late_requests;
+    }
+    g.rate = spread_of(rates);
+    g.p99_us = spread_of(p99s);
+    g.noisy = g.rate.n >= 2 && g.rate.cv > c.noisy_cv;
+    const auto attempts = g.completed + g.errors.total();
+    g.error_rate = attempts ? static_cast<double>(g.errors.total()) / static_cast<double>(attempts) : 0;
+    if (!cpus.empty()) g.cpu_percent = std::accumulate(cpus.begin(), cpus.end(), 0.0) / static_cast<double>(cpus.size());
+    if (rss_peak >= 0) g.rss_mib = rss_peak;
+    if (g.runs_measured) {
+        g.planned_rate /= static_cast<double>(g.runs_measured);
+        g.achieved_rate /= static_cast<double>(g.runs_measured);
+    }
+
+    auto percent = [](double fraction) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.2f %%", 100 * fraction);
+        return std::string(buf);
+    };
+    if (unsupported) {
+        g.verdict = verdict::not_supported;
+        g.reason = unsupported->reason;
+    } else if (failed) {
+        g.verdict = verdict::failed;
+        g.reason = (runs.size() > 1 ? "run " + std::to_string(failed->run) + ": " : std::string()) + failed->reason;
+    } else if (g.runs_measured == 0) {
+        g.verdict = verdict::skipped;
+        g.reason = runs.front()->reason;
+    } else if (g.error_rate > c.max_error_rate) {
+        g.verdict = verdict::failed;
+        g.reason = "error rate " + percent(g.error_rate) + " is above the threshold of " + percent(c.max_error_rate) + " (" +
+                   std::to_string(g.errors.total()) + " errors for " + std::to_string(g.completed) + " completed requests)";
+    } else if (g.runs_measured < runs.size()) {
+        g.warnings.push_back("only " + std::to_string(g.runs_measured) + " of " + std::to_string(runs.size()) +
+                             " runs were measured");
+    }
+    return g;
+}
+}  // namespace detail
+
+/// Summarises a result set: groups the measurements, computes each group's figures and
+/// verdict, and ranks each (scenario, pattern).
+inline summary summarize(const result_set& results, const criteria& c = {}) {
+    summary s;
+    s.criteria = c;
+    std::vector<std::pair<std::string, std::string>> order;  // (scenario, pattern), first seen first
+    std::vector<std::vector<std::string>> frameworks;        // per (scenario, pattern), first seen first
+    std::map<std::tuple<std::string, std::string, std::string>, std::vector<const measurement*>> members;
+    for (const auto& m : results.measurements) {
+        const auto key = std::pair(m.scenario, m.pattern);
+        auto at = std::find(order.begin(), order.end(), key);
+        if (at == order.end()) {
+            order.push_back(key);
+            frameworks.emplace_back();
+            at = order.end() - 1;
+        }
+        auto& names = frameworks[static_cast<std::size_t>(at - order.begin())];
+        if (std::find(names.begin(), names.end(), m.framework) == names.end()) names.push_back(m.framework);
+        members[{m.scenario, m.pattern, m.framework}].push_back(&m);
+    }
+    for (std::size_t i = 0; i < order.size(); ++i)
+        for (const auto& fw : frameworks[i]) {
+            s.groups.push_back(detail::summarize_group(members[{order[i].first, order[i].second, fw}], c));
+            s.max_runs = std::max(s.max_runs, s.groups.back().runs.size());
+        }
+    for (const auto& [scenario, pattern] : order) {
+        ranking r;
+        r.scenario = scenario;
+        r.pattern = pattern;
+        for (const auto& g : s.groups)
+            if (g.scenario == scenario && g.pattern == pattern)
+                (g.verdict == verdict::ranked ? r.ranked : r.unranked).push_back(&g);
+        std::stable_sort(r.ranked.begin(), r.ranked.end(),
+                         [](const group* a, const group* b) { return a->rate.median > b->rate.median; });
+        // Neighbours whose intervals overlap are ties; a single run counts as the point it measured.
+        auto span = [](const group* g) { return g->rate.interval95.value_or(interval{g->rate.median, g->rate.median}); };
+        for (std::size_t i = 0; i < r.ranked.size(); ++i) {
+            const bool tie = i > 0 && span(r.ranked[i]).overlaps(span(r.ranked[i - 1]));
+            r.tied_with_previous.push_back(tie);
+            r.rank.push_back(tie ? r.rank.back() : static_cast<unsigned>(i + 1));
+        }
+        s.rankings.push_back(std::move(r));
+    }
+    return s;
+}
+
+/// The group of (framework, scenario, pattern) in a summary, or nullptr.
+inline const group* find_group(const summary& s, const std::string& framework, const std::string& scenario,
+                               const std::string& pattern) {
+    for (const auto& g : s.groups)
+        if (g.framework == framework && g.scenario == scenario && g.pattern == pattern) return &g;
+    return nullptr;
+}
+
+}  // namespace shootout::sdk::stats
