@@ -316,7 +316,7 @@ TEST_CASE("raw results: another schema_version, a missing field and broken JSON 
     CHECK_THAT(all, Catch::Contains("missing.json: document: missing field 'rate'"));
 }
 
-TEST_CASE("statistics: median, Student's t interval, coefficient of variation; one run has no interval", "[sdk][statistics]") {
+TEST_CASE("statistics: median, Student's t interval, coefficient of variation, and one run has no interval", "[sdk][statistics]") {
     const auto s = stats::spread_of({100, 110, 90});
     CHECK(s.median == 100);
     CHECK(s.mean == Approx(100));
