@@ -10,6 +10,7 @@
 #include <shootout/sdk/results.h>
 
 #include "manifest.h"
+#include "observe/profiler.h"
 
 namespace CLI { class App; }
 
@@ -51,6 +52,12 @@ struct measure_request {
     const std::atomic<bool>* interrupted = nullptr;
     bool show_progress = true;
     int server_pid = 0;  ///< a local server: its process tree's CPU and RSS are sampled during the load
+    std::string container;  ///< an external server in Docker: its container's CPU and memory are sampled instead
+    /// Set to profile the server during the measured phases; the folded stacks go to
+    /// `profile_output`, which the measurement names as `profile_relative` (to the run directory).
+    std::optional<observe::profile_plan> profile;
+    std::filesystem::path profile_output;
+    std::string profile_relative;
 };
 
 /// Prepares the scenario, runs its correctness check, then the load. Never throws for what the
