@@ -955,7 +955,9 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
                               m.profile.profiler == profile_settings::choice::python_sampler) &&
                              !observe::python_sampler_dir().empty();
         running_framework server(fw, m, db.get(), log_dir,
-                                 sampler ? run_dir / "profiles" / ".python-sampler" / file_safe(fw.name) : fs::path());
+                                 // absolute: the servers change directory (gunicorn --chdir)
+                                 sampler ? fs::absolute(run_dir / "profiles" / ".python-sampler" / file_safe(fw.name))
+                                         : fs::path());
         if (server.unavailable()) spdlog::warn("{}: skipped: {}", fw.name, *server.unavailable());
         body(server);
     };

@@ -13,9 +13,17 @@ on-CPU time (/proc/self/task/<tid>/schedstat) and credits the time used since th
 tick to the stack the thread is in now; "count" is that CPU time in units of one tick
 (1/SHOOTOUT_PROFILE_HZ s). Threads that wait (an event loop in epoll, a worker on its queue)
 cost nothing and so do not bury the code that works.
+
+Where the main thread's time goes needs one more source. The sampler thread can only look at
+the other threads when it holds the GIL, so it tends to see the main thread where it released
+the GIL (an event loop waiting in epoll), not where it computes. So while recording, a SIGPROF
+timer (ITIMER_PROF: it runs on the process's CPU time, not the wall clock) makes the main thread
+note its own stack between two bytecodes; the main thread's CPU time is shared out among the
+stacks it noted since the previous tick.
 """
 
 import os
+import signal
 import sys
 import threading
 import time
@@ -76,6 +84,7 @@ class _Sampler:
         self.control_id = None
         self.control_name = None
         self.cpu_ns = {}  # stack -> on-CPU ns credited to it
+        self.main_stacks = []  # the main thread's stacks noted by SIGPROF since the last tick
         self.last_cpu = {}  # native thread id -> its CPU ns at the previous tick
         self.thread = None
 
@@ -116,12 +125,31 @@ class _Sampler:
                     self.session = wanted
                     self.cpu_ns = {}
                     self.last_cpu = {}
+                    self.main_stacks = []
+                    self.set_timer(self.session is not None)
                 if self.session is not None:
                     self.sample_locked(me)
             time.sleep(self.tick_ns / 1e9 if self.session is not None else _IDLE_POLL)
 
+    def set_timer(self, on):
+        try:
+            interval = self.tick_ns / 1e9 if on else 0
+            signal.setitimer(signal.ITIMER_PROF, interval, interval)
+        except (OSError, ValueError):
+            pass
+
+    def on_sigprof(self, signum, frame):
+        # Runs in the main thread between two bytecodes: `frame` is where it computes. No lock
+        # here (the main thread may hold it at exit); appending to a list is atomic.
+        if frame is not None and frame.f_globals.get("__name__") == __name__:
+            return  # it interrupted the sampler itself
+        if self.session is not None and frame is not None and len(self.main_stacks) < 1000:
+            self.main_stacks.append(_stack(frame))
+
     def sample_locked(self, me):
         threads = {t.ident: t.native_id for t in threading.enumerate()}
+        main = threading.main_thread().ident
+        noted, self.main_stacks = self.main_stacks, []
         for ident, frame in sys._current_frames().items():
             if ident == me:
                 continue
@@ -137,6 +165,11 @@ class _Sampler:
                 used = now - before
                 if used <= 0:
                     continue
+            if ident == main and noted:
+                share = used / len(noted)
+                for key in noted:
+                    self.cpu_ns[key] = self.cpu_ns.get(key, 0) + share
+                continue
             key = _stack(frame)
             self.cpu_ns[key] = self.cpu_ns.get(key, 0) + used
 
@@ -148,7 +181,7 @@ class _Sampler:
             temporary = path + ".tmp"
             with open(temporary, "w") as f:
                 for stack in sorted(self.cpu_ns):
-                    count = round(self.cpu_ns[stack] / self.tick_ns)
+                    count = int(round(self.cpu_ns[stack] / self.tick_ns))
                     if count > 0:
                         f.write("%s %d\n" % (stack, count))
             os.replace(temporary, path)  # the runner sees a whole file or none
@@ -168,6 +201,12 @@ def _install():
     except ValueError:
         hz = 97.0
     sampler = _Sampler(_DIR, min(max(hz, 1.0), 1000.0))
+    try:
+        if signal.getsignal(signal.SIGPROF) in (signal.SIG_DFL, None):  # never take it from the app
+            signal.signal(signal.SIGPROF, sampler.on_sigprof)
+            signal.siginterrupt(signal.SIGPROF, False)  # SA_RESTART: C libraries need not see EINTR
+    except (OSError, ValueError):
+        pass  # not the main thread: the thread sampler alone
     sampler.start()
     os.register_at_fork(after_in_child=sampler.after_fork_in_child)
     import atexit
