@@ -23,6 +23,7 @@
 #include "launcher/local_process.h"
 #include "observe/docker_stats.h"
 #include "observe/process_tree.h"
+#include "observe/resource_summary.h"
 #include "errors.h"
 #include "option_parsing.h"
 #include "results_json.h"
@@ -122,17 +123,11 @@ void print_summary(const std::vector<sdk::measurement>& all, std::ostream& out) 
             }
             const auto& h = m.latency_us;
             // The server's CPU (mean) and RSS (peak) over the measured seconds; "-" for a server
-            // shootout did not start (external), whose processes it cannot see.
-            double cpu_sum = 0, rss_peak = 0;
-            int samples = 0;
-            for (const auto& r : m.server_resources)
-                if (r.second > 0 && r.second <= m.seconds + 0.5) {
-                    cpu_sum += r.cpu_percent;
-                    rss_peak = std::max(rss_peak, static_cast<double>(r.rss_bytes) / (1024.0 * 1024.0));
-                    ++samples;
-                }
-            const std::string cpu = samples ? fmt::format("{:.0f}", cpu_sum / samples) : "-";
-            const std::string rss = samples ? fmt::format("{:.0f}", rss_peak) : "-";
+            // shootout cannot see (external, without a container).
+            const auto resources = observe::summarize_resources(m);
+            const std::string cpu = resources ? fmt::format("{:.0f}", resources->mean_cpu_percent) : "-";
+            const std::string rss =
+                resources ? fmt::format("{:.0f}", static_cast<double>(resources->peak_rss_bytes) / (1024.0 * 1024.0)) : "-";
             out << fmt::format("{:<12} {:>3}  {:<9} {:>11.1f} {:>8.2f} {:>8.2f} {:>8.2f} {:>9.2f} {:>8} {:>8} {:>5}/{:<5} {:>7} {:>8}\n",
                                m.framework, m.run, outcome_text(m.outcome), m.rate, ms(h.value_at_percentile(50)),
                                ms(h.value_at_percentile(95)), ms(h.value_at_percentile(99)), ms(h.max()),
@@ -140,6 +135,7 @@ void print_summary(const std::vector<sdk::measurement>& all, std::ostream& out) 
             if (m.writes)
                 out << fmt::format("             writes: {} rows added for {} answers 2xx ({} in flight at the end)\n",
                                    m.writes->rows_added, m.writes->answered_2xx, m.writes->in_flight_at_end);
+            if (m.profile) out << fmt::format("             profile: {} samples ({}) in {}\n", m.profile->samples, m.profile->profiler, m.profile->folded_path);
             for (const auto& w : m.warnings) out << "             warning: " << w << '\n';
         }
     }

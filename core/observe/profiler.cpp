@@ -58,6 +58,7 @@ std::string wait_for(pid_t pid, std::chrono::milliseconds timeout) {
         std::this_thread::sleep_for(20ms);
     }
     if (WIFEXITED(status)) return WEXITSTATUS(status) == 0 ? "" : fmt::format("exited with status {}", WEXITSTATUS(status));
+    if (WTERMSIG(status) == SIGINT) return "";  // perf re-raises the SIGINT that stopped it, after writing
     return fmt::format("was killed by signal {}", WTERMSIG(status));
 }
 
