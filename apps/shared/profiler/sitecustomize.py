@@ -189,6 +189,9 @@ class _Sampler:
             pass
 
     def flush_at_exit(self):
+        # The timer first: later in shutdown Python gives SIGPROF back its default action, which
+        # would kill the process ("Profiling timer expired") before it exits.
+        self.set_timer(False)
         with self.lock:
             if self.session is not None:
                 self.flush_locked()
