@@ -12,10 +12,10 @@ TEST_CASE("cli: list-plugins prints kind, id, version, description and file of e
     auto r = run_binary({"list-plugins"});
     CHECK(r.exit_code == 0);
     INFO(r.out << r.err);
-    CHECK(r.out.rfind("KIND      ID        VERSION  DESCRIPTION", 0) == 0);
-    for (const char* id : {"ping", "json", "db-read", "db-write", "upload", "stream", "steady", "spike"})
+    CHECK(r.out.rfind("KIND      ID          VERSION  DESCRIPTION", 0) == 0);
+    for (const char* id : {"ping", "json", "db-read", "db-write", "upload", "stream", "steady", "spike", "flamegraph"})
         CHECK(r.out.find(std::string(" ") + id + " ") != std::string::npos);
-    CHECK(r.out.find("pattern   steady    1.0.0    N connections, closed loop: warm-up, then measure") !=
+    CHECK(r.out.find("pattern   steady      1.0.0    N connections, closed loop: warm-up, then measure") !=
           std::string::npos);
     CHECK(r.out.find((test::builtin_plugins() / "scenario-ping.so").string()) != std::string::npos);
 }
@@ -26,7 +26,7 @@ TEST_CASE("cli: list-plugins --json is one document with options", "[core][cli]"
     auto doc = boost::json::parse(r.out).as_object();
     CHECK(doc.at("schema_version").as_int64() == 1);
     const auto& plugins = doc.at("plugins").as_array();
-    CHECK(plugins.size() == 8);
+    CHECK(plugins.size() == 9);
     bool found = false;
     for (const auto& p : plugins) {
         const auto& o = p.as_object();

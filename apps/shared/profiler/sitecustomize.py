@@ -29,7 +29,8 @@ import threading
 import time
 
 _DIR = os.environ.get("SHOOTOUT_PROFILE_DIR", "")
-_IDLE_POLL = 0.05  # seconds between looks at the control file while not recording
+_IDLE_POLL = 0.05
+_OWN_GLOBALS = globals()  # seconds between looks at the control file while not recording
 
 
 def _chain_shadowed_sitecustomize():
@@ -57,7 +58,8 @@ def _frame_name(frame):
 def _stack(frame):
     names = []
     while frame is not None:
-        names.append(_frame_name(frame))
+        if frame.f_globals is not _OWN_GLOBALS:  # the sampler's own frames (its SIGPROF handler) are not the app's
+            names.append(_frame_name(frame))
         frame = frame.f_back
     names.reverse()
     return ";".join(names).replace(" ", "_")
@@ -141,7 +143,7 @@ class _Sampler:
     def on_sigprof(self, signum, frame):
         # Runs in the main thread between two bytecodes: `frame` is where it computes. No lock
         # here (the main thread may hold it at exit); appending to a list is atomic.
-        if frame is not None and frame.f_globals.get("__name__") == __name__:
+        if frame is not None and frame.f_globals is _OWN_GLOBALS:
             return  # it interrupted the sampler itself
         if self.session is not None and frame is not None and len(self.main_stacks) < 1000:
             self.main_stacks.append(_stack(frame))
