@@ -172,8 +172,10 @@ private:
 
 const std::vector<std::string> top_level_keys = {"output_dir", "runs",     "interleave", "plugin_paths", "scenarios",
                                                  "patterns",   "reporters", "framework", "scenario",     "pattern",
-                                                 "reporter",   "engine",    "database",  "local"};
-const std::vector<std::string> framework_keys = {"name", "mode", "url", "websocket", "local"};
+                                                 "reporter",   "engine",    "database",  "local",
+                                                 "profile"};
+const std::vector<std::string> framework_keys = {"name", "mode", "url", "websocket", "local", "container"};
+const std::vector<std::string> profile_keys = {"targets", "profiler", "frequency"};
 const std::vector<std::string> local_keys = {"command",         "working_dir",   "environment", "health_path",
                                              "start_timeout",   "stop_timeout",  "check_command", "missing_hint",
                                              "version_command", "cpus"};
@@ -368,6 +370,10 @@ void read_frameworks(checker& c, const toml::table& root, manifest& m) {
             c.error(table, ctx + "missing key 'url' (where the framework answers, like \"http://127.0.0.1:8081\")");
         }
         if (auto ws = c.boolean(table, "websocket", ctx)) fw.websocket = *ws;
+        if (auto container = c.string(table, "container", ctx)) {
+            if (container->empty()) c.error(*table.get("container"), ctx + "'container' is empty; give the Docker container's name or id");
+            else fw.container = *container;
+        }
         auto* local = c.typed<toml::table>(table, "local", ctx, "a table");
         if (auto mode = c.string(table, "mode", ctx)) {
             if (*mode == "external") fw.mode = framework_entry::launch_mode::external;
@@ -379,6 +385,10 @@ void read_frameworks(checker& c, const toml::table& root, manifest& m) {
         if (fw.mode == framework_entry::launch_mode::local) {
             if (local) read_local(c, *local, fw, ctx, m.dir);
             else c.error(table, ctx + "mode is \"local\" but there is no [framework.local] table saying how to start it");
+            if (!fw.container.empty())
+                c.error(*table.get("container"),
+                        ctx + "'container' is for external frameworks (the Docker container serving it); a local "
+                              "framework's processes are read from /proc: remove 'container' or set mode = \"external\"");
         } else if (local) {
             read_local(c, *local, fw, ctx, m.dir);  // checked even when unused, so it is right when switched on
         }
@@ -474,9 +484,79 @@ void read_plugin_entries(checker& c, const toml::table& root, const plugin_host&
     }
 }
 
+// [profile]: what to profile, with which profiler, how often. Targets name what the manifest
+// has, so a misspelt one is an error rather than a run without its flamegraph.
+void read_profile(checker& c, const toml::table& root, manifest& m) {
+    auto* table = c.typed<toml::table>(root, "profile", "", "a table");
+    if (!table) return;
+    const std::string ctx = "profile: ";
+    c.known_keys(*table, profile_keys, ctx);
+    auto& p = m.profile;
+    if (auto name = c.string(*table, "profiler", ctx)) {
+        if (*name == "auto") p.profiler = profile_settings::choice::automatic;
+        else if (*name == "python-sampler") p.profiler = profile_settings::choice::python_sampler;
+        else if (*name == "py-spy") p.profiler = profile_settings::choice::py_spy;
+        else if (*name == "perf") p.profiler = profile_settings::choice::perf;
+        else
+            c.error(*table->get("profiler"),
+                    fmt::format("{}'profiler' must be \"auto\", \"python-sampler\", \"py-spy\" or \"perf\", found \"{}\"{}", ctx,
+                                *name, did_you_mean(*name, {"auto", "python-sampler", "py-spy", "perf"})));
+    }
+    if (auto hz = c.integer(*table, "frequency", 1, 1000, ctx)) p.frequency = static_cast<unsigned>(*hz);
+    auto targets = c.strings(*table, "targets", ctx);
+    if (!targets) {
+        if (!table->get("targets"))
+            c.error(*table, ctx + "missing key 'targets': list what to profile, like targets = [\"fastapi/json\"] "
+                                  "(framework/scenario or framework/scenario/pattern; '*' matches any)");
+        return;
+    }
+    std::vector<std::string> frameworks, scenarios, patterns;
+    for (const auto& f : m.frameworks) frameworks.push_back(f.name);
+    for (const auto& e : m.scenarios) scenarios.push_back(e.name);
+    for (const auto& e : m.patterns) patterns.push_back(e.name);
+    for (const auto& [text, where] : *targets) {
+        std::vector<std::string> parts;
+        for (std::size_t at = 0;;) {
+            const auto slash = text.find('/', at);
+            parts.push_back(text.substr(at, slash == std::string::npos ? std::string::npos : slash - at));
+            if (slash == std::string::npos) break;
+            at = slash + 1;
+        }
+        if (parts.size() < 2 || parts.size() > 3 || std::any_of(parts.begin(), parts.end(), [](const auto& s) { return s.empty(); })) {
+            c.error(where, fmt::format("{}target \"{}\" must be framework/scenario or framework/scenario/pattern, like "
+                                       "\"fastapi/json\" or \"*/db-read/steady\"",
+                                       ctx, text));
+            continue;
+        }
+        bool known = true;
+        auto check = [&](const std::string& name, const std::vector<std::string>& names, const char* what) {
+            if (name == "*" || std::find(names.begin(), names.end(), name) != names.end()) return;
+            c.error(where, fmt::format("{}target \"{}\" names {} '{}', which the manifest does not have (it has: {}){}", ctx,
+                                       text, what, name, joined(names), did_you_mean(name, names)));
+            known = false;
+        };
+        check(parts[0], frameworks, "framework");
+        check(parts[1], scenarios, "scenario");
+        if (parts.size() == 3) check(parts[2], patterns, "pattern");
+        if (known) p.targets.push_back({parts[0], parts[1], parts.size() == 3 ? parts[2] : "*", where});
+    }
+}
+
 }  // namespace
 
 std::string manifest_location::str() const { return fmt::format("{}:{}:{}", file, line, column); }
+
+bool profile_settings::wants(const std::string& framework, const std::string& scenario, const std::string& pattern) const {
+    auto match = [](const std::string& wanted, const std::string& name) { return wanted == "*" || wanted == name; };
+    return std::any_of(targets.begin(), targets.end(), [&](const target& t) {
+        return match(t.framework, framework) && match(t.scenario, scenario) && match(t.pattern, pattern);
+    });
+}
+
+bool profile_settings::wants_framework(const std::string& framework) const {
+    return std::any_of(targets.begin(), targets.end(),
+                       [&](const target& t) { return t.framework == "*" || t.framework == framework; });
+}
 
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
     // Levenshtein distance; suggest the closest candidate within 2 edits.
@@ -580,6 +660,7 @@ manifest load_manifest(const fs::path& file, plugin_host& host, const std::vecto
     check_scenario_names(c, m, database_scenarios);
     read_plugin_entries(c, root, host, plugin_kind::load_pattern, "patterns", "pattern", true, m.patterns);
     read_plugin_entries(c, root, host, plugin_kind::reporter, "reporters", "reporter", false, m.reporters);
+    read_profile(c, root, m);
 
     if (!c.diagnostics().empty()) throw manifest_error(c.diagnostics());
     return m;

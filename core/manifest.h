@@ -50,6 +50,7 @@ struct framework_entry {
     std::uint16_t port = 80;
     std::string path_prefix;  ///< "" or "/api"
     bool websocket = true;    ///< false: WebSocket scenarios are reported "not supported"
+    std::string container;    ///< external: the Docker container serving it, for CPU and memory ("" none)
     std::optional<local_launch> local;
     manifest_location where;
 };
@@ -94,6 +95,22 @@ struct engine_settings {
     std::uint64_t seed = 1;
 };
 
+/// What to profile while it is measured (the [profile] table).
+struct profile_settings {
+    enum class choice { automatic, python_sampler, py_spy, perf };
+    /// "framework/scenario" or "framework/scenario/pattern"; "*" matches any name.
+    struct target {
+        std::string framework, scenario, pattern = "*";
+        manifest_location where;
+    };
+    std::vector<target> targets;  ///< empty: nothing is profiled
+    choice profiler = choice::automatic;
+    unsigned frequency = 97;  ///< samples per second (a prime, so it does not beat with periodic work)
+
+    bool wants(const std::string& framework, const std::string& scenario, const std::string& pattern) const;
+    bool wants_framework(const std::string& framework) const;
+};
+
 struct manifest {
     std::filesystem::path file;  ///< as given
     std::filesystem::path dir;   ///< relative paths in the manifest are relative to this
@@ -107,6 +124,7 @@ struct manifest {
     engine_settings engine;
     database_settings database;
     local_defaults local;
+    profile_settings profile;
 };
 
 /// Reads and validates `file`. Discovers plugins into `host` from `base_dirs` followed by the

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "engine/engine.h"
+#include "observe/resource_summary.h"
 
 namespace shootout::core {
 
@@ -122,6 +123,15 @@ json::value measurement_to_json(const sdk::measurement& m, const sdk::environmen
                           {"connections_open", p.connections_open}});
     doc["phases"] = std::move(phases);
     doc["server_resources"] = samples_to_json(m.server_resources);
+    if (const auto summary = observe::summarize_resources(m))
+        doc["server_resources_summary"] = {{"samples", summary->samples},
+                                           {"mean_cpu_percent", summary->mean_cpu_percent},
+                                           {"peak_cpu_percent", summary->peak_cpu_percent},
+                                           {"peak_rss_bytes", summary->peak_rss_bytes},
+                                           {"cpu_seconds", summary->cpu_seconds},
+                                           {"cpu_seconds_per_1000_requests", summary->cpu_seconds_per_1000_requests}};
+    else
+        doc["server_resources_summary"] = nullptr;
     doc["generator_resources"] = samples_to_json(m.generator_resources);
     doc["generator"] = {{"cpu_seconds", m.generator_cpu_seconds}};
     if (m.profile)

@@ -3,9 +3,12 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
+#include <mutex>
 #include <thread>
+#include <variant>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -18,7 +21,9 @@
 #include "engine/engine.h"
 #include "launcher/http_probe.h"
 #include "launcher/local_process.h"
+#include "observe/docker_stats.h"
 #include "observe/process_tree.h"
+#include "observe/resource_summary.h"
 #include "errors.h"
 #include "option_parsing.h"
 #include "report.h"
@@ -140,17 +145,11 @@ void print_summary(const std::vector<sdk::measurement>& all, std::ostream& out) 
             }
             const auto& h = m.latency_us;
             // The server's CPU (mean) and RSS (peak) over the measured seconds; "-" for a server
-            // shootout did not start (external), whose processes it cannot see.
-            double cpu_sum = 0, rss_peak = 0;
-            int samples = 0;
-            for (const auto& r : m.server_resources)
-                if (r.second > 0 && r.second <= m.seconds + 0.5) {
-                    cpu_sum += r.cpu_percent;
-                    rss_peak = std::max(rss_peak, static_cast<double>(r.rss_bytes) / (1024.0 * 1024.0));
-                    ++samples;
-                }
-            const std::string cpu = samples ? fmt::format("{:.0f}", cpu_sum / samples) : "-";
-            const std::string rss = samples ? fmt::format("{:.0f}", rss_peak) : "-";
+            // shootout cannot see (external, without a container).
+            const auto resources = observe::summarize_resources(m);
+            const std::string cpu = resources ? fmt::format("{:.0f}", resources->mean_cpu_percent) : "-";
+            const std::string rss =
+                resources ? fmt::format("{:.0f}", static_cast<double>(resources->peak_rss_bytes) / (1024.0 * 1024.0)) : "-";
             out << fmt::format("{:<12} {:>3}  {:<9} {:>11.1f} {:>8.2f} {:>8.2f} {:>8.2f} {:>9.2f} {:>8} {:>8} {:>5}/{:<5} {:>7} {:>8}\n",
                                m.framework, m.run, outcome_text(m.outcome), m.rate, ms(h.value_at_percentile(50)),
                                ms(h.value_at_percentile(95)), ms(h.value_at_percentile(99)), ms(h.max()),
@@ -158,6 +157,7 @@ void print_summary(const std::vector<sdk::measurement>& all, std::ostream& out) 
             if (m.writes)
                 out << fmt::format("             writes: {} rows added for {} answers 2xx ({} in flight at the end)\n",
                                    m.writes->rows_added, m.writes->answered_2xx, m.writes->in_flight_at_end);
+            if (m.profile) out << fmt::format("             profile: {} samples ({}) in {}\n", m.profile->samples, m.profile->profiler, m.profile->folded_path);
             for (const auto& w : m.warnings) out << "             warning: " << w << '\n';
         }
     }
@@ -202,8 +202,9 @@ std::string join_command(const std::vector<std::string>& command) { return fmt::
 // if it is external. Stops the server (the whole process group) when it goes out of scope.
 class running_framework {
 public:
+    /// `sampler_dir`: where this framework's Python sampler is controlled ([profile] names it), or empty.
     running_framework(const framework_entry& fw, const manifest& m, const database::postgres* db,
-                      const fs::path& log_dir)
+                      const fs::path& log_dir, const fs::path& sampler_dir)
         : fw_(fw) {
         if (fw.mode != framework_entry::launch_mode::local) return;
         if (interrupted.load()) {
@@ -236,6 +237,17 @@ public:
         for (const auto& [k, v] : local.environment) spec.environment[k] = v;
         spec.environment.try_emplace("PORT", std::to_string(fw.port));
         if (db) spec.environment.try_emplace("DATABASE_URL", db->dsn());
+        if (!sampler_dir.empty()) {
+            // Every Python process of the server loads the sampler; it records only when told to.
+            std::error_code ec;
+            fs::create_directories(sampler_dir, ec);
+            const auto inherited = spec.environment.count("PYTHONPATH") ? spec.environment["PYTHONPATH"]
+                                   : std::getenv("PYTHONPATH")          ? std::string(std::getenv("PYTHONPATH"))
+                                                                        : std::string();
+            for (auto& [k, v] : observe::python_sampler_environment(sampler_dir, m.profile.frequency, inherited))
+                spec.environment[k] = v;
+            sampler_dir_ = sampler_dir;
+        }
         spec.cpus = local.cpus.empty() ? m.local.cpus : local.cpus;
         cpus_ = spec.cpus;
         fs::create_directories(log_dir);
@@ -286,6 +298,7 @@ public:
     const std::string& version() const { return version_; }
     const std::vector<int>& cpus() const { return cpus_; }
     int pid() const { return process_ ? process_->pid() : 0; }
+    const fs::path& sampler_dir() const { return sampler_dir_; }
 
     /// Set once the server has exited on its own (it crashed, or was killed).
     std::optional<std::string> died() {
@@ -310,6 +323,51 @@ private:
     std::string version_;
     std::vector<int> cpus_;
     fs::path log_;
+    fs::path sampler_dir_;
+};
+
+// Runs a profile session over the measured phases only, on a thread of its own that follows the
+// load's clock: recording starts when the first measured phase begins and stops when the last
+// one ends, or as soon as the load is over (interrupted, say), whichever comes first.
+class measured_phase_profiler {
+public:
+    measured_phase_profiler(observe::profile_plan plan, std::chrono::steady_clock::time_point begin,
+                            std::chrono::steady_clock::time_point end)
+        : session_(std::move(plan)), thread_([this, begin, end] { run(begin, end); }) {}
+    ~measured_phase_profiler() { finish(); }
+
+    /// After the load: stops recording if it still runs and returns what was captured.
+    observe::profile_result finish() {
+        {
+            std::lock_guard lock(mutex_);
+            load_over_ = true;
+        }
+        wake_.notify_all();
+        if (thread_.joinable()) thread_.join();
+        return std::move(result_);
+    }
+
+private:
+    void run(std::chrono::steady_clock::time_point begin, std::chrono::steady_clock::time_point end) {
+        std::unique_lock lock(mutex_);
+        if (wake_.wait_until(lock, begin, [this] { return load_over_; })) {
+            result_.warnings.push_back("profile: the load ended before its measured phase began; nothing was recorded");
+            return;
+        }
+        lock.unlock();
+        session_.start(end - begin);
+        lock.lock();
+        wake_.wait_until(lock, end, [this] { return load_over_; });
+        lock.unlock();
+        result_ = session_.stop();
+    }
+
+    observe::profile_session session_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool load_over_ = false;
+    observe::profile_result result_;
+    std::thread thread_;
 };
 
 std::string cpu_list(const std::vector<int>& cpus) { return fmt::format("{}", fmt::join(cpus, ",")); }
@@ -317,6 +375,71 @@ std::string cpu_list(const std::vector<int>& cpus) { return fmt::format("{}", fm
 bool listed(const std::vector<std::string>& names, const std::string& name) {
     return std::find(names.begin(), names.end(), name) != names.end();
 }
+// Which profiler can reach this server, and how. A profiler that cannot is a warning in the
+// measurement (returned as the error), never a failed measurement.
+std::variant<observe::profile_plan, std::string> choose_profiler(const profile_settings& settings,
+                                                                 const framework_entry& fw, running_framework& server) {
+    using choice = profile_settings::choice;
+    observe::profile_plan plan;
+    plan.frequency = settings.frequency;
+    plan.pid = server.pid();
+    const bool local = plan.pid > 0;
+    if (!local) {
+        if (settings.profiler == choice::python_sampler)
+            return fmt::format("the Python sampler profiles only local frameworks that shootout starts; {} is external "
+                               "(use profiler = \"py-spy\" with its container)",
+                               fw.name);
+        if (fw.container.empty())
+            return fmt::format("{} is external and has no 'container': shootout cannot reach its processes; add "
+                               "container = \"...\" to its [[framework]] table",
+                               fw.name);
+        const bool perf = settings.profiler == choice::perf;
+        if (!observe::on_path(perf ? "perf" : "py-spy"))
+            return fmt::format("{} is not on PATH, so {}'s container cannot be profiled{}", perf ? "perf" : "py-spy",
+                               fw.name, perf ? "" : " (py-spy is not packaged in Debian 12; pip install py-spy)");
+        try {
+            plan.pid = observe::container_pid(observe::docker_socket_path(), fw.container);
+        } catch (const observe::docker_error& e) {
+            return std::string(e.what());
+        }
+        plan.kind = perf ? observe::profiler_kind::perf : observe::profiler_kind::py_spy;
+        return plan;
+    }
+    const bool python = observe::is_python_process(plan.pid);
+    switch (settings.profiler) {
+        case choice::automatic:
+            if (python && !server.sampler_dir().empty()) {
+                plan.kind = observe::profiler_kind::python_sampler;
+            } else if (python && observe::on_path("py-spy")) {
+                plan.kind = observe::profiler_kind::py_spy;
+            } else if (!python && observe::on_path("perf")) {
+                plan.kind = observe::profiler_kind::perf;
+            } else {
+                return fmt::format("no profiler for {}: {}", fw.name,
+                                   python ? "the Python sampler was not loaded and py-spy is not on PATH"
+                                          : "perf is not on PATH (install linux-perf)");
+            }
+            break;
+        case choice::python_sampler:
+            if (!python || server.sampler_dir().empty())
+                return fmt::format("{}'s server (pid {}) is not a Python interpreter, so the Python sampler cannot run in "
+                                   "it; use profiler = \"perf\" or \"auto\"",
+                                   fw.name, plan.pid);
+            plan.kind = observe::profiler_kind::python_sampler;
+            break;
+        case choice::py_spy:
+            if (!observe::on_path("py-spy")) return "py-spy is not on PATH (it is not packaged in Debian 12; pip install py-spy)";
+            plan.kind = observe::profiler_kind::py_spy;
+            break;
+        case choice::perf:
+            if (!observe::on_path("perf")) return "perf is not on PATH (install linux-perf)";
+            plan.kind = observe::profiler_kind::perf;
+            break;
+    }
+    plan.control_dir = server.sampler_dir();
+    return plan;
+}
+
 }  // namespace
 
 std::vector<std::string> generator_bound_warnings(const std::vector<double>& worker_cpu_seconds, double seconds) {
@@ -431,18 +554,41 @@ sdk::measurement measure(const measure_request& request) {
         config.progress = [&progress](double e, double t, const std::string& p, std::uint64_t c, std::uint64_t err,
                                       std::uint32_t o) { (*progress)(e, t, p, c, err, o); };
     }
-    // The server's whole process tree is sampled once a second, on the load's clock: second 0
-    // is the start of the first measured phase, as in the timeline.
-    std::optional<observe::tree_sampler> sampler;
-    if (request.server_pid > 0) {
-        auto lead = std::chrono::nanoseconds::zero();
-        for (const auto& phase : plan.phases) {
-            if (phase.measured) break;
-            lead += phase.length;
-        }
-        sampler.emplace(request.server_pid, std::chrono::duration_cast<std::chrono::milliseconds>(settings.sample_interval),
-                        std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(lead));
+    // The server is sampled once a second (sample_interval), on the load's clock: second 0 is the
+    // start of the first measured phase, as in the timeline. A local server's whole process tree
+    // is read from /proc; an external one's container from the Docker engine.
+    auto lead = std::chrono::nanoseconds::zero(), measured_end = std::chrono::nanoseconds::zero(), at = lead;
+    bool seen_measured = false;
+    for (const auto& phase : plan.phases) {
+        if (!phase.measured && !seen_measured) lead += phase.length;
+        seen_measured = seen_measured || phase.measured;
+        at += phase.length;
+        if (phase.measured) measured_end = at;
     }
+    const auto load_start = std::chrono::steady_clock::now();
+    const auto origin = load_start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(lead);
+    const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(settings.sample_interval);
+    std::vector<std::string> observe_warnings;
+    std::optional<observe::tree_sampler> sampler;
+    std::optional<observe::container_sampler> container_sampler;
+    if (request.server_pid > 0) {
+        sampler.emplace(request.server_pid, interval, origin);
+    } else if (!request.container.empty()) {
+        try {
+            container_sampler.emplace(observe::docker_socket_path(), request.container, interval, origin);
+            if (auto problem = container_sampler->problem()) {
+                observe_warnings.push_back(fmt::format("server resources not sampled: {}", *problem));
+                container_sampler.reset();
+            }
+        } catch (const observe::docker_error& e) {
+            observe_warnings.push_back(fmt::format("server resources not sampled: {}", e.what()));
+        }
+        if (!observe_warnings.empty()) spdlog::warn("{} / {}: {}", m.framework, m.scenario, observe_warnings.back());
+    }
+    std::optional<measured_phase_profiler> profiler;
+    if (request.profile)
+        profiler.emplace(*request.profile, origin,
+                         load_start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(measured_end));
     engine::engine_result result;
     try {
         result = engine::run(config, *request.scenario, request.target, plan);
@@ -450,6 +596,29 @@ sdk::measurement measure(const measure_request& request) {
         return fail(fmt::format("load could not run: {}", e.what()));
     }
     if (sampler) result.measurement.server_resources = sampler->finish();
+    if (container_sampler) {
+        result.measurement.server_resources = container_sampler->finish();
+        if (auto problem = container_sampler->problem())
+            observe_warnings.push_back(fmt::format("server resources sampled only until: {}", *problem));
+    }
+    if (profiler) {
+        auto captured = profiler->finish();
+        const char* name = observe::profiler_name(request.profile->kind);
+        for (auto& w : captured.warnings) observe_warnings.push_back(std::move(w));
+        if (const auto samples = observe::total_samples(captured.stacks); samples == 0) {
+            observe_warnings.push_back(fmt::format("profile: {} captured no sample of the server", name));
+        } else {
+            try {
+                std::filesystem::create_directories(request.profile_output.parent_path());
+                observe::write_folded(request.profile_output, captured.stacks);
+                result.measurement.profile = sdk::profile_info{name, request.profile_relative, samples};
+                spdlog::info("{} / {}: {} samples from {} in {}", m.framework, m.scenario, samples, name,
+                             request.profile_output.string());
+            } catch (const std::exception& e) {
+                observe_warnings.push_back(fmt::format("profile: could not save the stacks: {}", e.what()));
+            }
+        }
+    }
     progress.reset();
     auto measured = std::move(result.measurement);
     measured.framework = m.framework;
@@ -460,6 +629,7 @@ sdk::measurement measure(const measure_request& request) {
     measured.answered_2xx_all_phases += check_answered;
     measured.in_flight_at_end += check_in_flight;
     if (result.interrupted) measured.warnings.push_back(fmt::format("interrupted after {:.1f} s", measured.seconds));
+    for (auto& w : observe_warnings) measured.warnings.push_back(std::move(w));
     for (auto& w : generator_bound_warnings(result.worker_cpu_seconds, measured.seconds)) measured.warnings.push_back(std::move(w));
     if (measured.errors.total()) {
         std::string reasons;
@@ -797,7 +967,25 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
                 request.interrupted = &interrupted;
                 request.server_pid = server.pid();
                 request.overall = &overall;
+                if (server.pid() == 0) request.container = fw.container;
+                std::optional<std::string> profile_problem;
+                if (m.profile.wants(fw.name, scenario_entry.name, pattern_entry.name)) {
+                    auto chosen = choose_profiler(m.profile, fw, server);
+                    if (auto* plan = std::get_if<observe::profile_plan>(&chosen)) {
+                        const auto stem = fmt::format("{}__{}__{}__run{}", file_safe(fw.name), file_safe(scenario_entry.name),
+                                                      file_safe(pattern_entry.name), run);
+                        plan->session = stem;
+                        plan->work_dir = run_dir / "profiles" / ".work";
+                        request.profile = *plan;
+                        request.profile_relative = "profiles/" + stem + ".folded";
+                        request.profile_output = run_dir / request.profile_relative;
+                    } else {
+                        profile_problem = "profile: " + std::get<std::string>(chosen);
+                        spdlog::warn("{} / {}: {}", fw.name, scenario_entry.name, *profile_problem);
+                    }
+                }
                 result = measure(request);
+                if (profile_problem) result.warnings.push_back(*profile_problem);
                 if (auto died = server.died()) {
                     // What was measured stays in the raw result; the verdict is that the server died.
                     result.outcome = sdk::outcome::failed;
@@ -874,7 +1062,15 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
     // Local frameworks run one at a time: started before their scenarios, stopped after.
     const fs::path log_dir = run_dir / "logs";
     auto with_framework = [&](const framework_entry& fw, auto&& body) {
-        running_framework server(fw, m, db.get(), log_dir);
+        // A Python server to profile loads the sampler at start; [profile] picks when it records.
+        const bool sampler = fw.mode == framework_entry::launch_mode::local && m.profile.wants_framework(fw.name) &&
+                             (m.profile.profiler == profile_settings::choice::automatic ||
+                              m.profile.profiler == profile_settings::choice::python_sampler) &&
+                             !observe::python_sampler_dir().empty();
+        running_framework server(fw, m, db.get(), log_dir,
+                                 // absolute: the servers change directory (gunicorn --chdir)
+                                 sampler ? fs::absolute(run_dir / "profiles" / ".python-sampler" / file_safe(fw.name))
+                                         : fs::path());
         if (server.unavailable()) spdlog::warn("{}: skipped: {}", fw.name, *server.unavailable());
         body(server);
     };
@@ -904,6 +1100,10 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
     out << fmt::format("\nraw results: {}\n", raw_dir.string());
 
     // `latest` points at this run, for people and scripts; the run directories themselves are never reused.
+    // The profilers' scratch space (control files, perf.data) is not a result.
+    fs::remove_all(run_dir / "profiles" / ".python-sampler", ec);
+    fs::remove(run_dir / "profiles" / ".work", ec);  // kept if a profiler left its log there
+
     const fs::path latest = m.output_dir / "latest";
     fs::remove(latest, ec);
     fs::create_directory_symlink(run_dir.filename(), latest, ec);

@@ -11,6 +11,7 @@
 #include <shootout/sdk/results.h>
 
 #include "manifest.h"
+#include "observe/profiler.h"
 
 namespace CLI { class App; }
 
@@ -66,6 +67,12 @@ struct measure_request {
     bool show_progress = true;
     int server_pid = 0;  ///< a local server: its process tree's CPU and RSS are sampled during the load
     const run_progress* overall = nullptr;  ///< a manifest run: shown on the progress line
+    std::string container;  ///< an external server in Docker: its container's CPU and memory are sampled instead
+    /// Set to profile the server during the measured phases; the folded stacks go to
+    /// `profile_output`, which the measurement names as `profile_relative` (to the run directory).
+    std::optional<observe::profile_plan> profile;
+    std::filesystem::path profile_output;
+    std::string profile_relative;
 };
 
 /// Prepares the scenario, runs its correctness check, then the load. Never throws for what the

@@ -18,6 +18,8 @@ packages=(
   curl python3 time procps nginx-light wrk
   # headless Chromium opens the html report in a test (scripts/check-html-report.py)
   chromium
+  # perf: the native profiler ([profile] profiler = "perf") and its test
+  linux-perf
   # the systems under test that Debian packages (apps/README.md), and their database
   postgresql python3-flask python3-django python3-fastapi python3-uvicorn python3-h11 python3-tornado
   python3-asyncpg python3-psycopg2 python3-websockets python3-uvloop python3-multipart gunicorn

@@ -13,7 +13,7 @@ TEST_CASE("cli: list-plugins prints kind, id, version, description and file of e
     CHECK(r.exit_code == 0);
     INFO(r.out << r.err);
     CHECK(r.out.rfind("KIND      ID             VERSION  DESCRIPTION", 0) == 0);
-    for (const char* id : {"ping", "json", "db-read", "db-write", "upload", "stream", "ws-echo", "steady", "spike"})
+    for (const char* id : {"ping", "json", "db-read", "db-write", "upload", "stream", "ws-echo", "steady", "spike", "constant-rate", "md", "csv", "json", "html", "flamegraph"})
         CHECK(r.out.find(std::string(" ") + id + " ") != std::string::npos);
     CHECK(r.out.find("pattern   steady         1.0.0    N connections, closed loop: warm-up, then measure") !=
           std::string::npos);

@@ -93,7 +93,7 @@ TEST_CASE("manifest: broken manifests are refused with the place, the key, and t
         {"a misspelt top-level key",
          "scenarioz = [\"ping\"]\nscenarios = [\"ping\"]\npatterns = [\"steady\"]\n" + valid_frameworks,
          "m.toml:1:1: error: unknown key 'scenarioz' (known: output_dir, runs, interleave, plugin_paths, scenarios, "
-         "patterns, reporters, framework, scenario, pattern, reporter, engine, database, local); did you mean "
+         "patterns, reporters, framework, scenario, pattern, reporter, engine, database, local, profile); did you mean "
          "'scenarios'?"},
         {"a misspelt plugin option",
          "scenarios = [\"upload\"]\npatterns = [\"steady\"]\n[scenario.upload]\nsise = \"1MiB\"\n" + valid_frameworks,
@@ -141,6 +141,34 @@ TEST_CASE("manifest: broken manifests are refused with the place, the key, and t
          "plugin_paths = [\"" + test::fixture_plugins("picky").string() +
              "\"]\nscenarios = [\"picky\"]\npatterns = [\"steady\"]\n[scenario.picky]\nlow = 5\nhigh = 2\n" + valid_frameworks,
          "m.toml:6:8: error: scenario 'picky': option 'high': must be at least low (5)"},
+        {"a profile target naming a framework the manifest does not have",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[profile]\ntargets = [\"locl/ping\"]\n" + valid_frameworks,
+         "m.toml:4:12: error: profile: target \"locl/ping\" names framework 'locl', which the manifest does not have (it "
+         "has: local); did you mean 'local'?"},
+        {"a profile target that is not framework/scenario",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[profile]\ntargets = [\"local\"]\n" + valid_frameworks,
+         "m.toml:4:12: error: profile: target \"local\" must be framework/scenario or framework/scenario/pattern, like "
+         "\"fastapi/json\" or \"*/db-read/steady\""},
+        {"an unknown profiler",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[profile]\ntargets = [\"*/*\"]\nprofiler = \"pyspy\"\n" +
+             valid_frameworks,
+         "m.toml:5:12: error: profile: 'profiler' must be \"auto\", \"python-sampler\", \"py-spy\" or \"perf\", found "
+         "\"pyspy\"; did you mean 'py-spy'?"},
+        {"a misspelt profile key",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[profile]\ntargets = [\"*/*\"]\nfrequncy = 99\n" + valid_frameworks,
+         "m.toml:5:1: error: profile: unknown key 'frequncy' (known: targets, profiler, frequency); did you mean "
+         "'frequency'?"},
+        {"a profile frequency out of range",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[profile]\ntargets = [\"*/*\"]\nfrequency = 5000\n" + valid_frameworks,
+         "m.toml:5:13: error: profile: 'frequency' must be between 1 and 1000, found 5000"},
+        {"a profile table without targets",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[profile]\nfrequency = 99\n" + valid_frameworks,
+         "m.toml:3:1: error: profile: missing key 'targets': list what to profile, like targets = [\"fastapi/json\"]"},
+        {"a container on a local framework",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname = \"x\"\nurl = \"http://127.0.0.1:1\"\n"
+         "container = \"shootout-x\"\n[framework.local]\ncommand = [\"true\"]\n",
+         "m.toml:6:13: error: framework 'x': 'container' is for external frameworks (the Docker container serving it); a "
+         "local framework's processes are read from /proc: remove 'container' or set mode = \"external\""},
     };
     for (const auto& c : cases) {
         INFO(c.what);
@@ -198,4 +226,37 @@ TEST_CASE("manifest: a zero timeout is refused", "[core][manifest]") {
                                   valid_frameworks);
     CHECK(d.find("m.toml:4:19: error: engine: 'request_timeout' must be at least 1ms; every request would time out") !=
           std::string::npos);
+}
+
+TEST_CASE("manifest: [profile] picks measurements by framework, scenario and pattern, '*' matching any", "[core][manifest]") {
+    temp_dir dir;
+    const auto file = dir.write("m.toml", R"(
+scenarios = ["ping", "json"]
+patterns = ["steady", "spike"]
+[profile]
+targets = ["fastapi/json", "*/ping/spike"]
+profiler = "perf"
+frequency = 49
+
+[[framework]]
+name = "fastapi"
+url = "http://127.0.0.1:8083"
+container = "shootout-fastapi"
+
+[[framework]]
+name = "flask"
+url = "http://127.0.0.1:8081"
+)");
+    core::plugin_host host;
+    const auto m = core::load_manifest(file, host, {{test::builtin_plugins(), "next to the binary"}});
+    CHECK(m.profile.profiler == core::profile_settings::choice::perf);
+    CHECK(m.profile.frequency == 49);
+    CHECK(m.profile.wants("fastapi", "json", "steady"));
+    CHECK(m.profile.wants("fastapi", "json", "spike"));
+    CHECK_FALSE(m.profile.wants("fastapi", "ping", "steady"));
+    CHECK(m.profile.wants("flask", "ping", "spike"));
+    CHECK_FALSE(m.profile.wants("flask", "json", "steady"));
+    CHECK(m.profile.wants_framework("flask"));
+    CHECK(m.frameworks[0].container == "shootout-fastapi");
+    CHECK(m.frameworks[1].container.empty());
 }

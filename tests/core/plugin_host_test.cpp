@@ -92,7 +92,7 @@ TEST_CASE("plugin host: a file that is not a shared library is named, not loaded
 TEST_CASE("plugin host: an unknown id lists what is available and where it looked", "[core][plugins]") {
     auto host = discover({test::builtin_plugins(), "/nonexistent/plugins"});
     CHECK(host.unknown_plugin_message(core::plugin_kind::reporter, "xml") ==
-          "no reporter 'xml'; available: csv, html, json, md (searched: " + test::builtin_plugins().string() +
+          "no reporter 'xml'; available: csv, flamegraph, html, json, md (searched: " + test::builtin_plugins().string() +
               ", /nonexistent/plugins)");
 }
 
@@ -100,5 +100,5 @@ TEST_CASE("plugin host: the same directory twice loads each library once", "[cor
     auto host = discover({test::builtin_plugins(), test::builtin_plugins()});
     CHECK(host.problems().empty());
     CHECK(host.plugins().size() == discover({test::builtin_plugins()}).plugins().size());
-    CHECK(host.plugins().size() >= 14);  // 7 scenarios, 3 patterns, 4 reporters at least
+    CHECK(host.plugins().size() >= 15);  // 7 scenarios, 3 patterns, 5 reporters at least
 }

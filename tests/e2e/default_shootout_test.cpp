@@ -8,6 +8,8 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <shootout/sdk/results.h>
+
 #include "launcher/http_probe.h"
 #include "test_helpers.h"
 
@@ -83,6 +85,13 @@ TEST_CASE("e2e: the default shootout measures and verifies every scenario on eve
             }
             CHECK(cpu > 0);
             CHECK(rss > 10 * 1048576.0);
+            REQUIRE(doc.at("server_resources_summary").is_object());
+            const auto& summary = doc.at("server_resources_summary").as_object();
+            CHECK(summary.at("mean_cpu_percent").to_number<double>() > 0);
+            CHECK(summary.at("peak_rss_bytes").to_number<std::uint64_t>() > 10 * 1048576u);
+            CHECK(summary.at("cpu_seconds_per_1000_requests").to_number<double>() > 0);
+            // Only what [profile] names is profiled.
+            CHECK(doc.contains("profile") == (key == "fastapi/json"));
             if (std::string(scenario) == "db-write") {
                 const auto& writes = doc.at("writes").as_object();
                 CHECK(writes.at("lost").to_number<std::uint64_t>() == 0);
@@ -108,6 +117,19 @@ TEST_CASE("e2e: the default shootout measures and verifies every scenario on eve
         CHECK(slurp(run_dir / name) == slurp(again / name));
     }
     CHECK_THAT(slurp(run_dir / "REPORT.md"), Catch::Contains("sanic is not installed here"));
+    // The profiled measurement has a flamegraph a person can open, showing the app's own code.
+    const auto& profiled = results["fastapi/json"];
+    INFO(boost::json::serialize(profiled.at("warnings")));
+    REQUIRE(profiled.contains("profile"));
+    CHECK(profiled.at("profile").at("profiler") == "python-sampler");
+    CHECK(profiled.at("profile").at("samples").to_number<std::uint64_t>() > 0);
+    CHECK(fs::exists(out / "latest" / std::string(profiled.at("profile").at("folded_path").as_string())));
+    const auto svg_file = out / "latest" / sdk::flamegraph_path("fastapi", "json", "steady", 1);
+    REQUIRE(fs::exists(svg_file));
+    std::ifstream svg_in(svg_file);
+    std::stringstream svg;
+    svg << svg_in.rdbuf();
+    CHECK(svg.str().find("data-n=\"app:") != std::string::npos);  // a frame of apps/fastapi/app.py
 
     const auto& sanic = results["sanic/ping"];
     CHECK(sanic.at("outcome") == "skipped");
