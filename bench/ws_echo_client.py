@@ -2,8 +2,10 @@
 """The original suite's way of loading /ws-echo, for comparison with shootout's ws-echo.
 
 asyncio and the `websockets` package (Debian's python3-websockets), N connections, each sending
-"ping-<connection>-<n>" and awaiting its echo in a loop for S seconds, as the original suite's
-bench/ws_bench.py does. Prints one JSON object: messages (echoed correctly), errors, seconds.
+"ping-<connection>-<n>" and awaiting its echo in a loop for S seconds, timing every round trip
+and reporting p50/p95/p99 from the sorted list at the end, as the original suite's
+bench/ws_bench.py does (shootout times every message too, into a histogram). Prints one JSON
+object: messages (echoed correctly), errors, seconds, and the latency percentiles in ms.
 
 Usage: ws_echo_client.py URL CONNECTIONS SECONDS      (URL like ws://127.0.0.1:8080/ws-echo)
 """
@@ -15,15 +17,17 @@ import time
 import websockets
 
 
-async def connection(url, index, seconds, totals):
+async def connection(url, index, seconds, totals, latencies):
     messages = errors = 0
     try:
         async with websockets.connect(url) as ws:
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline:
                 message = f"ping-{index}-{messages + errors}"
+                t0 = time.perf_counter_ns()
                 await ws.send(message)
                 reply = await asyncio.wait_for(ws.recv(), timeout=5.0)
+                latencies.append((time.perf_counter_ns() - t0) / 1_000_000)
                 if reply == message:
                     messages += 1
                 else:
@@ -37,9 +41,14 @@ async def connection(url, index, seconds, totals):
 
 async def main(url, connections, seconds):
     totals = {"messages": 0, "errors": 0}
+    latencies = []
     started = time.monotonic()
-    await asyncio.gather(*(connection(url, i, seconds, totals) for i in range(connections)))
+    await asyncio.gather(*(connection(url, i, seconds, totals, latencies) for i in range(connections)))
     totals["seconds"] = time.monotonic() - started
+    latencies.sort()
+    if latencies:
+        for name, q in (("p50_ms", 0.5), ("p95_ms", 0.95), ("p99_ms", 0.99)):
+            totals[name] = latencies[int(len(latencies) * q)]
     print(json.dumps(totals))
 
 
