@@ -331,6 +331,7 @@ raw_result measurement_from_json(const json::value& value) {
     if (doc.contains("latency_uncorrected_us")) m.latency_uncorrected_us = histogram_from_json(doc.at("latency_uncorrected_us"));
     if (doc.contains("first_byte_us")) m.first_byte_us = histogram_from_json(doc.at("first_byte_us"));
     if (doc.contains("connect_us")) m.connect_us = histogram_from_json(doc.at("connect_us"));
+    if (doc.contains("handshake_us")) m.handshake_us = histogram_from_json(doc.at("handshake_us"));
     const auto& connections = object_at(doc, "connections", top);
     m.connections_asked = number<std::uint32_t>(connections, "asked", "connections");
     m.connections_established = number<std::uint32_t>(connections, "established", "connections");

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <variant>
@@ -198,34 +199,41 @@ void apply_cli_options(const plugin_info& info, const std::vector<std::string>& 
 
 std::string join_command(const std::vector<std::string>& command) { return fmt::format("{}", fmt::join(command, " ")); }
 
+// Why a local framework cannot run here, from its check_command (nullopt: it can, or it has no
+// check). Run once per framework before any load, so the run knows from the start what it will
+// skip: the log says so at once, and the progress line's estimate leaves it out.
+std::optional<std::string> installation_problem(const framework_entry& fw) {
+    if (fw.mode != framework_entry::launch_mode::local || fw.local->check_command.empty()) return std::nullopt;
+    const auto& local = *fw.local;
+    auto check = launcher::run_command(local.check_command, local.working_dir, 60s);
+    if (check.timed_out)
+        return fmt::format("{}: `{}` did not finish within 60 s", fw.name, join_command(local.check_command));
+    if (check.exit_code == 0) return std::nullopt;
+    const auto last = check.output.substr(check.output.rfind('\n') == std::string::npos ? 0 : check.output.rfind('\n') + 1);
+    return fmt::format("{} is not installed here (`{}` failed: {}){}", fw.name, join_command(local.check_command),
+                       last.empty() ? "no output" : last, local.missing_hint.empty() ? "" : "; " + local.missing_hint);
+}
+
 // A framework made ready for measurement: started and healthy if it is local, nothing to do
 // if it is external. Stops the server (the whole process group) when it goes out of scope.
 class running_framework {
 public:
     /// `sampler_dir`: where this framework's Python sampler is controlled ([profile] names it), or empty.
+    /// `not_installed`: what installation_problem() found, if anything.
     running_framework(const framework_entry& fw, const manifest& m, const database::postgres* db,
-                      const fs::path& log_dir, const fs::path& sampler_dir)
+                      const fs::path& log_dir, const fs::path& sampler_dir,
+                      const std::optional<std::string>& not_installed)
         : fw_(fw) {
         if (fw.mode != framework_entry::launch_mode::local) return;
         if (interrupted.load()) {
             unavailable_ = "the run was interrupted";
             return;
         }
-        const auto& local = *fw.local;
-        if (!local.check_command.empty()) {
-            auto check = launcher::run_command(local.check_command, local.working_dir, 60s);
-            if (check.timed_out) {
-                unavailable_ = fmt::format("{}: `{}` did not finish within 60 s", fw.name, join_command(local.check_command));
-                return;
-            }
-            if (check.exit_code != 0) {
-                const auto last = check.output.substr(check.output.rfind('\n') == std::string::npos ? 0 : check.output.rfind('\n') + 1);
-                unavailable_ = fmt::format("{} is not installed here (`{}` failed: {}){}", fw.name,
-                                           join_command(local.check_command), last.empty() ? "no output" : last,
-                                           local.missing_hint.empty() ? "" : "; " + local.missing_hint);
-                return;
-            }
+        if (not_installed) {
+            unavailable_ = not_installed;
+            return;
         }
+        const auto& local = *fw.local;
         if (!local.version_command.empty()) {
             auto v = launcher::run_command(local.version_command, local.working_dir, 30s);
             if (v.exit_code == 0) version_ = v.output.substr(0, v.output.find('\n'));
@@ -638,13 +646,21 @@ sdk::measurement measure(const measure_request& request) {
     }
     if (plan.model == sdk::load_model::open) {
         // The open model's own honesty: say when the plan was not carried out as planned.
-        if (measured.planned_rate > 0 && measured.achieved_rate < 0.95 * measured.planned_rate)
+        // Which of the two held the load back: every connection of the pool busy (the server is
+        // slower than the rate), or the generator itself.
+        if (measured.planned_rate > 0 && measured.achieved_rate < 0.95 * measured.planned_rate) {
+            const bool pool_full = measured.connections_established >= measured.connections_asked;
             measured.warnings.push_back(fmt::format(
                 "generator-bound: planned load not reached: {:.0f} requests/s sent of {:.0f} planned, {} still "
-                "waiting for a connection when the load stopped; raise the pattern's connections (the pool's cap, {}) "
-                "or give the generator more CPU",
+                "waiting when the load stopped; {}",
                 measured.achieved_rate, measured.planned_rate, measured.extra["requests_due_unsent_at_end"],
-                measured.connections_asked));
+                pool_full ? fmt::format("all {} connections of the pool were busy, so the server answers more slowly "
+                                        "than the rate needs: raise the pattern's connections or lower the rate",
+                                        measured.connections_asked)
+                          : fmt::format("the pool was not full ({} of {} connections), so the generator could not keep "
+                                        "up: give it more CPU or threads",
+                                        measured.connections_established, measured.connections_asked)));
+        }
         const auto sent = static_cast<double>(measured.achieved_rate * measured.seconds);
         if (measured.late_requests > 0 && sent > 0)
             measured.warnings.push_back(fmt::format(
@@ -916,11 +932,24 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
             // measure() reports a pattern that cannot plan; here it only counts as no time.
         }
     }
+    std::map<std::string, std::optional<std::string>> not_installed;
+    for (const auto& fw : m.frameworks) {
+        not_installed[fw.name] = installation_problem(fw);
+        if (not_installed[fw.name]) spdlog::warn("{}: will be skipped: {}", fw.name, *not_installed[fw.name]);
+    }
+    // Measurements that will not load anything (a framework not installed, WebSocket where the
+    // manifest says there is none) take no planned time.
+    auto will_load = [&](const framework_entry& fw, std::size_t s) {
+        return !not_installed[fw.name] &&
+               (instances.scenarios[s]->transport() != sdk::transport::websocket || fw.websocket);
+    };
     run_progress overall;
     overall.started = std::chrono::steady_clock::now();
     overall.total = m.runs * m.frameworks.size() * m.scenarios.size() * m.patterns.size();
-    for (std::size_t p = 0; p < m.patterns.size(); ++p)
-        overall.planned_seconds_left += planned_seconds[p] * m.runs * m.frameworks.size() * m.scenarios.size();
+    for (const auto& fw : m.frameworks)
+        for (std::size_t s = 0; s < m.scenarios.size(); ++s)
+            for (std::size_t p = 0; p < m.patterns.size(); ++p)
+                if (will_load(fw, s)) overall.planned_seconds_left += planned_seconds[p] * m.runs;
 
     // The reports are made from the documents as written (read back from their text), exactly
     // as `shootout report` reads them from disk, so both produce the same bytes.
@@ -928,7 +957,8 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
     bool any_failed = false;
     auto one = [&](const framework_entry& fw, running_framework& server, std::size_t s, std::size_t p, unsigned run) {
         ++overall.current;
-        overall.planned_seconds_left = std::max(0.0, overall.planned_seconds_left - planned_seconds[p]);
+        if (will_load(fw, s))
+            overall.planned_seconds_left = std::max(0.0, overall.planned_seconds_left - planned_seconds[p]);
         sdk::measurement result;
         const auto& scenario_entry = m.scenarios[s];
         const auto& pattern_entry = m.patterns[p];
@@ -1070,8 +1100,9 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
         running_framework server(fw, m, db.get(), log_dir,
                                  // absolute: the servers change directory (gunicorn --chdir)
                                  sampler ? fs::absolute(run_dir / "profiles" / ".python-sampler" / file_safe(fw.name))
-                                         : fs::path());
-        if (server.unavailable()) spdlog::warn("{}: skipped: {}", fw.name, *server.unavailable());
+                                         : fs::path(),
+                                 not_installed[fw.name]);
+        if (server.unavailable() && !not_installed[fw.name]) spdlog::warn("{}: skipped: {}", fw.name, *server.unavailable());
         body(server);
     };
     if (m.interleave) {

@@ -263,6 +263,7 @@ private:
     enum class state { closed, connecting, writing, reading, idle };
 
     void on_connected();
+    void end_connecting();
     // WebSocket: the upgrade request, its answer, then one message in flight at a time.
     void begin_upgrade(clock_type::time_point now);
     void finish_upgrade(clock_type::time_point now);
@@ -299,8 +300,10 @@ private:
     std::string carry_;  // unparsed bytes of a header split across reads
 
     // WebSocket only.
-    bool websocket_ = false, upgrading_ = false, refused_ = false, verify_reply_ = false, pong_pending_ = false;
+    bool counted_connecting_ = false;  // in the worker's `connecting` count
+    bool websocket_ = false, upgrading_ = false, refused_ = false, replied_ = false, verify_reply_ = false, pong_pending_ = false;
     std::uint32_t feeding_generation_ = 0;  // the socket whose bytes the decoder is handing over
+    clock_type::time_point replied_at_{};   // when the reply in the read being decoded arrived
     std::unique_ptr<sdk::websocket_session> ws_session_;
     std::optional<ws::handshake> handshake_;
     upgrade_headers upgrade_;
@@ -332,9 +335,13 @@ public:
         websocket_ = scenario.transport() == sdk::transport::websocket;
         if (websocket_) websocket_target_ = target.path_prefix + scenario.websocket_path();
         if (open_model_) {
-            // Each worker carries an equal share of the rate, its sends offset by a fraction of its
+            // Each worker carries the share of the rate that its share of the pool's cap can carry
+            // (a worker with no connection sends nothing), its sends offset by a fraction of its
             // interval so that the workers' requests interleave rather than leave in bursts.
-            const double share = 1.0 / total_threads;
+            std::uint32_t cap = 0;
+            for (const auto& w : windows_) cap = std::max({cap, w.phase->connections_start, w.phase->connections_end});
+            const std::uint32_t mine = cap / total_threads + (index < cap % total_threads ? 1 : 0);
+            const double share = cap > 0 ? static_cast<double>(mine) / cap : 0.0;
             const double offset = (index + 1.0) / total_threads;
             due_ = schedule_cursor(windows_, share, offset);
             next_to_send_ = schedule_cursor(windows_, share, offset);
@@ -434,6 +441,8 @@ public:
     // go out on time goes out late, as soon as a connection is free, and is counted as late; none
     // is skipped, so the server's stall shows in the latency of every request it delayed.
     void dispatch(clock_type::time_point now) {
+        roll(now);  // the phase (measured or not) and the second the sends below fall in
+        if (stopping_) return;
         while (!due_.done() && due_.planned() <= now) {
             due_.next();
             ++due_count_;
@@ -768,6 +777,7 @@ void connection::start() {
     }
     state_ = state::connecting;
     ++w_.connecting;
+    counted_connecting_ = true;
     connect_started_ = clock_type::now();
     if (::connect(fd_, endpoint.data(), static_cast<socklen_t>(endpoint.size())) == 0) {
         on_connected();
@@ -802,9 +812,18 @@ void connection::on_event(std::uint32_t events, std::uint32_t generation) {
     }
 }
 
+// The open model grows its pool by the connections not yet able to carry a request: a WebSocket
+// connection counts as connecting until its upgrade is answered, or every dispatch during a
+// handshake would open yet another connection.
+void connection::end_connecting() {
+    if (!counted_connecting_) return;
+    counted_connecting_ = false;
+    --w_.connecting;
+}
+
 void connection::on_connected() {
     const auto now = clock_type::now();
-    --w_.connecting;
+    if (!websocket_) end_connecting();
     state_ = state::idle;
     w_.on_open();
     w_.record_connect(now - connect_started_);
@@ -1037,22 +1056,33 @@ void connection::begin_upgrade(clock_type::time_point now) {
     write_some();
 }
 
+// Statuses with which a server says it has no WebSocket at that path: no route (404), the route
+// takes no GET (405), not an upgrade it knows (400, 426), not implemented (501). Anything else
+// (401, 403, 5xx...) is a server that has WebSocket there and failed: an error, not "not supported".
+bool means_no_websocket(unsigned status) {
+    return status == 400 || status == 404 || status == 405 || status == 426 || status == 501;
+}
+
 void connection::finish_upgrade(clock_type::time_point now) {
-    upgrading_ = false;
     const ws::upgrade_response response{sink_.status, upgrade_.upgrade, upgrade_.connection,
                                         upgrade_.accept, upgrade_.extensions, upgrade_.protocol};
     const auto verdict = ws::judge_upgrade(response, handshake_->expected_accept);
     if (!verdict.accepted()) {
-        if (verdict.outcome == ws::upgrade_outcome::refused) {
+        // Still `upgrading_`: the connection speaks HTTP, so close() sends no WebSocket close frame.
+        if (verdict.outcome == ws::upgrade_outcome::refused && means_no_websocket(verdict.status)) {
             w_.upgrade_refused(verdict.status, verdict.reason);
             // Asking again on every tick would only repeat the answer: the connection stays shut.
             refused_ = true;
             fail(error_class::status, verdict.reason, false);
+        } else if (verdict.outcome == ws::upgrade_outcome::refused) {
+            fail(error_class::status, verdict.reason, false);  // tried again on the next tick
         } else {
             fail(error_class::read, "WebSocket upgrade: " + verdict.reason, true);
         }
         return;
     }
+    upgrading_ = false;
+    end_connecting();
     w_.record_handshake(now - sent_at_);
     if (!ws_session_) {
         // Opened once per connection, after its first upgrade, as the SDK promises; a reconnect
@@ -1074,6 +1104,7 @@ void connection::finish_upgrade(clock_type::time_point now) {
             return;
         }
     }
+    replied_ = false;
     ready(now);
 }
 
@@ -1117,6 +1148,13 @@ void connection::on_ws_readable() {
                 fail(error_class::read, "WebSocket protocol error: " + std::string(result.error), true);
                 return;
             }
+            if (replied_) {
+                // The next message goes out only now that the whole read was decoded, so that a
+                // second message in it is seen as one nobody asked for, never as the next reply.
+                replied_ = false;
+                ready(replied_at_);
+                return;
+            }
             if (static_cast<std::size_t>(n) < read_buffer_size && !peer_closed_) return;
             continue;
         }
@@ -1154,7 +1192,8 @@ void connection::on_message(std::string_view data, bool binary) {
                        received_);
     received_ = 0;
     got_bytes_ = false;
-    ready(now);
+    replied_ = generation_ == feeding_generation_;  // unless recording it closed the connection
+    replied_at_ = now;
 }
 
 void connection::on_ping(std::string_view payload) {
@@ -1199,6 +1238,7 @@ void connection::retire() {
 }
 
 void connection::close() {
+    end_connecting();
     if (websocket_ && !upgrading_ && fd_ >= 0 && (state_ == state::idle || state_ == state::reading)) {
         // Say goodbye the WebSocket way (status 1000), so the server sees a normal close and not
         // a dropped connection. Best effort: never waits, and between messages only.
@@ -1206,7 +1246,6 @@ void connection::close() {
         [[maybe_unused]] const auto n = ::send(fd_, goodbye.bytes.data(), goodbye.size, MSG_NOSIGNAL | MSG_DONTWAIT);
     }
     if (connected()) w_.on_closed();
-    if (state_ == state::connecting) --w_.connecting;
     if (fd_ >= 0) {
         ::close(fd_);  // also leaves the epoll set
         fd_ = -1;

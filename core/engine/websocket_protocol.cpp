@@ -338,7 +338,7 @@ bool decoder::begin_frame(const std::uint8_t* header, feed_result& error) noexce
     return true;
 }
 
-void decoder::end_frame(std::string_view payload, handler& h) noexcept {
+void decoder::end_frame(std::string_view payload, handler& h) {
     state_ = state::header;
     switch (frame_opcode_) {
         case opcode::ping: h.on_ping(payload); return;
@@ -357,7 +357,7 @@ void decoder::end_frame(std::string_view payload, handler& h) noexcept {
     }
 }
 
-feed_result decoder::feed(const char* data, std::size_t size, handler& h) noexcept {
+feed_result decoder::feed(const char* data, std::size_t size, handler& h) {
     if (state_ == state::failed) return {false, {error_.data(), error_size_}};
     feed_result result;
     std::size_t at = 0;

@@ -170,7 +170,9 @@ public:
     void reserve(std::size_t bytes);
     /// Decodes `size` bytes, calling `h` for everything complete. After an error, every further
     /// call returns the same error until reset().
-    feed_result feed(const char* data, std::size_t size, handler& h) noexcept;
+    /// Not noexcept: the handler's calls run the engine's and the scenario's code, whose exceptions
+    /// must reach the worker's catch (and the host's error report), not std::terminate.
+    feed_result feed(const char* data, std::size_t size, handler& h);
     /// Back to the start of a stream (a new connection), keeping the buffer's capacity.
     void reset() noexcept;
 
@@ -188,7 +190,7 @@ private:
     // Takes a complete header; false after failing.
     bool begin_frame(const std::uint8_t* header, feed_result& error) noexcept;
     // The current frame's payload is complete (`payload` is all of it).
-    void end_frame(std::string_view payload, handler& h) noexcept;
+    void end_frame(std::string_view payload, handler& h);
 
     std::size_t max_message_size_;
     state state_ = state::header;

@@ -29,7 +29,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// Runs `argv` with stdout to `out` and stderr to `err` (appended). Returns the pid or -1.
+// Runs `argv` with stdout to `out` and stderr to `err` (appended). Returns the pid, or -1 with
+// errno set (posix_spawnp returns its error instead of setting errno).
 pid_t spawn(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err) {
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -42,7 +43,11 @@ pid_t spawn(const std::vector<std::string>& argv, const fs::path& out, const fs:
     pid_t pid = -1;
     const int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
-    return rc == 0 ? pid : -1;
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+    return pid;
 }
 
 // Waits up to `timeout` for `pid`; SIGKILLs it after that. Returns its exit status text.

@@ -87,7 +87,10 @@ int run(const options& o, const std::vector<search_dir>& plugin_dirs, std::ostre
 
     const auto m = measure_adhoc(run, plugin_dirs);
     if (m.outcome != sdk::outcome::measured) {
-        out << fmt::format("selftest could not measure: {}\n", m.reason);
+        if (o.json)
+            out << boost::json::serialize(boost::json::object{{"pass", false}, {"reason", m.reason}}) << '\n';
+        else
+            out << fmt::format("selftest could not measure: {}\n", m.reason);
         return exit_run_failed;
     }
     const double model_p99 = d - 0.01 * t;

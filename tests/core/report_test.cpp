@@ -236,6 +236,7 @@ TEST_CASE("raw results: a document read back is the measurement that was written
     m.latency_uncorrected_us = latencies(3000, 500, 8);
     m.first_byte_us = latencies(100, 50, 9);
     m.connect_us = latencies(300, 50, 10);
+    m.handshake_us = latencies(900, 60, 10);
     m.latency_us.record(7'200'000'000);  // above the highest trackable value: clamped and counted as such
     m.errors = {1, 2, 3, 4, 5, 6};
     m.planned_rate = 2000.25;
@@ -271,6 +272,9 @@ TEST_CASE("raw results: a document read back is the measurement that was written
     CHECK(r.first_byte_us->counts() == m.first_byte_us->counts());
     REQUIRE(r.connect_us);
     CHECK(r.connect_us->min() == m.connect_us->min());
+    REQUIRE(r.handshake_us);
+    CHECK(r.handshake_us->count() == m.handshake_us->count());
+    CHECK(r.handshake_us->max() == m.handshake_us->max());
     CHECK(r.planned_rate == 2000.25);
     CHECK(r.late_requests == 17);
     REQUIRE(r.timeline.size() == m.timeline.size());

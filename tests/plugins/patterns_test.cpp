@@ -1,4 +1,7 @@
 // Load patterns through the whole tool: the plan each makes, and the load the engine applies.
+#include <fstream>
+#include <sstream>
+
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
@@ -48,8 +51,8 @@ TEST_CASE("patterns: spike stages that do not parse name the stage and the fix",
     auto r = test::run_shootout({"run", "--target", "http://127.0.0.1:1", "--pattern", "spike", "--pattern-option",
                                  "stages=ramp 60 10->500"});
     CHECK(r.exit_code == core::exit_usage);
-    CHECK(r.err.rfind("--pattern-option stages: pattern 'spike': stage \"ramp 60 10->500\": '60' is not a duration "
-                      "(500ms, 30s, 2m, 1h); write \"NAME DURATION FROM->TO\" (a ramp) or \"NAME DURATION N\" (a hold)",
+    CHECK(r.err.rfind("--pattern-option stages: pattern 'spike': stage \"ramp 60 10->500\": '60' is not a duration of up "
+                      "to a week (500ms, 30s, 2m, 1h); write \"NAME DURATION FROM->TO\" (a ramp) or \"NAME DURATION N\" (a hold)",
                       0) == 0);
 }
 
@@ -159,4 +162,75 @@ TEST_CASE("patterns: --rate needs a pattern that has a rate", "[plugins][pattern
     CHECK(zero.exit_code == core::exit_usage);
     CHECK(zero.err.find("rate") != std::string::npos);
     CHECK(zero.err.find("must be more than 0") != std::string::npos);
+}
+
+TEST_CASE("patterns: constant-rate, spike and ws-echo from a manifest, down to the raw results and the reports",
+          "[plugins][patterns][websocket]") {
+    test::test_server server(1), no_websocket(1);
+    test::faults refuse;
+    refuse.refuse_websocket = true;
+    no_websocket.set_faults(refuse);
+    test::temp_dir dir;
+    const auto manifest = dir.write("m.toml", R"(
+output_dir = "out"
+scenarios = ["ping", "ws-echo"]
+patterns = ["constant-rate", "spike"]
+reporters = ["md", "json"]
+
+[pattern.constant-rate]
+rate = 400
+warmup = "0s"
+duration = "1s"
+connections = 16
+
+[pattern.spike]
+stages = ["ramp 500ms 2->20", "hold 500ms 20"]
+
+[engine]
+threads = 1
+
+[[framework]]
+name = "echo"
+url = ")" + server.base_url() + R"("
+
+[[framework]]
+name = "plain"
+url = ")" + no_websocket.base_url() + R"("
+)");
+    auto r = test::run_shootout({"--log-level", "warn", "--config", manifest.string()});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);  // "not supported" is not a failure
+    const auto run_dir = dir.path() / "out" / "latest";
+    auto raw = [&](const std::string& name) {
+        std::ifstream in(run_dir / "raw" / (name + ".json"));
+        std::stringstream text;
+        text << in.rdbuf();
+        INFO(name);
+        REQUIRE(!text.str().empty());
+        return boost::json::parse(text.str()).as_object();
+    };
+    for (const char* scenario : {"ping", "ws-echo"}) {
+        INFO(scenario);
+        const auto open = raw(std::string("echo__") + scenario + "__constant-rate__run1");
+        CHECK(open.at("outcome") == "measured");
+        CHECK(number(open.at("completed")) == Approx(400).epsilon(0.05));
+        CHECK(number(open.at("rate_plan").at("planned")) == Approx(400));
+        CHECK(number(open.at("rate_plan").at("achieved")) == Approx(400).epsilon(0.05));
+        CHECK(open.contains("latency_uncorrected_us"));
+        const auto spike = raw(std::string("echo__") + scenario + "__spike__run1");
+        CHECK(spike.at("outcome") == "measured");
+        REQUIRE(spike.at("phases").as_array().size() == 2);
+        CHECK(number(spike.at("phases").as_array()[1].at("connections_open")) == 20);
+    }
+    CHECK(raw("echo__ws-echo__spike__run1").contains("handshake_us"));
+    for (const char* pattern : {"constant-rate", "spike"}) {
+        const auto refused = raw(std::string("plain__ws-echo__") + pattern + "__run1");
+        CHECK(refused.at("outcome") == "not_supported");
+        CHECK(std::string(refused.at("reason").as_string()).find("status 404") != std::string::npos);
+        CHECK(raw(std::string("plain__ping__") + pattern + "__run1").at("outcome") == "measured");
+    }
+    std::ifstream md_in(run_dir / "REPORT.md");
+    std::stringstream md;
+    md << md_in.rdbuf();
+    CHECK_THAT(md.str(), Catch::Contains("**plain**, ws-echo / spike: not supported: the server does not offer WebSocket"));
 }

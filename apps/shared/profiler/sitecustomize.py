@@ -134,6 +134,10 @@ class _Sampler:
             time.sleep(self.tick_ns / 1e9 if self.session is not None else _IDLE_POLL)
 
     def set_timer(self, on):
+        # Armed only while SIGPROF is ours: the app may have its own handler, and a default
+        # action would kill the process ("Profiling timer expired").
+        if on and signal.getsignal(signal.SIGPROF) != self.on_sigprof:
+            return
         try:
             interval = self.tick_ns / 1e9 if on else 0
             signal.setitimer(signal.ITIMER_PROF, interval, interval)

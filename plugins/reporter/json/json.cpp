@@ -157,6 +157,7 @@ public:
             rankings.push_back({{"scenario", r.scenario},
                                 {"pattern", r.pattern},
                                 {"order", r.order_text()},
+                                {"ranked_by", r.by_latency ? "latency_p99_corrected" : "req_s"},
                                 {"ranked", std::move(ranked)},
                                 {"not_ranked", std::move(not_ranked)}});
         }

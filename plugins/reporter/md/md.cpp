@@ -1,6 +1,11 @@
 // `md`: REPORT.md, for people. An executive summary (winners per scenario, what failed), one
 // section per (scenario, pattern) ranked with ties, and a methodology section stated from what
 // the results record, never from a template.
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include <fmt/ranges.h>
 #include <fmt/format.h>
 
 #include "report_common.h"
@@ -54,16 +59,39 @@ private:
             std::string winners;
             for (std::size_t i = 0; i < r.ranked.size() && r.rank[i] == 1; ++i)
                 winners += (i ? " ≈ " : "") + md_cell(r.ranked[i]->framework);
-            out += fmt::format("| {} | {} | {} | {} | {} |\n", md_cell(r.scenario), md_cell(r.pattern), winners,
-                               rate_with_interval(*r.ranked.front()), md_cell(r.order_text()));
+            // Open model: every server that keeps up completes the planned rate, so the figure
+            // that decides is the corrected p99.
+            const auto figure = r.by_latency
+                                    ? fmt::format("p99 {} ms (corrected; ranked by latency)",
+                                                  ms_text(r.ranked.front()->latency_us.value_at_percentile(99)))
+                                    : rate_with_interval(*r.ranked.front());
+            out += fmt::format("| {} | {} | {} | {} | {} |\n", md_cell(r.scenario), md_cell(r.pattern), winners, figure,
+                               md_cell(r.order_text()));
         }
         out += '\n';
         std::string not_ranked, noisy;
+        // One line per framework and reason, not per measurement: a framework that is not
+        // installed is skipped in every scenario for the same reason, and says so once.
+        std::vector<std::tuple<std::string, stats::verdict, std::string, std::vector<std::string>>> unranked;
+        std::map<std::string, std::size_t> groups_of;
         for (const auto& g : summary.groups) {
-            if (g.verdict != stats::verdict::ranked)
-                not_ranked += fmt::format("- **{}**, {} / {}: {}: {}\n", md_cell(g.framework), md_cell(g.scenario),
-                                          md_cell(g.pattern), verdict_text(g.verdict), md_cell(g.reason));
-            else if (g.noisy)
+            ++groups_of[g.framework];
+            if (g.verdict == stats::verdict::ranked) continue;
+            auto same = std::find_if(unranked.begin(), unranked.end(), [&](const auto& u) {
+                return std::get<0>(u) == g.framework && std::get<1>(u) == g.verdict && std::get<2>(u) == g.reason;
+            });
+            if (same == unranked.end()) same = unranked.insert(unranked.end(), {g.framework, g.verdict, g.reason, {}});
+            std::get<3>(*same).push_back(md_cell(g.scenario) + " / " + md_cell(g.pattern));
+        }
+        for (const auto& [framework, verdict, reason, where] : unranked) {
+            const auto scope = where.size() == groups_of[framework] && where.size() > 1
+                                   ? fmt::format("all {} scenario / pattern pairs", where.size())
+                                   : fmt::format("{}", fmt::join(where, ", "));
+            not_ranked += fmt::format("- **{}**, {}: {}: {}\n", md_cell(framework), scope, verdict_text(verdict),
+                                      md_cell(reason));
+        }
+        for (const auto& g : summary.groups) {
+            if (g.verdict == stats::verdict::ranked && g.noisy)
                 noisy += fmt::format("- **{}**, {} / {}: req/s varied {:.1f} % across {} runs\n", md_cell(g.framework),
                                      md_cell(g.scenario), md_cell(g.pattern), 100 * g.rate.cv, g.rate.n);
         }
@@ -81,6 +109,9 @@ private:
         bool open_model = false;
         for (const auto* g : r.ranked) open_model = open_model || g->open_model();
         std::string out = fmt::format("## {}\n\n", md_cell(section_anchor(r)));
+        if (r.by_latency)
+            out += "Open model (planned send times): every server that keeps up completes the planned rate, so the "
+                   "rank follows the corrected p99, lowest first; overlapping ranges of the runs' p99 are ties.\n\n";
         out += "| rank | framework | req/s (95 % interval) | p50 ms | p95 ms | p99 ms (runs' range) | errors | CPU % | RSS MiB | runs |";
         out += open_model ? " planned / achieved req/s | p99 uncorrected ms | late |\n" : "\n";
         out += "|---:|---|---:|---:|---:|---:|---|---:|---:|---:|";

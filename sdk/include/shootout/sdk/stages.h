@@ -4,6 +4,7 @@
 #pragma once
 
 #include <charconv>
+#include <cmath>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -18,7 +19,8 @@ namespace shootout::sdk {
 inline std::optional<std::chrono::nanoseconds> parse_stage_duration(std::string_view text) {
     double value = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || value < 0) return std::nullopt;
+    // from_chars takes "inf" and "nan" too; neither is a duration, and a week is plenty.
+    if (ec != std::errc{} || !std::isfinite(value) || value < 0) return std::nullopt;
     const std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
     double scale = 0;
     if (unit == "ms") scale = 1e6;
@@ -26,6 +28,7 @@ inline std::optional<std::chrono::nanoseconds> parse_stage_duration(std::string_
     else if (unit == "m") scale = 60e9;
     else if (unit == "h") scale = 3600e9;
     else return std::nullopt;
+    if (value * scale > 7 * 24 * 3600e9) return std::nullopt;
     return std::chrono::nanoseconds(static_cast<std::int64_t>(value * scale));
 }
 
@@ -60,12 +63,12 @@ inline stage_text parse_stage(const std::string& text, const std::string& key, c
     stage.name = std::string(words[0]);
     const auto length = parse_stage_duration(words[1]);
     if (!length || *length <= std::chrono::nanoseconds::zero())
-        throw fail("'" + std::string(words[1]) + "' is not a duration (500ms, 30s, 2m, 1h)");
+        throw fail("'" + std::string(words[1]) + "' is not a duration of up to a week (500ms, 30s, 2m, 1h)");
     stage.length = *length;
     const auto number = [&](std::string_view s) -> std::optional<double> {
         double v = 0;
         auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (ec != std::errc{} || end != s.data() + s.size() || v < min || v > max) return std::nullopt;
+        if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(v) || v < min || v > max) return std::nullopt;
         return v;
     };
     const auto arrow = words[2].find("->");

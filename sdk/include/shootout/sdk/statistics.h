@@ -131,7 +131,8 @@ struct group {
 /// The order of frameworks for one (scenario, pattern): ranked ones best first, then the rest.
 struct ranking {
     std::string scenario, pattern;
-    std::vector<const group*> ranked;  ///< by median req/s, best first
+    std::vector<const group*> ranked;  ///< by median req/s, best first (by corrected p99 when by_latency)
+    bool by_latency = false;           ///< every ranked group is open-model: ranked by corrected p99, lowest first
     std::vector<unsigned> rank;        ///< 1-based, parallel to `ranked`; tied frameworks share one
     std::vector<bool> tied_with_previous;  ///< parallel to `ranked`: "≈" rather than ">" before it
     std::vector<const group*> unranked;    ///< failed, skipped, not supported: in first-seen order
@@ -288,10 +289,23 @@ inline summary summarize(const result_set& results, const criteria& c = {}) {
         for (const auto& g : s.groups)
             if (g.scenario == scenario && g.pattern == pattern)
                 (g.verdict == verdict::ranked ? r.ranked : r.unranked).push_back(&g);
-        std::stable_sort(r.ranked.begin(), r.ranked.end(),
-                         [](const group* a, const group* b) { return a->rate.median > b->rate.median; });
+        // Under an open-model pattern every server that keeps up completes the planned rate, so
+        // req/s says nothing: those sections rank by the corrected p99 instead (lower first), and
+        // runs whose p99 ranges overlap are ties.
+        r.by_latency = !r.ranked.empty() && std::all_of(r.ranked.begin(), r.ranked.end(),
+                                                        [](const group* g) { return g->open_model(); });
+        if (r.by_latency)
+            std::stable_sort(r.ranked.begin(), r.ranked.end(), [](const group* a, const group* b) {
+                return a->latency_us.value_at_percentile(99) < b->latency_us.value_at_percentile(99);
+            });
+        else
+            std::stable_sort(r.ranked.begin(), r.ranked.end(),
+                             [](const group* a, const group* b) { return a->rate.median > b->rate.median; });
         // Neighbours whose intervals overlap are ties; a single run counts as the point it measured.
-        auto span = [](const group* g) { return g->rate.interval95.value_or(interval{g->rate.median, g->rate.median}); };
+        auto span = [&r](const group* g) {
+            if (r.by_latency) return interval{g->p99_us.min, g->p99_us.max};
+            return g->rate.interval95.value_or(interval{g->rate.median, g->rate.median});
+        };
         for (std::size_t i = 0; i < r.ranked.size(); ++i) {
             const bool tie = i > 0 && span(r.ranked[i]).overlaps(span(r.ranked[i - 1]));
             r.tied_with_previous.push_back(tie);
