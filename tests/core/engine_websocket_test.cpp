@@ -144,3 +144,44 @@ TEST_CASE("engine websocket: under constant-rate, messages leave on schedule and
     // (at most the pool's 16) and the backlog's short queue at the server see it.
     CHECK(raw_p99 < 0.1);
 }
+
+TEST_CASE("engine websocket: a server that answers twice is caught, never paired with the next message",
+          "[engine][websocket]") {
+    test::test_server server(1);
+    test::faults twice;
+    twice.echo_twice = true;
+    server.set_faults(twice);
+    auto [code, doc] = ws_run(server, {"--connections", "2", "--duration", "1s"});
+    CHECK(code == core::exit_run_failed);
+    CHECK(doc.at("outcome") == "failed");
+    const std::string reason(doc.at("reason").as_string());
+    INFO(reason);
+    // Either the duplicate came in the same read as the echo (a message nobody asked for), or in
+    // the next one, where the check sees the previous message's number.
+    CHECK((reason.find("a WebSocket message nobody asked for") != std::string::npos ||
+           reason.find("byte 0 is") != std::string::npos));
+}
+
+TEST_CASE("engine websocket: an upgrade answered with 500 is a failure, not 'not supported'", "[engine][websocket]") {
+    test::test_server server(1);
+    test::faults broken;
+    broken.status = 500;
+    server.set_faults(broken);
+    auto [code, doc] = ws_run(server, {"--connections", "2", "--duration", "1s"});
+    CHECK(code == core::exit_run_failed);
+    CHECK(doc.at("outcome") == "failed");
+    CHECK(std::string(doc.at("reason").as_string()).find("status 500") != std::string::npos);
+}
+
+TEST_CASE("engine websocket: under constant-rate the pool grows by what is due, not by every handshake",
+          "[engine][websocket]") {
+    test::test_server server(1);
+    auto [code, doc] = ws_run(server, {"--pattern", "constant-rate", "--rate", "500", "--duration", "1s", "--warmup",
+                                       "200ms", "--connections", "64"});
+    CHECK(code == 0);
+    CHECK(number(doc.at("rate").at("achieved")) == Approx(500).epsilon(0.05));
+    // A fast echo needs a connection or two at 500 messages/s; a pool that opened a connection
+    // on every dispatch while the first upgrade was in flight would show dozens.
+    CHECK(number(doc.at("connections").at("established")) <= 8);
+    CHECK(number(doc.at("handshake_us").at("p50")) > 0);
+}

@@ -232,5 +232,27 @@ url = ")" + no_websocket.base_url() + R"("
     std::ifstream md_in(run_dir / "REPORT.md");
     std::stringstream md;
     md << md_in.rdbuf();
-    CHECK_THAT(md.str(), Catch::Contains("**plain**, ws-echo / spike: not supported: the server does not offer WebSocket"));
+    CHECK_THAT(md.str(), Catch::Contains("**plain**, ws-echo / constant-rate, ws-echo / spike: not supported: the server does not offer WebSocket at /ws-echo"));
+}
+
+TEST_CASE("patterns: constant-rate with fewer connections than threads still sends the whole rate",
+          "[plugins][patterns]") {
+    // Two threads, a pool of one: the thread without a connection must carry none of the rate.
+    test::test_server server(1);
+    const auto doc = run_json({"--log-level", "warn", "run", "--target", server.base_url(), "--scenario", "ping",
+                               "--pattern", "constant-rate", "--rate", "300", "--duration", "1s", "--warmup", "0s",
+                               "--connections", "1", "--threads", "2", "--json"});
+    CHECK(number(doc.at("rate").at("achieved")) == Approx(300).epsilon(0.03));
+    CHECK(number(doc.at("requests")) == Approx(300).epsilon(0.03));
+    CHECK(number(doc.at("connections").at("established")) == 1);
+}
+
+TEST_CASE("patterns: rate stages refuse nan, inf and durations beyond a week", "[plugins][patterns]") {
+    for (const char* stages : {"stages=hold 10s nan", "stages=hold 10s inf", "stages=hold infs 100", "stages=hold 200h 100"}) {
+        INFO(stages);
+        auto r = test::run_shootout({"run", "--target", "http://127.0.0.1:1", "--pattern", "constant-rate",
+                                     "--pattern-option", stages});
+        CHECK(r.exit_code == core::exit_usage);
+        CHECK(r.err.find("--pattern-option stages: pattern 'constant-rate': stage \"hold") == 0);
+    }
 }

@@ -347,6 +347,11 @@ private:
         ws_.text(ws_.got_text());
         ws_.async_write(buffer_.data(), [self = shared_from_this()](beast::error_code ec, std::size_t) {
             if (ec) return self->drop();
+            if (self->faults_.echo_twice && !self->echoed_once_) {
+                self->echoed_once_ = true;
+                return self->wait_then_echo();
+            }
+            self->echoed_once_ = false;
             self->buffer_.consume(self->buffer_.size());
             if (self->close_after_first_) return self->drop();
             self->read();
@@ -367,6 +372,7 @@ private:
     faults faults_;
     bool close_after_first_;
     bool delayed_ = false;
+    bool echoed_once_ = false;
 };
 
 // ---- HTTP --------------------------------------------------------------------------------------

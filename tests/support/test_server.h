@@ -21,6 +21,7 @@ struct faults {
     bool connection_close = false;             ///< send "Connection: close" and close after every response
     bool refuse_websocket = false;             ///< answer upgrades on /ws-echo with 404, like a framework without WebSocket
     bool close_websocket_after_first = false;  ///< accept the upgrade, echo the first message, then drop the TCP socket
+    bool echo_twice = false;                   ///< WebSocket: send every echo twice (a server that answers what nobody asked)
 };
 
 /// The server. Listens on 127.0.0.1 on an ephemeral port from construction to destruction.
