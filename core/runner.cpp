@@ -593,10 +593,15 @@ sdk::measurement measure(const measure_request& request) {
         }
         if (!observe_warnings.empty()) spdlog::warn("{} / {}: {}", m.framework, m.scenario, observe_warnings.back());
     }
+    // The samplers' start-up (a Docker engine call, say) took time: the load starts now, and the
+    // profiler's window is taken from here. The samples are re-based on the engine's own origin
+    // below, so their seconds line up with the timeline's.
+    const auto engine_start = std::chrono::steady_clock::now();
     std::optional<measured_phase_profiler> profiler;
     if (request.profile)
-        profiler.emplace(*request.profile, origin,
-                         load_start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(measured_end));
+        profiler.emplace(*request.profile,
+                         engine_start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(lead),
+                         engine_start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(measured_end));
     engine::engine_result result;
     try {
         result = engine::run(config, *request.scenario, request.target, plan);
@@ -604,11 +609,16 @@ sdk::measurement measure(const measure_request& request) {
         return fail(fmt::format("load could not run: {}", e.what()));
     }
     if (sampler) result.measurement.server_resources = sampler->finish();
+    auto rebase = [shift = std::chrono::duration<double>(origin - result.measure_origin).count()](
+                      std::vector<sdk::resource_sample>& samples) {
+        for (auto& sample : samples) sample.second += shift;
+    };
     if (container_sampler) {
         result.measurement.server_resources = container_sampler->finish();
         if (auto problem = container_sampler->problem())
             observe_warnings.push_back(fmt::format("server resources sampled only until: {}", *problem));
     }
+    rebase(result.measurement.server_resources);
     if (profiler) {
         auto captured = profiler->finish();
         const char* name = observe::profiler_name(request.profile->kind);

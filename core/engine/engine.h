@@ -46,6 +46,9 @@ struct engine_result {
     sdk::measurement measurement;            ///< framework/scenario/pattern names left empty
     std::vector<std::string> failures;       ///< first few reasons of verify/status/IO failures
     std::vector<double> worker_cpu_seconds;  ///< each worker thread's CPU time during the measured phases
+    /// When the first measured phase began: second 0 of the timeline, for aligning what others
+    /// sampled meanwhile (the server's resources).
+    std::chrono::steady_clock::time_point measure_origin{};
     bool interrupted = false;
     /// WebSocket: the status a server answered an upgrade with, when it was not 101 (it does not
     /// offer WebSocket there), and the reason as one line.

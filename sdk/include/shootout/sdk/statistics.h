@@ -160,16 +160,22 @@ struct summary {
 /// The server's mean CPU % and peak RSS over the measured seconds of one run, as the run
 /// summary shows them; empty without samples (an external server shootout cannot see).
 inline std::optional<std::pair<double, double>> server_usage(const measurement& m) {
-    double cpu_sum = 0, rss_peak = 0;
+    // Each sample weighs the time since the one before, so a late or missed reading (a slow
+    // Docker engine) does not tilt the mean; the same rule as the raw results' summary
+    // (core/observe/resource_summary.cpp), so the console and every report agree.
+    double previous = 0, covered = 0, cpu_seconds = 0, rss_peak = 0;
     int samples = 0;
-    for (const auto& r : m.server_resources)
-        if (r.second > 0 && r.second <= m.seconds + 0.5) {
-            cpu_sum += r.cpu_percent;
-            rss_peak = std::max(rss_peak, static_cast<double>(r.rss_bytes) / (1024.0 * 1024.0));
-            ++samples;
-        }
+    for (const auto& r : m.server_resources) {
+        const double since = std::max(previous, 0.0);
+        previous = r.second;
+        if (r.second <= 0 || r.second > m.seconds + 0.5) continue;
+        covered += r.second - since;
+        cpu_seconds += r.cpu_percent / 100.0 * (r.second - since);
+        rss_peak = std::max(rss_peak, static_cast<double>(r.rss_bytes) / (1024.0 * 1024.0));
+        ++samples;
+    }
     if (!samples) return std::nullopt;
-    return std::pair(cpu_sum / samples, rss_peak);
+    return std::pair(covered > 0 ? 100.0 * cpu_seconds / covered : 0.0, rss_peak);
 }
 
 namespace detail {
@@ -199,6 +205,11 @@ inline group summarize_group(std::vector<const measurement*> runs, const criteri
             have_histogram = true;
         } else if (g.latency_us.same_layout(m->latency_us)) {
             g.latency_us.merge(m->latency_us);
+        } else {
+            // Histograms of another range or precision (results from another shootout version)
+            // cannot be merged bucket by bucket: say so rather than leave the run out in silence.
+            g.warnings.push_back("run " + std::to_string(m->run) +
+                                 ": its latency histogram has another layout and is left out of the merged percentiles");
         }
         if (m->latency_uncorrected_us) {
             if (!g.latency_uncorrected_us) g.latency_uncorrected_us = *m->latency_uncorrected_us;
