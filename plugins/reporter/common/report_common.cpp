@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace shootout::reporters {
 
@@ -85,6 +87,27 @@ std::string verdict_text(sdk::stats::verdict v) {
         case sdk::stats::verdict::not_supported: return "not supported";
     }
     return "?";
+}
+
+std::vector<unranked_entry> unranked_entries(const sdk::stats::summary& summary) {
+    std::vector<unranked_entry> entries;
+    std::map<std::string, std::size_t> groups_of;
+    for (const auto& g : summary.groups) {
+        ++groups_of[g.framework];
+        if (g.verdict == sdk::stats::verdict::ranked) continue;
+        auto same = std::find_if(entries.begin(), entries.end(), [&](const unranked_entry& e) {
+            return e.framework == g.framework && e.verdict == g.verdict && e.reason == g.reason;
+        });
+        if (same == entries.end()) same = entries.insert(entries.end(), {g.framework, g.verdict, g.reason, {}, false});
+        same->where.push_back(g.scenario + " / " + g.pattern);
+    }
+    for (auto& e : entries) e.everywhere = e.where.size() > 1 && e.where.size() == groups_of[e.framework];
+    return entries;
+}
+
+std::string unranked_scope(const unranked_entry& e) {
+    if (e.everywhere) return fmt::format("all {} scenario / pattern pairs", e.where.size());
+    return fmt::format("{}", fmt::join(e.where, ", "));
 }
 
 std::string html_escape(std::string_view s) {

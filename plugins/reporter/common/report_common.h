@@ -44,6 +44,19 @@ std::string error_classes_text(const sdk::error_counts& e);
 /// "failed", "skipped", "not supported".
 std::string verdict_text(sdk::stats::verdict v);
 
+/// What was not ranked, one entry per framework, verdict and reason rather than per measurement:
+/// a framework that is not installed is skipped everywhere for one reason, and says so once.
+struct unranked_entry {
+    std::string framework;
+    sdk::stats::verdict verdict;
+    std::string reason;
+    std::vector<std::string> where;  ///< "scenario / pattern", plain text
+    bool everywhere = false;         ///< every (scenario, pattern) of the framework, more than one
+};
+std::vector<unranked_entry> unranked_entries(const sdk::stats::summary& summary);
+/// "all 14 scenario / pattern pairs", or the pairs joined with ", ".
+std::string unranked_scope(const unranked_entry& e);
+
 std::string html_escape(std::string_view s);
 std::string csv_field(std::string_view s);
 /// A Markdown table cell: '|' escaped, line breaks as spaces, '<' and '&' escaped (no HTML gets through).

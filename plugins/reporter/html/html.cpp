@@ -119,10 +119,9 @@ private:
         }
         out += "</table>\n";
         std::string not_ranked;
-        for (const auto& g : summary.groups)
-            if (g.verdict != stats::verdict::ranked)
-                not_ranked += fmt::format("<li><strong>{}</strong>, {} / {}: <span class=\"bad\">{}</span>: {}</li>\n",
-                                          esc(g.framework), esc(g.scenario), esc(g.pattern), verdict_text(g.verdict), esc(g.reason));
+        for (const auto& e : unranked_entries(summary))
+            not_ranked += fmt::format("<li><strong>{}</strong>, {}: <span class=\"bad\">{}</span>: {}</li>\n",
+                                      esc(e.framework), esc(unranked_scope(e)), verdict_text(e.verdict), esc(e.reason));
         if (!not_ranked.empty()) out += "<p>Not ranked (failed, skipped or not supported):</p>\n<ul>\n" + not_ranked + "</ul>\n";
         return out;
     }

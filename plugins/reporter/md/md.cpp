@@ -1,11 +1,6 @@
 // `md`: REPORT.md, for people. An executive summary (winners per scenario, what failed), one
 // section per (scenario, pattern) ranked with ties, and a methodology section stated from what
 // the results record, never from a template.
-#include <algorithm>
-#include <map>
-#include <tuple>
-
-#include <fmt/ranges.h>
 #include <fmt/format.h>
 
 #include "report_common.h"
@@ -70,26 +65,9 @@ private:
         }
         out += '\n';
         std::string not_ranked, noisy;
-        // One line per framework and reason, not per measurement: a framework that is not
-        // installed is skipped in every scenario for the same reason, and says so once.
-        std::vector<std::tuple<std::string, stats::verdict, std::string, std::vector<std::string>>> unranked;
-        std::map<std::string, std::size_t> groups_of;
-        for (const auto& g : summary.groups) {
-            ++groups_of[g.framework];
-            if (g.verdict == stats::verdict::ranked) continue;
-            auto same = std::find_if(unranked.begin(), unranked.end(), [&](const auto& u) {
-                return std::get<0>(u) == g.framework && std::get<1>(u) == g.verdict && std::get<2>(u) == g.reason;
-            });
-            if (same == unranked.end()) same = unranked.insert(unranked.end(), {g.framework, g.verdict, g.reason, {}});
-            std::get<3>(*same).push_back(md_cell(g.scenario) + " / " + md_cell(g.pattern));
-        }
-        for (const auto& [framework, verdict, reason, where] : unranked) {
-            const auto scope = where.size() == groups_of[framework] && where.size() > 1
-                                   ? fmt::format("all {} scenario / pattern pairs", where.size())
-                                   : fmt::format("{}", fmt::join(where, ", "));
-            not_ranked += fmt::format("- **{}**, {}: {}: {}\n", md_cell(framework), scope, verdict_text(verdict),
-                                      md_cell(reason));
-        }
+        for (const auto& e : unranked_entries(summary))
+            not_ranked += fmt::format("- **{}**, {}: {}: {}\n", md_cell(e.framework), md_cell(unranked_scope(e)),
+                                      verdict_text(e.verdict), md_cell(e.reason));
         for (const auto& g : summary.groups) {
             if (g.verdict == stats::verdict::ranked && g.noisy)
                 noisy += fmt::format("- **{}**, {} / {}: req/s varied {:.1f} % across {} runs\n", md_cell(g.framework),
