@@ -115,9 +115,14 @@ struct ws_message {
 class SHOOTOUT_SDK_API websocket_session {
 public:
     virtual ~websocket_session() = default;
-    /// The next message to send; valid until the next call.
+    /// The next message to send; valid until the next call. Called again once the reply to the
+    /// last one arrived, or after the connection failed and was upgraded anew (the session is
+    /// kept across reconnects). Must not throw or allocate on the load path.
     virtual ws_message next_message() = 0;
-    /// Judges the reply to the message last sent; `data` is valid only during the call.
+    /// Judges the reply to the message last sent; `data` is valid only during the call. The host
+    /// calls it for every reply in a correctness session and for a sample of replies under load
+    /// (the engine's verify_sample), as for HTTP responses. A reply the server sends unasked is an
+    /// error the host counts itself, never passed here.
     virtual verdict check_reply(std::string_view data, bool binary) = 0;
 };
 
