@@ -446,7 +446,24 @@ public:
     // the pool (up to the phase's cap) when requests wait for a connection. A request that cannot
     // go out on time goes out late, as soon as a connection is free, and is counted as late; none
     // is skipped, so the server's stall shows in the latency of every request it delayed.
+    //
+    // Not re-entered: a connection may connect at once inside start() (loopback often does) and
+    // offer itself through on_idle() while this is still walking the connection list; that call
+    // only asks for another pass.
     void dispatch(clock_type::time_point now) {
+        if (dispatching_) {
+            dispatch_again_ = true;
+            return;
+        }
+        dispatching_ = true;
+        do {
+            dispatch_again_ = false;
+            dispatch_once(now);
+        } while (dispatch_again_ && !stopping_);
+        dispatching_ = false;
+    }
+
+    void dispatch_once(clock_type::time_point now) {
         roll(now);  // the phase (measured or not) and the second the sends below fall in
         if (stopping_) return;
         while (!due_.done() && due_.planned() <= now) {
@@ -729,6 +746,7 @@ private:
     std::vector<std::unique_ptr<connection>> connections_;
     std::vector<connection*> idle_;  // open model: connected, nothing in flight (may hold stale entries)
     bool open_model_ = false, have_pwait2_ = true, websocket_ = false;
+    bool dispatching_ = false, dispatch_again_ = false;
     std::string websocket_target_;
     schedule_cursor due_, next_to_send_;
     std::uint64_t due_count_ = 0, sent_count_ = 0;

@@ -103,8 +103,10 @@ struct measurement {
     std::optional<histogram> handshake_us;           ///< WebSocket: upgrade request to 101, apart from the TCP connect
 
     std::uint32_t connections_asked = 0, connections_established = 0;
-    double planned_rate = 0, achieved_rate = 0;  ///< open model only
-    std::uint64_t late_requests = 0;             ///< open model: sent after their planned time
+    /// Open model only: requests per second the plan asked for over the measured time, and
+    /// requests actually sent per second in it (`rate` counts those answered without error).
+    double planned_rate = 0, achieved_rate = 0;
+    std::uint64_t late_requests = 0;             ///< open model: sent 1 ms or more after their planned time
     std::uint64_t bytes_sent = 0, bytes_received = 0;
 
     std::vector<timeline_point> timeline;
