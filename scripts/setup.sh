@@ -20,6 +20,8 @@ packages=(
   chromium
   # perf: the native profiler ([profile] profiler = "perf") and its test
   linux-perf
+  # docker-compose validates docker-compose.yml without an engine, for the consistency test
+  docker-compose python3-yaml
   # the systems under test that Debian packages (apps/README.md), and their database
   postgresql python3-flask python3-django python3-fastapi python3-uvicorn python3-h11 python3-tornado
   python3-asyncpg python3-psycopg2 python3-websockets python3-uvloop python3-multipart gunicorn
