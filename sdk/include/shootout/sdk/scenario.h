@@ -119,10 +119,10 @@ public:
     /// last one arrived, or after the connection failed and was upgraded anew (the session is
     /// kept across reconnects). Must not throw or allocate on the load path.
     virtual ws_message next_message() = 0;
-    /// Judges the reply to the message last sent; `data` is valid only during the call. The host
-    /// calls it for every reply in a correctness session and for a sample of replies under load
-    /// (the engine's verify_sample), as for HTTP responses. A reply the server sends unasked is an
-    /// error the host counts itself, never passed here.
+    /// Judges the reply to the message last sent; `data` is valid only during the call. Unlike
+    /// HTTP responses, every reply is judged, under load too (verify_sample does not apply): it is
+    /// what tells the echo of this message from a late or repeated one, so keep it cheap. A
+    /// reply the server sends unasked within one read is an error the host counts itself.
     virtual verdict check_reply(std::string_view data, bool binary) = 0;
 };
 
