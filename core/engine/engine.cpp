@@ -1450,12 +1450,7 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
         first_byte.merge(w->first_byte_us_);
         connect.merge(w->connect_us_);
         any_first_byte |= w->first_byte_us_.count() > 0;
-        m.errors.connect += w->errors_.connect;
-        m.errors.read += w->errors_.read;
-        m.errors.write += w->errors_.write;
-        m.errors.timeout += w->errors_.timeout;
-        m.errors.status += w->errors_.status;
-        m.errors.verify += w->errors_.verify;
+        m.errors += w->errors_;
         m.completed += w->completed_;
         m.answered_2xx_all_phases += w->answered_2xx_;
         m.in_flight_at_end += w->in_flight_at_end_;
@@ -1469,12 +1464,7 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
             auto& p = m.phases[k];
             p.latency_us.merge(w->phases_[k].latency_us);
             p.completed += w->phases_[k].completed;
-            p.errors.connect += w->phases_[k].errors.connect;
-            p.errors.read += w->phases_[k].errors.read;
-            p.errors.write += w->phases_[k].errors.write;
-            p.errors.timeout += w->phases_[k].errors.timeout;
-            p.errors.status += w->phases_[k].errors.status;
-            p.errors.verify += w->phases_[k].errors.verify;
+            p.errors += w->phases_[k].errors;
             p.connections_open += w->phases_[k].open_at_end;
         }
         for (const auto& s : w->seconds_) seconds[s.second].push_back(&s);

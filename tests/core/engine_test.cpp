@@ -22,15 +22,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The built-in plugins, loaded once for all tests in this file.
-const core::plugin_host& plugins() {
-    static core::plugin_host* host = [] {
-        auto* h = new core::plugin_host;
-        h->discover({{test::builtin_plugins(), "test"}});
-        return h;
-    }();
-    return *host;
-}
+const core::plugin_host& plugins() { return test::builtin_plugin_host(); }
 
 std::unique_ptr<sdk::scenario> scenario(const std::string& id, const sdk::target& target) {
     const auto* info = plugins().find(core::plugin_kind::scenario, id);

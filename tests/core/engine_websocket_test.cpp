@@ -89,8 +89,7 @@ TEST_CASE("engine websocket: a server that drops connections mid-run: read error
     test::faults drop;
     drop.close_websocket_after_first = true;
     server.set_faults(drop);
-    core::plugin_host host;
-    host.discover({{test::builtin_plugins(), "test"}});
+    const auto& host = test::builtin_plugin_host();
     const auto* info = host.find(core::plugin_kind::scenario, "ws-echo");
     REQUIRE(info);
     auto ws = host.make_scenario(*info, info->defaults);

@@ -42,8 +42,7 @@ sdk::measurement profiled(const std::string& folded_path, std::uint64_t samples)
 
 // Runs the flamegraph reporter over `measurements` with the run directory `dir`.
 void report(const fs::path& dir, std::vector<sdk::measurement> measurements) {
-    core::plugin_host host;
-    host.discover({{test::builtin_plugins(), "next to the binary"}});
+    const auto& host = test::builtin_plugin_host();
     const auto* info = host.find(core::plugin_kind::reporter, "flamegraph");
     REQUIRE(info);
     auto reporter = host.make_reporter(*info, info->defaults);

@@ -13,14 +13,7 @@ namespace ws = core::engine::websocket;
 
 namespace {
 
-const core::plugin_host& plugins() {
-    static core::plugin_host* host = [] {
-        auto* h = new core::plugin_host;
-        h->discover({{test::builtin_plugins(), "test"}});
-        return h;
-    }();
-    return *host;
-}
+const core::plugin_host& plugins() { return test::builtin_plugin_host(); }
 
 std::unique_ptr<sdk::scenario> ws_echo(const std::vector<std::pair<std::string, sdk::option_values::value>>& options = {}) {
     const auto* info = plugins().find(core::plugin_kind::scenario, "ws-echo");

@@ -1,5 +1,7 @@
 #include "test_helpers.h"
 
+#include "plugin_host.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,5 +86,14 @@ std::filesystem::path fixture_plugins(const std::string& which) {
 }
 
 std::filesystem::path builtin_plugins() { return SHOOTOUT_BUILTIN_PLUGIN_DIR; }
+
+const core::plugin_host& builtin_plugin_host() {
+    static const core::plugin_host* host = [] {
+        auto* h = new core::plugin_host;
+        h->discover({{builtin_plugins(), "test"}});
+        return h;
+    }();
+    return *host;
+}
 
 }  // namespace shootout::test

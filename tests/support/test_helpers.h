@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+namespace shootout::core { class plugin_host; }
+
 namespace shootout::test {
 
 /// A fresh directory under the system temp dir, removed with everything in it on destruction.
@@ -19,6 +21,9 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+/// The built-in plugins, discovered once and shared by every test (plugins are never unloaded).
+const core::plugin_host& builtin_plugin_host();
 
 /// Runs `shootout <args>` in-process; returns the exit code and what it printed.
 struct cli_result {

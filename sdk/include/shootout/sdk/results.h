@@ -21,6 +21,15 @@ struct error_counts {
     std::uint64_t verify = 0;   ///< a sampled response that failed the scenario's check
 
     std::uint64_t total() const noexcept { return connect + read + write + timeout + status + verify; }
+    error_counts& operator+=(const error_counts& o) noexcept {
+        connect += o.connect;
+        read += o.read;
+        write += o.write;
+        timeout += o.timeout;
+        status += o.status;
+        verify += o.verify;
+        return *this;
+    }
 };
 
 /// One second of a measurement (relative to the start of its first measured phase).

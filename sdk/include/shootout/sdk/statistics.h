@@ -216,12 +216,7 @@ inline group summarize_group(std::vector<const measurement*> runs, const criteri
             else if (g.latency_uncorrected_us->same_layout(*m->latency_uncorrected_us)) g.latency_uncorrected_us->merge(*m->latency_uncorrected_us);
         }
         g.completed += m->completed;
-        g.errors.connect += m->errors.connect;
-        g.errors.read += m->errors.read;
-        g.errors.write += m->errors.write;
-        g.errors.timeout += m->errors.timeout;
-        g.errors.status += m->errors.status;
-        g.errors.verify += m->errors.verify;
+        g.errors += m->errors;
         if (auto usage = server_usage(*m)) {
             cpus.push_back(usage->first);
             rss_peak = std::max(rss_peak, usage->second);
