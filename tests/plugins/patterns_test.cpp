@@ -28,7 +28,9 @@ TEST_CASE("patterns: spike opens and retires connections as planned, stage by st
     CHECK(stages[2].at("name") == "cooldown");
     for (const auto& s : stages) CHECK(s.at("requests").to_number<std::uint64_t>() > 0);
     CHECK(stages[1].at("connections").at("open").to_number<std::int64_t>() == 500);
-    CHECK(stages[2].at("connections").at("open").to_number<std::int64_t>() <= 20);
+    // The cooldown ends near its 10: connections follow the plan on a 50 ms tick, so at the end
+    // they may still be where the plan was one tick before, 10 + 490 × 0.05 / 2 ≈ 22, plus one.
+    CHECK(stages[2].at("connections").at("open").to_number<std::int64_t>() <= 23);
 
     // The bar: during the hold, the open connections follow the plan within 5 % at every second.
     const auto& timeline = doc.at("timeline").as_array();
