@@ -1232,9 +1232,18 @@ void connection::on_ping(std::string_view payload) {
 
 void connection::on_close(std::uint16_t code, std::string_view reason) {
     if (feeding_generation_ != generation_) return;
+    if (state_ == state::idle) {
+        // Every message was answered: like a server closing an idle keep-alive connection, this
+        // loses nothing. close() answers with a close frame; the next message goes out on a new
+        // connection, once it is upgraded (its handshake is counted, so reconnects show).
+        replied_ = false;
+        close();
+        start();
+        return;
+    }
     fail(error_class::read,
-         fmt::format("the server closed the WebSocket (code {}{}{})", code, reason.empty() ? "" : ": ",
-                     std::string(reason.substr(0, 80))),
+         fmt::format("the server closed the WebSocket (code {}{}{}) without echoing the message", code,
+                     reason.empty() ? "" : ": ", std::string(reason.substr(0, 80))),
          true);
 }
 

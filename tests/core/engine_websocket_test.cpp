@@ -112,6 +112,67 @@ TEST_CASE("engine websocket: a server that drops connections mid-run: read error
     CHECK(r.failures[0] == "the server closed the connection without echoing the message");
 }
 
+namespace {
+
+// The engine straight, without a correctness check, against a server that closes every WebSocket
+// properly (a close frame, 1001 "going away") right after echoing its first message.
+core::engine::engine_result run_against_closing_server(const sdk::load_plan& plan) {
+    test::test_server server(1);
+    test::faults closing;
+    closing.close_websocket_frame_after_first = true;
+    server.set_faults(closing);
+    const auto& host = test::builtin_plugin_host();
+    const auto* info = host.find(core::plugin_kind::scenario, "ws-echo");
+    REQUIRE(info);
+    auto ws = host.make_scenario(*info, info->defaults);
+    const sdk::target target{"test", server.base_url(), "127.0.0.1:" + std::to_string(server.port()), ""};
+    ws->prepare(target);
+    core::engine::engine_config config;
+    config.host = "127.0.0.1";
+    config.port = server.port();
+    config.threads = 1;
+    return core::engine::run(config, *ws, target, plan);
+}
+
+}  // namespace
+
+TEST_CASE("engine websocket: a server that closes WebSockets mid-run: a message it leaves unanswered is an error, "
+          "naming the close code",
+          "[engine][websocket]") {
+    // Closed model: the next message usually leaves before the close frame arrives, and is lost.
+    sdk::load_plan plan;
+    plan.phases.push_back({"measure", 1s, true, 4, 4, 0, 0});
+    const auto r = run_against_closing_server(plan);
+    const auto& m = r.measurement;
+    INFO("completed " << m.completed << ", read errors " << m.errors.read);
+    CHECK(m.completed > 10);
+    CHECK(m.errors.total() == m.errors.read);
+    // One echo per connection, so a handshake per message answered: the reconnects show.
+    REQUIRE(m.handshake_us);
+    CHECK(static_cast<double>(m.handshake_us->count()) >= 0.9 * static_cast<double>(m.completed));
+    CHECK(m.errors.read > 0);
+    for (const auto& failure : r.failures)
+        CHECK(failure == "the server closed the WebSocket (code 1001: going away) without echoing the message");
+}
+
+TEST_CASE("engine websocket: a server that closes an idle WebSocket loses no message: no error, the next one goes "
+          "out on a new connection",
+          "[engine][websocket]") {
+    // Open model at a low rate: the close frame arrives while the connection waits for its next
+    // planned send, with nothing outstanding, like an idle keep-alive connection being closed.
+    sdk::load_plan plan;
+    plan.model = sdk::load_model::open;
+    plan.phases.push_back({"measure", 2s, true, 4, 4, 100, 100});
+    const auto r = run_against_closing_server(plan);
+    const auto& m = r.measurement;
+    INFO("completed " << m.completed << ", errors " << m.errors.total());
+    CHECK(m.completed == Approx(200).epsilon(0.05));
+    CHECK(m.errors.total() == 0);
+    CHECK(r.failures.empty());
+    REQUIRE(m.handshake_us);
+    CHECK(static_cast<double>(m.handshake_us->count()) >= 0.9 * static_cast<double>(m.completed));
+}
+
 TEST_CASE("engine websocket: under spike, connections follow the stages", "[engine][websocket]") {
     test::test_server server(1);
     auto [code, doc] = ws_run(server, {"--pattern", "spike", "--pattern-option", "stages=ramp 1s 2->40, hold 1s 40"});

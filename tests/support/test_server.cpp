@@ -307,9 +307,9 @@ bool route(state& st, const faults& f, const request& req, response& res) {
 
 class ws_session : public std::enable_shared_from_this<ws_session> {
 public:
-    ws_session(tcp::socket&& socket, state& st, request&& req, bool close_after_first)
-        : ws_(std::move(socket)), st_(st), req_(std::move(req)), timer_(ws_.get_executor()),
-          close_after_first_(close_after_first) {}
+    // `at_upgrade`: the faults when the upgrade came, for those that shape the whole connection.
+    ws_session(tcp::socket&& socket, state& st, request&& req, const faults& at_upgrade)
+        : ws_(std::move(socket)), st_(st), req_(std::move(req)), timer_(ws_.get_executor()), at_upgrade_(at_upgrade) {}
 
     void run() {
         ws_.read_message_max(64ull * 1024 * 1024);
@@ -353,7 +353,10 @@ private:
             }
             self->echoed_once_ = false;
             self->buffer_.consume(self->buffer_.size());
-            if (self->close_after_first_) return self->drop();
+            if (self->at_upgrade_.close_websocket_after_first) return self->drop();
+            if (self->at_upgrade_.close_websocket_frame_after_first)
+                return self->ws_.async_close({websocket::close_code::going_away, "going away"},
+                                             [self](beast::error_code) { self->drop(); });
             self->read();
         });
     }
@@ -370,7 +373,7 @@ private:
     beast::flat_buffer buffer_;
     net::steady_timer timer_;
     faults faults_;
-    bool close_after_first_;
+    faults at_upgrade_;
     bool delayed_ = false;
     bool echoed_once_ = false;
 };
@@ -427,7 +430,7 @@ private:
         std::string_view target = req_.target();
         if (websocket::is_upgrade(req_) && target.substr(0, target.find('?')) == "/ws-echo" &&
             !faults_.refuse_websocket && faults_.status == 0) {
-            std::make_shared<ws_session>(std::move(socket_), st_, std::move(req_), faults_.close_websocket_after_first)
+            std::make_shared<ws_session>(std::move(socket_), st_, std::move(req_), faults_)
                 ->run();
             return;
         }
