@@ -74,7 +74,7 @@ private:
 
 /// Thrown by a plugin's constructor when option values are individually valid but wrong
 /// together or out of range. The host reports it at the option's place in the manifest:
-/// `shootout.toml:12:7: error: scenario 'db-read': option 'id_max': must be >= id_min (1)`.
+/// `shootout.toml:12:7: error: scenario 'db-read': option 'id_max': must be at least id_min (1)`.
 class SHOOTOUT_SDK_API config_error : public std::runtime_error {
 public:
     config_error(std::string key, const std::string& message)
