@@ -16,7 +16,9 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
+#include <shootout/sdk/statistics.h>
 
 #include "database/postgres.h"
 #include "engine/engine.h"
@@ -680,6 +682,19 @@ sdk::measurement measure(const measure_request& request) {
     } else if (measured.connections_established < measured.connections_asked)
         measured.warnings.push_back(fmt::format("only {} of {} connections established", measured.connections_established,
                                                 measured.connections_asked));
+    // Nothing completed means no figure at all, never a result of 0 req/s that could be ranked.
+    if (measured.completed == 0) {
+        measured.outcome = sdk::outcome::failed;
+        if (result.interrupted)
+            measured.reason = "interrupted before any request of the measured time completed";
+        else if (measured.warnings.empty())
+            measured.reason = fmt::format(
+                "no request completed in the measured time ({:.3f} s) and none failed: the server answered nothing in "
+                "that time (a request fails only after the request timeout, {} ms)",
+                measured.seconds, std::chrono::duration_cast<std::chrono::milliseconds>(config.request_timeout).count());
+        else
+            measured.reason = fmt::format("no request completed in the measured time: {}", fmt::join(measured.warnings, "; "));
+    }
     return measured;
 }
 
@@ -787,6 +802,15 @@ bool adhoc_interrupted() { return interrupted.load(); }
 
 int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs, std::ostream& out) {
     const auto m = measure_adhoc(o, plugin_dirs);
+    // The reports' threshold (max_error_rate, 0.1 % by default): above it the server failed under
+    // this load, and the exit code says so, as a manifest run's does.
+    const double max_error_rate = sdk::stats::criteria{}.max_error_rate;
+    const auto attempts = m.completed + m.errors.total();
+    const double error_rate = attempts ? static_cast<double>(m.errors.total()) / static_cast<double>(attempts) : 0.0;
+    const bool too_many_errors = m.outcome == sdk::outcome::measured && error_rate > max_error_rate;
+    if (too_many_errors)
+        spdlog::error("failed: error rate {:.2f} % is above the threshold of {:.2f} % ({} errors for {} completed)",
+                      100 * error_rate, 100 * max_error_rate, m.errors.total(), m.completed);
     if (o.json) {
         const auto& h = m.latency_us;
         boost::json::object doc{
@@ -799,6 +823,8 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
             {"seconds", m.seconds},
             {"rps", m.rate},
             {"errors", errors_to_json(m.errors)},
+            {"error_rate", error_rate},
+            {"error_rate_ok", !too_many_errors},
             {"verified", m.verified},
             {"latency_us",
              {{"p50", h.value_at_percentile(50)},
@@ -875,7 +901,7 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
                                static_cast<double>(m.bytes_sent) / 1e6,
                                static_cast<double>(m.bytes_sent) / 1e6 / std::max(m.seconds, 1e-9), m.generator_cpu_seconds);
     }
-    return m.outcome == sdk::outcome::measured && !interrupted.load() ? exit_ok : exit_run_failed;
+    return m.outcome == sdk::outcome::measured && !too_many_errors && !interrupted.load() ? exit_ok : exit_run_failed;
 }
 
 int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& out) {
@@ -1138,6 +1164,22 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
     if (!finish_reporters(instances.reporters, reporter_names, assemble_results(std::move(documents)))) any_failed = true;
     if (!instances.reporters.empty()) spdlog::info("reports ({}) in {}", fmt::join(reporter_names, ", "), run_dir.string());
     print_summary(results.measurements, out);
+    // The verdicts the reports give, on the console and in the exit code too: a framework over
+    // the error threshold failed, even though each of its runs was measured.
+    sdk::stats::criteria criteria;
+    for (const auto& r : m.reporters)
+        if (r.options.contains("max_error_rate")) {
+            criteria.max_error_rate = r.options.number("max_error_rate");
+            break;
+        }
+    bool heading = false;
+    for (const auto& g : sdk::stats::summarize(results, criteria).groups) {
+        if (g.verdict != sdk::stats::verdict::failed) continue;
+        if (!heading) out << "\nfailed:\n";
+        heading = true;
+        out << fmt::format("  {} / {} / {}: {}\n", g.framework, g.scenario, g.pattern, g.reason);
+        any_failed = true;
+    }
     out << fmt::format("\nraw results: {}\n", raw_dir.string());
 
     // `latest` points at this run, for people and scripts; the run directories themselves are never reused.

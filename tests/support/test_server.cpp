@@ -419,8 +419,9 @@ private:
 
     void on_read(beast::error_code ec) {
         if (ec) return close();
-        st_.requests.fetch_add(1);
+        const auto number = st_.requests.fetch_add(1) + 1;
         faults_ = st_.snapshot();
+        if (faults_.status_every && number % faults_.status_every != 0) faults_.status = 0;
         req_ = parser_->release();
         parser_.reset();
 

@@ -13,6 +13,7 @@ namespace shootout::test {
 struct faults {
     std::chrono::microseconds delay{0};        ///< wait this long before each HTTP response and each WebSocket echo
     unsigned status = 0;                       ///< non-zero: answer every HTTP request (upgrades too) with this status and {"error":"injected"}
+    unsigned status_every = 0;                 ///< with `status`: only every Nth HTTP request gets it, the others are right
     bool wrong_body = false;                   ///< subtly wrong bodies: pang, hullo, name "wrong", {"id":"x"}, 64 '0' sha256, /stream 1 byte short
     bool close_mid_response = false;           ///< send the head and half the body (half the head if no body), then close
     bool close_without_answer = false;         ///< read the request, then close without answering
