@@ -266,42 +266,44 @@ void read_local_defaults(checker& c, const toml::table& root, manifest& m) {
     if (auto v = c.cpus(*table, "cpus", "local: ")) m.local.cpus = *v;
 }
 
-void read_url(checker& c, const toml::node& node, framework_entry& fw, const std::string& ctx) {
-    const std::string text = node.value<std::string>().value_or("");
+}  // namespace
+
+std::string set_target_url(framework_entry& fw, const std::string& text) {
     auto parsed = boost::urls::parse_absolute_uri(text);
-    if (!parsed) {
-        c.error(node, fmt::format("{}'url' is not an absolute URL: \"{}\" ({}); write it like "
-                                  "\"http://127.0.0.1:8081\"",
-                                  ctx, text, parsed.error().message()));
-        return;
-    }
+    if (!parsed)
+        return fmt::format("is not an absolute URL: \"{}\" ({}); write it like \"http://127.0.0.1:8081\"", text,
+                           parsed.error().message());
     const auto& u = *parsed;
-    if (u.scheme() != "http") {
-        c.error(node, fmt::format("{}'url' scheme '{}' is not supported; use http:// (WebSocket scenarios derive "
-                                  "ws:// from it)",
-                                  ctx, std::string(u.scheme())));
-        return;
-    }
-    if (u.host().empty()) {
-        c.error(node, fmt::format("{}'url' \"{}\" has no host", ctx, text));
-        return;
-    }
-    if (u.has_query() || u.has_fragment() || u.has_userinfo()) {
-        c.error(node, fmt::format("{}'url' \"{}\" must not have a query, fragment or user info", ctx, text));
-        return;
-    }
-    fw.host = std::string(u.encoded_host());
-    fw.port = 80;
+    if (u.scheme() != "http")
+        return fmt::format("scheme '{}' is not supported; use http:// (WebSocket scenarios derive ws:// from it)",
+                           std::string(u.scheme()));
+    if (u.host().empty()) return fmt::format("\"{}\" has no host", text);
+    if (u.has_query() || u.has_fragment() || u.has_userinfo())
+        return fmt::format("\"{}\" must not have a query, fragment or user info", text);
+    std::uint16_t port = 80;
     if (u.has_port()) {
-        if (u.port_number() == 0) {
-            c.error(node, fmt::format("{}'url' \"{}\" has port {}; use 1 to 65535", ctx, text, std::string(u.port())));
-            return;
-        }
-        fw.port = u.port_number();
+        // Boost.URL keeps only the low 16 bits of a longer number: 99767 would quietly be 34231.
+        const std::string digits(u.port());
+        if (digits.empty()) return fmt::format("\"{}\" has a ':' after the host but no port number; use 1 to 65535", text);
+        if (digits.size() > 5 || std::stoul(digits) == 0 || std::stoul(digits) > 65535)
+            return fmt::format("\"{}\" has port '{}'; use 1 to 65535", text, digits);
+        port = static_cast<std::uint16_t>(std::stoul(digits));
     }
+    if (!u.encoded_path().empty() && u.encoded_path().front() != '/')
+        return fmt::format("\"{}\": what follows the host is not a port or a path", text);
+    fw.host = std::string(u.encoded_host());
+    fw.port = port;
     fw.path_prefix = std::string(u.encoded_path());
     while (!fw.path_prefix.empty() && fw.path_prefix.back() == '/') fw.path_prefix.pop_back();
     fw.url = fmt::format("http://{}:{}{}", fw.host, fw.port, fw.path_prefix);
+    return {};
+}
+
+namespace {
+
+void read_url(checker& c, const toml::node& node, framework_entry& fw, const std::string& ctx) {
+    if (auto problem = set_target_url(fw, node.value<std::string>().value_or("")); !problem.empty())
+        c.error(node, fmt::format("{}'url' {}", ctx, problem));
 }
 
 void read_local(checker& c, const toml::table& table, framework_entry& fw, const std::string& ctx,

@@ -55,6 +55,10 @@ struct framework_entry {
     manifest_location where;
 };
 
+/// Sets `fw`'s url, host, port and path prefix from an http:// URL (a manifest's `url`, or
+/// `--target`). Returns what is wrong with it, to follow the name of the setting ("" when fine).
+std::string set_target_url(framework_entry& fw, const std::string& text);
+
 /// One scenario, pattern or reporter as the manifest names it. `name` is what the manifest
 /// and the results call it; `plugin` is the plugin that implements it (the same unless the
 /// table says `plugin = "..."`, which lets one plugin appear twice with different options).

@@ -14,7 +14,6 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
@@ -732,14 +731,7 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
     // The target, checked like a manifest's url.
     framework_entry fw;
     fw.name = "target";
-    auto parsed = boost::urls::parse_absolute_uri(o.target);
-    if (!parsed || parsed->scheme() != "http" || parsed->host().empty())
-        throw config_error(fmt::format("--target {}: give an http:// URL with a host, like http://127.0.0.1:8080", o.target));
-    fw.host = std::string(parsed->encoded_host());
-    fw.port = parsed->has_port() ? parsed->port_number() : 80;
-    fw.path_prefix = std::string(parsed->encoded_path());
-    while (!fw.path_prefix.empty() && fw.path_prefix.back() == '/') fw.path_prefix.pop_back();
-    fw.url = fmt::format("http://{}:{}{}", fw.host, fw.port, fw.path_prefix);
+    if (auto problem = set_target_url(fw, o.target); !problem.empty()) throw config_error("--target " + problem);
 
     sdk::option_values scenario_values = scenario_info->defaults;
     apply_cli_options(*scenario_info, o.scenario_options, scenario_values, "--scenario-option");
@@ -782,9 +774,15 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
         if (!d) throw config_error(fmt::format("{} {}: must be {}", flag, text, describe(sdk::option_type::duration)));
         return *d;
     };
+    // The same bounds as the manifest's [engine] table.
+    if (o.threads > 1024) throw config_error(fmt::format("--threads {}: must be at most 1024 (0: one per CPU)", o.threads));
     request.engine.threads = o.threads;
     request.engine.connect_timeout = duration_of(o.connect_timeout, "--connect-timeout");
     request.engine.request_timeout = duration_of(o.request_timeout, "--request-timeout");
+    for (auto [flag, value] : {std::pair{"--connect-timeout", request.engine.connect_timeout},
+                               std::pair{"--request-timeout", request.engine.request_timeout}})
+        if (value < std::chrono::milliseconds(1))
+            throw config_error(fmt::format("{}: must be at least 1ms; every request would time out", flag));
     request.engine.verify_sample = o.verify_sample;
     request.interrupted = &interrupted;
     request.show_progress = true;

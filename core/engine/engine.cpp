@@ -348,7 +348,9 @@ public:
             for (const auto& w : windows_) cap = std::max({cap, w.phase->connections_start, w.phase->connections_end});
             const std::uint32_t mine = cap / total_threads + (index < cap % total_threads ? 1 : 0);
             const double share = cap > 0 ? static_cast<double>(mine) / cap : 0.0;
-            const double offset = (index + 1.0) / total_threads;
+            // Spread over the workers that send at all: with more workers than the cap, offsets
+            // bunched near 0 would each round their count up, and the whole would send too much.
+            const double offset = (index + 1.0) / std::max<std::uint32_t>(1, std::min<std::uint32_t>(total_threads, cap));
             due_ = schedule_cursor(windows_, share, offset);
             next_to_send_ = schedule_cursor(windows_, share, offset);
         }
@@ -1356,7 +1358,11 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
     std::signal(SIGPIPE, SIG_IGN);  // a peer that closes must be an error count, not a dead process
     raise_descriptor_limit(plan);
 
-    const unsigned threads = std::max(1u, config.threads);
+    // A worker has at least one connection to drive, or it is only a thread to start and join.
+    std::uint32_t most_connections = 1;
+    for (const auto& phase : plan.phases)
+        most_connections = std::max({most_connections, phase.connections_start, phase.connections_end});
+    const unsigned threads = std::clamp(config.threads, 1u, most_connections);
     const auto origin = clock_type::now();
     std::vector<phase_window> windows;
     std::size_t measured = 0;

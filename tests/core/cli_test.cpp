@@ -99,3 +99,18 @@ TEST_CASE("cli: usage errors exit 2, --version and --help exit 0", "[core][cli]"
     CHECK(help.exit_code == 0);
     CHECK(help.out.find("list-plugins") != std::string::npos);
 }
+
+TEST_CASE("cli: run refuses a --target port out of range, bad timeouts and thread counts, naming each", "[core][cli]") {
+    auto port = run_shootout({"run", "--target", "http://127.0.0.1:99767"});
+    CHECK(port.exit_code == core::exit_usage);
+    CHECK(port.err.find("--target \"http://127.0.0.1:99767\" has port '99767'; use 1 to 65535") != std::string::npos);
+    auto timeout = run_shootout({"run", "--target", "http://127.0.0.1:1", "--request-timeout", "0s"});
+    CHECK(timeout.exit_code == core::exit_usage);
+    CHECK(timeout.err.find("--request-timeout: must be at least 1ms") != std::string::npos);
+    auto connect = run_shootout({"run", "--target", "http://127.0.0.1:1", "--connect-timeout", "500us"});
+    CHECK(connect.exit_code == core::exit_usage);
+    CHECK(connect.err.find("--connect-timeout: must be at least 1ms") != std::string::npos);
+    auto threads = run_shootout({"run", "--target", "http://127.0.0.1:1", "--threads", "100000"});
+    CHECK(threads.exit_code == core::exit_usage);
+    CHECK(threads.err.find("--threads 100000: must be at most 1024") != std::string::npos);
+}

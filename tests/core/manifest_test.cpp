@@ -117,6 +117,13 @@ TEST_CASE("manifest: broken manifests are refused with the place, the key, and t
          "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname = \"x\"\nurl = \"https://127.0.0.1:8443\"\n",
          "m.toml:5:7: error: framework 'x': 'url' scheme 'https' is not supported; use http:// (WebSocket scenarios "
          "derive ws:// from it)"},
+        {"a port above 65535 (which the URL parser would wrap to 34231)",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname = \"x\"\nurl = \"http://127.0.0.1:99767\"\n",
+         "m.toml:5:7: error: framework 'x': 'url' \"http://127.0.0.1:99767\" has port '99767'; use 1 to 65535"},
+        {"a negative port",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname = \"x\"\nurl = \"http://127.0.0.1:-1\"\n",
+         "m.toml:5:7: error: framework 'x': 'url' \"http://127.0.0.1:-1\" has a ':' after the host but no port number; use "
+         "1 to 65535"},
         {"two frameworks with one name",
          "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n" + valid_frameworks + valid_frameworks,
          "m.toml:9:8: error: framework 'local': defined twice; names must be unique"},

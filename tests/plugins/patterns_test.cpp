@@ -111,6 +111,20 @@ TEST_CASE("patterns: constant-rate follows rate stages, a ramp included", "[plug
     CHECK(number(timeline[1].at("requests")) == Approx(800).epsilon(0.05));
 }
 
+TEST_CASE("patterns: constant-rate sends the planned count with more threads than the pool's cap", "[plugins][patterns]") {
+    // 100/s over 2 s is 200 requests, whatever the threads: extra threads (past the cap of 64)
+    // are not started, and the senders' first sends are spread over one interval. Before, 256
+    // threads bunched the offsets of the 64 that had a connection near 0 and sent 223.
+    test::test_server server(1);
+    const auto doc = run_json({"--log-level", "warn", "run", "--target", server.base_url(), "--scenario", "ping",
+                               "--pattern", "constant-rate", "--rate", "100", "--duration", "2s", "--warmup", "0s",
+                               "--connections", "64", "--threads", "256", "--json"});
+    const double sent = number(doc.at("requests"));
+    CHECK(sent >= 196);
+    CHECK(sent <= 201);
+    CHECK(number(doc.at("rate").at("planned")) == Approx(100));
+}
+
 TEST_CASE("patterns: constant-rate against a stall charges it to every delayed request", "[plugins][patterns]") {
     // The Beast test server freezes for 0.6 s in the middle of a 6 s run at 1000/s: 10 % of the
     // requests are delayed by 0 to 0.6 s, so the corrected p99 is 0.6 - 0.06 = 0.54 s, while
