@@ -262,6 +262,13 @@ public:
         fs::create_directories(log_dir);
         log_ = log_dir / (fw.name + ".log");
         spec.log_file = log_;
+        if (launcher::port_taken(fw.host, fw.port)) {
+            unavailable_ = fmt::format("{}'s port {} is already taken: something answers at {}:{} before {} is started, "
+                                       "so its health check and load would reach that instead; stop it, or give {} "
+                                       "another port in its url",
+                                       fw.name, fw.port, fw.host, fw.port, fw.name, fw.name);
+            return;
+        }
         const auto started = std::chrono::steady_clock::now();
         spdlog::info("{}: starting `{}`", fw.name, join_command(local.command));
         try {

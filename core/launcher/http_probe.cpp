@@ -18,6 +18,16 @@ std::uint16_t free_loopback_port() {
     return acceptor.local_endpoint().port();
 }
 
+bool port_taken(const std::string& host, std::uint16_t port) {
+    asio::io_context io;
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+    if (ec) return false;  // http_get names the bad host
+    asio::ip::tcp::socket socket(io);
+    socket.connect(asio::ip::tcp::endpoint(address, port), ec);  // loopback: refused or accepted at once
+    return !ec;
+}
+
 probe_result http_get(const std::string& host, std::uint16_t port, const std::string& target,
                       std::chrono::nanoseconds timeout) {
     probe_result result;

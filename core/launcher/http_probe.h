@@ -16,6 +16,10 @@ struct probe_result {
 /// A TCP port on 127.0.0.1 that nothing listens on right now (bound to port 0, then released).
 std::uint16_t free_loopback_port();
 
+/// Whether something already accepts connections on host:port (a local framework's port must
+/// be free before it starts, or its health check would be answered by another server).
+bool port_taken(const std::string& host, std::uint16_t port);
+
 /// GET http://host:port<target>, giving up after `timeout`.
 probe_result http_get(const std::string& host, std::uint16_t port, const std::string& target,
                       std::chrono::nanoseconds timeout);

@@ -2,11 +2,13 @@
 // forked; and each way a start can go wrong is reported as skipped with the reason.
 
 #include <random>
+#include <regex>
 
 #include <catch2/catch.hpp>
 
 #include "launcher/http_probe.h"
 #include "test_helpers.h"
+#include "test_server.h"
 
 using namespace shootout;
 using core::launcher::free_loopback_port;
@@ -75,6 +77,21 @@ TEST_CASE("launcher: a framework that exits while starting is skipped, with the 
     INFO(r.out << r.err);
     CHECK(r.out.find("skipped   tiny exited with status 3 while starting; the end of ") != std::string::npos);
     CHECK(r.out.find("tiny_server: failing on purpose") != std::string::npos);
+}
+
+TEST_CASE("launcher: a framework whose port is taken is skipped before it starts, naming the port", "[launcher]") {
+    // Another server holds the port: its answers must never pass for the framework's.
+    test::test_server squatter(1);
+    test::temp_dir dir;
+    const auto tag = unique_tag();
+    const auto text = std::regex_replace(manifest_for("--tag " + tag), std::regex("127\\.0\\.0\\.1:[0-9]+"),
+                                         "127.0.0.1:" + std::to_string(squatter.port()));
+    const auto file = dir.write("m.toml", text);
+    auto r = test::run_shootout({"--log-level", "warn", "--config", file.string()});
+    INFO(r.out << r.err);
+    CHECK(r.out.find("skipped   tiny's port " + std::to_string(squatter.port()) + " is already taken") != std::string::npos);
+    CHECK(squatter.requests() == 0);
+    CHECK(processes_tagged(tag) == 0);
 }
 
 TEST_CASE("launcher: a framework that never turns healthy is skipped after its start timeout", "[launcher]") {
