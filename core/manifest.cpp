@@ -258,11 +258,21 @@ void check_scenario_names(checker& c, const manifest& m, const scenario_name_lis
                                            key, name, joined(known), did_you_mean(name, known)));
 }
 
+// shootout sets PORT from the framework's url and probes that port: an environment that set
+// it too would start the server on one port and measure another.
+void refuse_port_variable(checker& c, const toml::table& table, const std::map<std::string, std::string>& environment,
+                          const std::string& ctx) {
+    if (environment.count("PORT"))
+        c.error(*table.get("environment"), ctx + "'environment' sets PORT, which shootout sets from each framework's "
+                                                 "url; remove it, and change the port in the url instead");
+}
+
 void read_local_defaults(checker& c, const toml::table& root, manifest& m) {
     auto* table = c.typed<toml::table>(root, "local", "", "a table");
     if (!table) return;
     c.known_keys(*table, local_default_keys, "local: ");
     m.local.environment = c.string_table(*table, "environment", "local: ");
+    refuse_port_variable(c, *table, m.local.environment, "local: ");
     if (auto v = c.cpus(*table, "cpus", "local: ")) m.local.cpus = *v;
 }
 
@@ -320,6 +330,7 @@ void read_local(checker& c, const toml::table& table, framework_entry& fw, const
     if (auto dir = c.string(table, "working_dir", lctx)) launch.working_dir = manifest_dir / *dir;
     else launch.working_dir = manifest_dir;
     launch.environment = c.string_table(table, "environment", lctx);
+    refuse_port_variable(c, table, launch.environment, lctx);
     if (auto check = c.strings(table, "check_command", lctx))
         for (auto& [arg, where] : *check) launch.check_command.push_back(arg);
     if (auto hint = c.string(table, "missing_hint", lctx)) launch.missing_hint = *hint;
@@ -395,6 +406,22 @@ void read_frameworks(checker& c, const toml::table& root, manifest& m) {
             read_local(c, *local, fw, ctx, m.dir);  // checked even when unused, so it is right when switched on
         }
         m.frameworks.push_back(std::move(fw));
+    }
+}
+
+// Two reporters writing one file would leave only the last one's report.
+void check_reporter_files(checker& c, const manifest& m) {
+    std::map<std::string, std::string> writer;  // file -> reporter
+    for (const auto& r : m.reporters) {
+        if (!r.options.contains("file")) continue;
+        const std::string file = r.options.string("file");
+        auto [it, first] = writer.emplace(file, r.name);
+        if (first) continue;
+        auto where = r.option_locations.find("file");
+        c.error(where != r.option_locations.end() ? where->second : r.where,
+                fmt::format("reporter '{}': file '{}' is written by reporter '{}' too, and one report would overwrite "
+                            "the other; give each reporter its own 'file'",
+                            r.name, file, it->second));
     }
 }
 
@@ -662,6 +689,7 @@ manifest load_manifest(const fs::path& file, plugin_host& host, const std::vecto
     check_scenario_names(c, m, database_scenarios);
     read_plugin_entries(c, root, host, plugin_kind::load_pattern, "patterns", "pattern", true, m.patterns);
     read_plugin_entries(c, root, host, plugin_kind::reporter, "reporters", "reporter", false, m.reporters);
+    check_reporter_files(c, m);
     read_profile(c, root, m);
 
     if (!c.diagnostics().empty()) throw manifest_error(c.diagnostics());

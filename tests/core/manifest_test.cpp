@@ -124,6 +124,15 @@ TEST_CASE("manifest: broken manifests are refused with the place, the key, and t
          "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname = \"x\"\nurl = \"http://127.0.0.1:-1\"\n",
          "m.toml:5:7: error: framework 'x': 'url' \"http://127.0.0.1:-1\" has a ':' after the host but no port number; use "
          "1 to 65535"},
+        {"two reporters writing one file",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\nreporters = [\"md\", \"csv\"]\n[reporter.md]\nfile = \"same.txt\"\n"
+         "[reporter.csv]\nfile = \"same.txt\"\n" + valid_frameworks,
+         "m.toml:7:8: error: reporter 'csv': file 'same.txt' is written by reporter 'md' too, and one report would "
+         "overwrite the other; give each reporter its own 'file'"},
+        {"an environment that sets PORT",
+         "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[local]\nenvironment = { PORT = \"1\" }\n" + valid_frameworks,
+         "m.toml:4:15: error: local: 'environment' sets PORT, which shootout sets from each framework's url; remove "
+         "it, and change the port in the url instead"},
         {"two frameworks with one name",
          "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n" + valid_frameworks + valid_frameworks,
          "m.toml:9:8: error: framework 'local': defined twice; names must be unique"},
