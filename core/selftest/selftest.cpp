@@ -62,6 +62,16 @@ int run(const options& o, const std::vector<search_dir>& plugin_dirs, std::ostre
     if (d > 0.5 * t)
         throw config_error(fmt::format("--stall {}: must be at most half of --duration ({})", o.stall, o.duration));
     if (!(o.rate >= 100)) throw config_error("--rate: must be at least 100 requests per second, or a 1 % tail is a handful");
+    // Timed from the actual send, the stall reaches only the requests on the wire when it starts,
+    // at most one per connection of the pool: they must stay well under the 1 % the uncorrected
+    // p99 ignores, or the check that it stays low would fail by construction.
+    const double planned = o.rate * t;
+    if (o.connections > 0.005 * planned)
+        throw config_error(fmt::format(
+            "--connections {}: at most 0.5 % of the {:.0f} requests planned (--rate × --duration) may be caught on the "
+            "wire by the stall, or the uncorrected p99 sees it too; use --connections {} or fewer, or raise --rate or "
+            "--duration",
+            o.connections, planned, static_cast<unsigned>(0.005 * planned)));
 
     stall_server server;
     adhoc_options run;

@@ -39,3 +39,14 @@ TEST_CASE("selftest: a stall the p99 cannot see is refused with the reason", "[s
     CHECK(r.exit_code == core::exit_usage);
     CHECK(r.err == "--stall 100ms: must be longer than 2 % of --duration (30s) for the p99 to see it\n");
 }
+
+TEST_CASE("selftest: a pool too large for the run's requests is refused, since its own check could not pass",
+          "[selftest]") {
+    // 100/s for 10 s is 1,000 requests: 32 connections caught by the stall would be 3.2 % of them,
+    // past the 1 % the uncorrected p99 ignores.
+    auto r = test::run_shootout({"selftest", "--rate", "100", "--duration", "10s", "--stall", "1s"});
+    CHECK(r.exit_code == core::exit_usage);
+    CHECK(r.err == "--connections 32: at most 0.5 % of the 1000 requests planned (--rate × --duration) may be caught "
+                   "on the wire by the stall, or the uncorrected p99 sees it too; use --connections 5 or fewer, or "
+                   "raise --rate or --duration\n");
+}
