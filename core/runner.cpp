@@ -666,18 +666,27 @@ sdk::measurement measure(const measure_request& request) {
         // The open model's own honesty: say when the plan was not carried out as planned.
         // Which of the two held the load back: every connection of the pool busy (the server is
         // slower than the rate), or the generator itself.
-        if (measured.planned_rate > 0 && measured.achieved_rate < 0.95 * measured.planned_rate) {
+        // (Less than one request planned in the whole run is no load to fall short of.)
+        if (measured.planned_rate * measured.seconds >= 1 && measured.achieved_rate < 0.95 * measured.planned_rate) {
             const bool pool_full = measured.connections_established >= measured.connections_asked;
-            measured.warnings.push_back(fmt::format(
-                "generator-bound: planned load not reached: {:.0f} requests/s sent of {:.0f} planned, {} still "
-                "waiting when the load stopped; {}",
-                measured.achieved_rate, measured.planned_rate, measured.extra["requests_due_unsent_at_end"],
+            const auto failed_connections = measured.errors.connect + measured.errors.read + measured.errors.write;
+            const std::string why =
                 pool_full ? fmt::format("all {} connections of the pool were busy, so the server answers more slowly "
                                         "than the rate needs: raise the pattern's connections or lower the rate",
                                         measured.connections_asked)
-                          : fmt::format("the pool was not full ({} of {} connections), so the generator could not keep "
-                                        "up: give it more CPU or threads",
-                                        measured.connections_established, measured.connections_asked)));
+                : failed_connections > 0
+                    ? fmt::format("the pool was not full ({} of {} connections) because the server refused or dropped "
+                                  "connections ({} connect, read or write errors): the server, not the generator, "
+                                  "held the load back",
+                                  measured.connections_established, measured.connections_asked, failed_connections)
+                    : fmt::format("the pool was not full ({} of {} connections), so the generator could not keep "
+                                  "up: give it more CPU or threads",
+                                  measured.connections_established, measured.connections_asked);
+            measured.warnings.push_back(fmt::format(
+                "{}planned load not reached: {:.0f} requests/s sent of {:.0f} planned, {} still waiting when the load "
+                "stopped; {}",
+                pool_full || failed_connections == 0 ? "generator-bound: " : "", measured.achieved_rate,
+                measured.planned_rate, measured.extra["requests_due_unsent_at_end"], why));
         }
         const auto sent = static_cast<double>(measured.achieved_rate * measured.seconds);
         if (measured.late_requests > 0 && sent > 0)
