@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "errors.h"
@@ -138,13 +139,15 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
     std::string config;
     std::vector<std::string> only_frameworks, only_scenarios, only_patterns;
     std::optional<unsigned> runs;
-    app.add_option("-c,--config", config, "the manifest to run")->check(CLI::ExistingFile);
-    app.add_option("--framework", only_frameworks, "run only these frameworks (repeat, or comma-separated)")
-        ->delimiter(',');
-    app.add_option("--scenario", only_scenarios, "run only these scenarios (repeat, or comma-separated)")->delimiter(',');
-    app.add_option("--pattern", only_patterns, "run only these load patterns (repeat, or comma-separated)")
-        ->delimiter(',');
-    app.add_option("--runs", runs, "override the manifest's number of runs")->check(CLI::Range(1u, 1000u));
+    std::vector<CLI::Option*> manifest_run_options{
+        app.add_option("-c,--config", config, "the manifest to run")->check(CLI::ExistingFile),
+        app.add_option("--framework", only_frameworks, "run only these frameworks (repeat, or comma-separated)")
+            ->delimiter(','),
+        app.add_option("--scenario", only_scenarios, "run only these scenarios (repeat, or comma-separated)")
+            ->delimiter(','),
+        app.add_option("--pattern", only_patterns, "run only these load patterns (repeat, or comma-separated)")
+            ->delimiter(','),
+        app.add_option("--runs", runs, "override the manifest's number of runs")->check(CLI::Range(1u, 1000u))};
 
     auto* list_cmd = app.add_subcommand("list-plugins", "list the plugins shootout can load");
     bool list_json = false, list_options = false;
@@ -185,6 +188,24 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
     } catch (const CLI::ParseError& e) {
         const int code = app.exit(e, out, err);
         return code == 0 ? exit_ok : exit_usage;
+    }
+
+    // Before a command they would be silently ignored: `shootout --config m.toml report ...` must
+    // not quietly use the default reporters.
+    if (!app.get_subcommands().empty()) {
+        std::vector<std::string> given;
+        for (const auto* option : manifest_run_options)
+            if (option->count() > 0) given.push_back(option->get_name());
+        if (!given.empty()) {
+            const auto* command = app.get_subcommands().front();
+            err << fmt::format("shootout: {} before '{}' applies to a manifest run, not to '{}'; {}\n",
+                               fmt::join(given, ", "), command->get_name(), command->get_name(),
+                               command->get_name() == "run"
+                                   ? "'run' measures one target without a manifest (see shootout run --help)"
+                                   : fmt::format("give the command's own options after it (see shootout {} --help)",
+                                                 command->get_name()));
+            return exit_usage;
+        }
     }
 
     try {

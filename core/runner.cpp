@@ -752,17 +752,30 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
     sdk::option_values scenario_values = scenario_info->defaults;
     apply_cli_options(*scenario_info, o.scenario_options, scenario_values, "--scenario-option");
     sdk::option_values pattern_values = pattern_info->defaults;
-    std::vector<std::string> pattern_pairs;
-    if (o.connections) pattern_pairs.push_back(fmt::format("connections={}", *o.connections));
-    if (o.rate) {
-        if (std::none_of(pattern_info->options.begin(), pattern_info->options.end(),
-                         [](const sdk::option_spec& s) { return std::string_view(s.key) == "rate"; }))
-            throw config_error(fmt::format("--rate: pattern '{}' has no rate; use --pattern constant-rate", o.pattern));
-        pattern_pairs.push_back(fmt::format("rate={}", *o.rate));
-    }
-    if (o.duration) pattern_pairs.push_back("duration=" + *o.duration);
-    if (o.warmup) pattern_pairs.push_back("warmup=" + *o.warmup);
-    apply_cli_options(*pattern_info, pattern_pairs, pattern_values, "--connections/--rate/--duration/--warmup");
+    // Each flag sets the pattern option of its name, and its errors name the flag.
+    auto set_pattern_option = [&](const char* flag, const char* key, const std::string& value) {
+        const auto spec = std::find_if(pattern_info->options.begin(), pattern_info->options.end(),
+                                       [key](const sdk::option_spec& s) { return std::string_view(s.key) == key; });
+        if (spec == pattern_info->options.end())
+            throw config_error(fmt::format("{}: pattern '{}' has no option '{}'{}", flag, o.pattern, key,
+                                           std::string_view(key) == "rate" ? "; use --pattern constant-rate"
+                                           : o.pattern == "spike"          ? "; give spike its stages with --pattern-option "
+                                                                             "stages=..."
+                                                                           : ""));
+        auto parsed = parse_default(spec->type, value);
+        if (!parsed) throw config_error(fmt::format("{} {}: must be {}", flag, value, describe(spec->type)));
+        pattern_values.set(key, std::move(*parsed));
+    };
+    if (o.connections) set_pattern_option("--connections", "connections", std::to_string(*o.connections));
+    if (o.rate) set_pattern_option("--rate", "rate", fmt::format("{}", *o.rate));
+    if (o.duration) set_pattern_option("--duration", "duration", *o.duration);
+    if (o.warmup) set_pattern_option("--warmup", "warmup", *o.warmup);
+    // constant-rate's stages replace its rate and duration: both given, one would be dropped unsaid.
+    const bool stages_given = std::any_of(o.pattern_options.begin(), o.pattern_options.end(),
+                                          [](const std::string& kv) { return kv.rfind("stages=", 0) == 0; });
+    if (stages_given && o.pattern == "constant-rate" && (o.rate || o.duration))
+        throw config_error("--pattern-option stages=... sets the rate and the measured time stage by stage: drop "
+                           "--rate and --duration, or drop the stages");
     apply_cli_options(*pattern_info, o.pattern_options, pattern_values, "--pattern-option");
 
     std::unique_ptr<sdk::scenario> scenario;
@@ -775,7 +788,11 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
     try {
         pattern = host.make_load_pattern(*pattern_info, pattern_values);
     } catch (const sdk::config_error& e) {
-        throw config_error(fmt::format("--pattern-option {}: pattern '{}': {}", e.key(), o.pattern, e.what()));
+        // Named by the flag that set it, when a flag did.
+        const bool by_flag = (e.key() == "connections" && o.connections) || (e.key() == "rate" && o.rate) ||
+                             (e.key() == "duration" && o.duration) || (e.key() == "warmup" && o.warmup);
+        throw config_error(by_flag ? fmt::format("--{}: pattern '{}': {}", e.key(), o.pattern, e.what())
+                                   : fmt::format("--pattern-option {}: pattern '{}': {}", e.key(), o.pattern, e.what()));
     }
 
     measure_request request;

@@ -114,3 +114,32 @@ TEST_CASE("cli: run refuses a --target port out of range, bad timeouts and threa
     CHECK(threads.exit_code == core::exit_usage);
     CHECK(threads.err.find("--threads 100000: must be at most 1024") != std::string::npos);
 }
+
+TEST_CASE("cli: manifest-run options before another command are refused, not ignored", "[core][cli]") {
+    test::temp_dir dir;
+    const auto manifest = dir.write("m.toml", "scenarios = [\"ping\"]\n");
+    auto report = run_shootout({"--config", manifest.string(), "report", "--results", dir.path().string()});
+    CHECK(report.exit_code == core::exit_usage);
+    CHECK(report.err == "shootout: --config before 'report' applies to a manifest run, not to 'report'; give the "
+                        "command's own options after it (see shootout report --help)\n");
+    auto list = run_shootout({"--runs", "2", "list-plugins"});
+    CHECK(list.exit_code == core::exit_usage);
+    CHECK(list.err.find("shootout: --runs before 'list-plugins' applies to a manifest run") == 0);
+}
+
+TEST_CASE("cli: run names the flag in its errors, and refuses --rate or --duration with constant-rate stages",
+          "[core][cli]") {
+    auto duration = run_shootout({"run", "--target", "http://127.0.0.1:1", "--duration", "abc"});
+    CHECK(duration.exit_code == core::exit_usage);
+    CHECK(duration.err == "--duration abc: must be a duration like \"30s\", \"500ms\" or \"2m\"\n");
+    auto connections = run_shootout({"run", "--target", "http://127.0.0.1:1", "--connections", "0"});
+    CHECK(connections.err == "--connections: pattern 'steady': must be 1 to 1000000\n");
+    auto spike = run_shootout({"run", "--target", "http://127.0.0.1:1", "--pattern", "spike", "--connections", "5"});
+    CHECK(spike.exit_code == core::exit_usage);
+    CHECK(spike.err == "--connections: pattern 'spike' has no option 'connections'; give spike its stages with "
+                       "--pattern-option stages=...\n");
+    auto both = run_shootout({"run", "--target", "http://127.0.0.1:1", "--pattern", "constant-rate", "--rate", "100",
+                              "--pattern-option", "stages=hold 1s 100"});
+    CHECK(both.exit_code == core::exit_usage);
+    CHECK(both.err.find("--pattern-option stages=... sets the rate and the measured time stage by stage") == 0);
+}

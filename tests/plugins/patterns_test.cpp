@@ -173,7 +173,7 @@ TEST_CASE("patterns: constant-rate beyond what the pool's cap can carry says so"
 TEST_CASE("patterns: --rate needs a pattern that has a rate", "[plugins][patterns]") {
     auto r = test::run_shootout({"run", "--target", "http://127.0.0.1:1", "--pattern", "steady", "--rate", "100"});
     CHECK(r.exit_code == core::exit_usage);
-    CHECK(r.err == "--rate: pattern 'steady' has no rate; use --pattern constant-rate\n");
+    CHECK(r.err == "--rate: pattern 'steady' has no option 'rate'; use --pattern constant-rate\n");
     auto zero = test::run_shootout({"run", "--target", "http://127.0.0.1:1", "--pattern", "constant-rate", "--rate", "0"});
     CHECK(zero.exit_code == core::exit_usage);
     CHECK(zero.err.find("rate") != std::string::npos);
