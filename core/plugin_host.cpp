@@ -111,6 +111,13 @@ void plugin_host::load(const fs::path& file) {
                                 name, SHOOTOUT_PLUGIN_ALIAS, SHOOTOUT_PLUGIN_SECTION));
             return;
         }
+    } catch (const std::ios_base::failure&) {
+        // Boost.DLL reads the headers with a stream: a short or foreign file fails as a bare
+        // "iostream error", which would tell the user nothing.
+        problem(fmt::format("'{}' is not a shared library shootout can read (not an ELF file, or a truncated one); "
+                            "remove it from the plugin path",
+                            name));
+        return;
     } catch (const std::exception& e) {
         problem(fmt::format("'{}' is not a shared library shootout can read ({}); remove it from the plugin path",
                             name, e.what()));
