@@ -692,7 +692,19 @@ manifest load_manifest(const fs::path& file, plugin_host& host, const std::vecto
     check_reporter_files(c, m);
     read_profile(c, root, m);
 
-    if (!c.diagnostics().empty()) throw manifest_error(c.diagnostics());
+    if (!c.diagnostics().empty()) {
+        // The plugins' own checks of their values (ranges, combinations) run too, so that one
+        // pass shows every problem rather than revealing them a layer at a time.
+        auto all = c.diagnostics();
+        try {
+            instantiate(m, host);
+        } catch (const manifest_error& e) {
+            all.insert(all.end(), e.diagnostics().begin(), e.diagnostics().end());
+        } catch (const std::exception&) {
+            // A plugin that fails otherwise is reported when the manifest is right and it runs.
+        }
+        throw manifest_error(all);
+    }
     return m;
 }
 
@@ -721,6 +733,7 @@ plugin_instances instantiate(const manifest& m, const plugin_host& host) {
     std::vector<std::string> diagnostics;
     const std::string dir = m.dir.string();
     auto make = [&](const plugin_entry& entry, auto&& factory) {
+        if (!entry.plugin) return decltype(factory(*entry.plugin, entry.options, dir)){};  // already reported
         try {
             return factory(*entry.plugin, entry.options, dir);
         } catch (const sdk::config_error& e) {
