@@ -658,9 +658,17 @@ sdk::measurement measure(const measure_request& request) {
     for (auto& w : observe_warnings) measured.warnings.push_back(std::move(w));
     for (auto& w : generator_bound_warnings(result.worker_cpu_seconds, measured.seconds)) measured.warnings.push_back(std::move(w));
     if (measured.errors.total()) {
-        std::string reasons;
-        for (const auto& f : result.failures) reasons += (reasons.empty() ? "" : "; ") + f;
-        measured.warnings.push_back(fmt::format("{} error(s); first: {}", measured.errors.total(), reasons));
+        // The first few failures, each reason once, in order, with how often it was among them.
+        std::vector<std::pair<std::string, unsigned>> reasons;
+        for (const auto& f : result.failures) {
+            auto it = std::find_if(reasons.begin(), reasons.end(), [&](const auto& r) { return r.first == f; });
+            if (it == reasons.end()) reasons.emplace_back(f, 1);
+            else ++it->second;
+        }
+        std::string text;
+        for (const auto& [reason, times] : reasons)
+            text += (text.empty() ? "" : "; ") + (times > 1 ? fmt::format("{} (×{})", reason, times) : reason);
+        measured.warnings.push_back(fmt::format("{} error(s); first: {}", measured.errors.total(), text));
     }
     if (plan.model == sdk::load_model::open) {
         // The open model's own honesty: say when the plan was not carried out as planned.

@@ -62,6 +62,15 @@ TEST_CASE("verdicts: an error rate above 0.1 % exits 1, the figures still printe
     CHECK(doc.at("requests").to_number<double>() > 100);
     CHECK(doc.at("error_rate").to_number<double>() == Approx(0.1).epsilon(0.1));
     CHECK(doc.at("error_rate_ok") == false);
+    // The first failures all share one reason: it is given once, with how often.
+    std::string errors_warning;
+    for (const auto& w : doc.at("warnings").as_array())
+        if (w.as_string().find("error(s); first: ") != boost::json::string::npos) errors_warning = std::string(w.as_string());
+    INFO(errors_warning);
+    const auto first = errors_warning.find("status 500");
+    REQUIRE(first != std::string::npos);
+    CHECK(errors_warning.find("status 500", first + 1) == std::string::npos);
+    CHECK(errors_warning.find("(×") != std::string::npos);
 }
 
 TEST_CASE("verdicts: a clean run exits 0 with error_rate 0", "[verdict]") {
