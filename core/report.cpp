@@ -15,8 +15,8 @@ namespace fs = std::filesystem;
 fs::path raw_results_dir(const fs::path& results) {
     std::error_code ec;
     if (!fs::is_directory(results, ec))
-        throw config_error(fmt::format("--results {}: no such directory; give a run directory such as results/latest",
-                                       results.string()));
+        throw config_error(fmt::format("--results {}: {}; give a run directory such as results/latest", results.string(),
+                                       fs::exists(results, ec) ? "a file, not a directory" : "no such directory"));
     auto has_json = [](const fs::path& dir) {
         std::error_code e;
         for (const auto& entry : fs::directory_iterator(dir, e))

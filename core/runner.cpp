@@ -892,6 +892,7 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
             doc["rate"] = {{"planned", m.planned_rate},
                            {"achieved", m.achieved_rate},
                            {"late_requests", m.late_requests},
+                           {"due_unsent_at_end", figure("requests_due_unsent_at_end")},
                            {"send_lag_us", {{"p50", figure("send_lag_p50_us")},
                                             {"p99", figure("send_lag_p99_us")},
                                             {"max", figure("send_lag_max_us")}}}};

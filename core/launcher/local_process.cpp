@@ -25,7 +25,7 @@ using namespace std::chrono_literals;
 
 std::string describe_status(int status) {
     if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
-    if (WIFSIGNALED(status)) return fmt::format("killed by signal {}", WTERMSIG(status));
+    if (WIFSIGNALED(status)) return fmt::format("was killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
     return "stopped";
 }
 

@@ -163,6 +163,8 @@ TEST_CASE("patterns: constant-rate beyond what the pool's cap can carry says so"
     CHECK(number(doc.at("connections").at("established")) == 10);
     CHECK(number(doc.at("rate").at("achieved")) < 250);
     CHECK(number(doc.at("rate").at("late_requests")) > 100);
+    // About 2000 planned, 400 sent: the rest were still due when the load stopped, and say so.
+    CHECK(number(doc.at("rate").at("due_unsent_at_end")) > 1000);
     const auto& warnings = doc.at("warnings").as_array();
     REQUIRE(!warnings.empty());
     CHECK(std::string(warnings[0].as_string()).rfind("generator-bound: planned load not reached", 0) == 0);
