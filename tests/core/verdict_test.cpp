@@ -83,7 +83,7 @@ TEST_CASE("verdicts: a clean run exits 0 with error_rate 0", "[verdict]") {
     CHECK(doc.at("error_rate_ok") == true);
 }
 
-TEST_CASE("verdicts: in a manifest run, a framework over the error threshold is listed as failed and the exit is 1; "
+TEST_CASE("verdicts: in a manifest run, a framework over the error threshold is listed as failed and the exit is 1, and "
           "one with nothing measured is never ranked",
           "[verdict]") {
     test::test_server erring(1), silent(1);
