@@ -231,7 +231,7 @@ struct second_record {
 
 // The live figures a worker publishes once per tick for the progress line.
 struct live_counters {
-    std::atomic<std::uint64_t> completed{0}, errors{0};
+    std::atomic<std::uint64_t> responses{0}, errors{0};  // responses: warm-up included, so its req/s shows
     std::atomic<std::uint32_t> open{0};
     std::atomic<bool> finished{false};
 };
@@ -514,6 +514,7 @@ public:
                          clock_type::time_point first_byte, unsigned status, const sdk::verdict* verdict,
                          std::uint64_t sent_bytes, std::uint64_t received_bytes) {
         if (status >= 200 && status <= 299) ++answered_2xx_;  // in any phase: the server did the work
+        ++responses_;                                          // in any phase: the progress line's req/s
         roll(now);
         if (!measuring_) return;
         bytes_sent_ += sent_bytes;
@@ -593,7 +594,7 @@ public:
     std::uint64_t sent_measured_ = 0, late_ = 0;          // open model
     std::uint64_t backlog() const { return due_count_ - sent_count_; }  // due, not yet sent
     sdk::error_counts errors_;
-    std::uint64_t completed_ = 0, verified_ = 0, bytes_sent_ = 0, bytes_received_ = 0;
+    std::uint64_t completed_ = 0, verified_ = 0, bytes_sent_ = 0, bytes_received_ = 0, responses_ = 0;
     std::uint64_t answered_2xx_ = 0, in_flight_at_end_ = 0;
     std::vector<phase_stats> phases_;
     std::vector<second_record> seconds_;
@@ -612,7 +613,7 @@ private:
         roll(now);
         adjust_connections();
         for (auto& c : connections_) c->check_timeout(now);
-        live_.completed.store(completed_, std::memory_order_relaxed);
+        live_.responses.store(responses_, std::memory_order_relaxed);
         live_.errors.store(errors_.total(), std::memory_order_relaxed);
         live_.open.store(open_, std::memory_order_relaxed);
     }
@@ -1412,17 +1413,17 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
         const auto now = clock_type::now();
         if (config.progress && now >= next_report) {
             next_report += 1s;
-            std::uint64_t completed = 0, errors = 0;
+            std::uint64_t responses = 0, errors = 0;
             std::uint32_t open = 0;
             for (const auto& w : workers) {
-                completed += w->live_.completed.load(std::memory_order_relaxed);
+                responses += w->live_.responses.load(std::memory_order_relaxed);
                 errors += w->live_.errors.load(std::memory_order_relaxed);
                 open += w->live_.open.load(std::memory_order_relaxed);
             }
             std::string phase_name;
             for (const auto& w : windows)
                 if (now >= w.start && now < w.end) phase_name = w.phase->name;
-            config.progress(std::chrono::duration<double>(now - origin).count(), total_s, phase_name, completed, errors,
+            config.progress(std::chrono::duration<double>(now - origin).count(), total_s, phase_name, responses, errors,
                             open);
         }
     }

@@ -36,8 +36,10 @@ struct engine_config {
     bool stop_on_first_error = false;
     /// Set from a signal handler: the engine stops within a tick and returns what it measured.
     const std::atomic<bool>* interrupted = nullptr;
-    /// Called on the control thread about once a second with the live state.
-    std::function<void(double elapsed_s, double total_s, const std::string& phase, std::uint64_t completed,
+    /// Called on the control thread about once a second with the live state: `responses` counts
+    /// every response so far, warm-up included (its rate is the live req/s); `errors` the
+    /// measured phases' errors.
+    std::function<void(double elapsed_s, double total_s, const std::string& phase, std::uint64_t responses,
                        std::uint64_t errors, std::uint32_t open)>
         progress;
 };
