@@ -79,7 +79,12 @@ void plugin_host::discover(const std::vector<search_dir>& dirs) {
         searched_.push_back(dir);
         std::error_code ec;
         if (!fs::is_directory(dir.path, ec)) {
-            spdlog::debug("plugin directory {} ({}) does not exist; skipped", dir.path.string(), dir.origin);
+            // The user named this one (the built-in directory may be absent in a partial install).
+            if (dir.origin == "SHOOTOUT_PLUGIN_PATH")
+                spdlog::warn("SHOOTOUT_PLUGIN_PATH names {}, which is not a directory: no plugin is loaded from it",
+                             dir.path.string());
+            else
+                spdlog::debug("plugin directory {} ({}) does not exist; skipped", dir.path.string(), dir.origin);
             continue;
         }
         std::vector<fs::path> files;
