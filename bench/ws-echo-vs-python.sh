@@ -14,14 +14,14 @@
 # per message and nothing else (bench/ws_floor_client.cpp). Its cost is the kernel's part of an
 # echo round trip, which every client on this machine pays, so floor / Python is the highest
 # ratio any client could reach here, and shootout / floor how close shootout comes to it.
-# All three send text messages of MESSAGE_BYTES (default 12, the size of the original's
-# "ping-<connection>-<n>").
+# All three send text messages of MESSAGE_BYTES (8 to 125; default 12, about the size of the
+# original's "ping-<connection>-<n>", which the Python client pads to it but never cuts).
 #
-# Usage: bench/ws-echo-vs-python.sh [PAIRS=3] [DURATION=10] [CONNECTIONS=50] [MESSAGE_BYTES=12]
+# Usage: bench/ws-echo-vs-python.sh [ROUNDS=3] [DURATION=10] [CONNECTIONS=50] [MESSAGE_BYTES=12]
 # Needs: python3-websockets, /usr/bin/time (scripts/setup.sh installs them), a build with tests
 # (build/bin/shootout, build/bin/shootout_test_server, build/bin/shootout_ws_floor_client).
 set -euo pipefail
-pairs=${1:-3}
+pairs=${1:-3}  # rounds: each runs the three clients once
 duration=${2:-10}
 connections=${3:-50}
 message_bytes=${4:-12}
@@ -30,11 +30,19 @@ shootout=${SHOOTOUT:-$root/build/bin/shootout}
 server=${ECHO_SERVER:-$root/build/bin/shootout_test_server}
 floor_client=${FLOOR_CLIENT:-$root/build/bin/shootout_ws_floor_client}
 python=/usr/bin/python3  # Debian's interpreter: the one that sees python3-websockets
+case $message_bytes in
+  ''|*[!0-9]*) echo "MESSAGE_BYTES must be a number from 8 to 125" >&2; exit 2 ;;
+esac
+if [ "$message_bytes" -lt 8 ] || [ "$message_bytes" -gt 125 ]; then
+  echo "MESSAGE_BYTES must be 8 to 125 (ws-echo's smallest message holds its 8-byte number; 125 keeps one frame header size)" >&2
+  exit 2
+fi
+# A machine without what the comparison needs skips it (77, as ctest's SKIP_RETURN_CODE expects).
 for tool in "$python" /usr/bin/time taskset "$shootout" "$server" "$floor_client"; do
-  command -v "$tool" >/dev/null || { echo "missing: $tool (run scripts/setup.sh)" >&2; exit 2; }
+  command -v "$tool" >/dev/null || { echo "missing: $tool (run scripts/setup.sh)" >&2; exit 77; }
 done
-"$python" -c 'import websockets' 2>/dev/null || { echo "missing: python3-websockets (run scripts/setup.sh)" >&2; exit 2; }
-[ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs: the server on one, the client on the other" >&2; exit 2; }
+"$python" -c 'import websockets' 2>/dev/null || { echo "missing: python3-websockets (run scripts/setup.sh)" >&2; exit 77; }
+[ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs: the server on one, the client on the other" >&2; exit 77; }
 
 work=$(mktemp -d)
 taskset -c 1 "$server" 1 >"$work/port" &
@@ -47,7 +55,7 @@ port=$(head -1 "$work/port")
 # Each prints "messages cpu_seconds", or "- reason" when the client could not measure.
 run_python() {
   /usr/bin/time -f "%U %S" -o "$work/time" taskset -c 0 "$python" "$root/bench/ws_echo_client.py" \
-    "ws://127.0.0.1:$port/ws-echo" "$connections" "$duration" >"$work/python.out" 2>"$work/python.err" || true
+    "ws://127.0.0.1:$port/ws-echo" "$connections" "$duration" "$message_bytes" >"$work/python.out" 2>"$work/python.err" || true
   "$python" - "$work/python.out" "$work/time" <<'PY'
 import json, sys
 try:

@@ -7,7 +7,10 @@ and reporting p50/p95/p99 from the sorted list at the end, as the original suite
 bench/ws_bench.py does (shootout times every message too, into a histogram). Prints one JSON
 object: messages (echoed correctly), errors, seconds, and the latency percentiles in ms.
 
-Usage: ws_echo_client.py URL CONNECTIONS SECONDS      (URL like ws://127.0.0.1:8080/ws-echo)
+With MESSAGE_BYTES, each message is padded with '.' to that size (never cut: "ping-12-3456" stays
+whole), so that it can be compared with clients sending messages of a given size.
+
+Usage: ws_echo_client.py URL CONNECTIONS SECONDS [MESSAGE_BYTES]  (URL like ws://127.0.0.1:8080/ws-echo)
 """
 import asyncio
 import json
@@ -17,13 +20,13 @@ import time
 import websockets
 
 
-async def connection(url, index, seconds, totals, latencies):
+async def connection(url, index, seconds, size, totals, latencies):
     messages = errors = 0
     try:
         async with websockets.connect(url) as ws:
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline:
-                message = f"ping-{index}-{messages + errors}"
+                message = f"ping-{index}-{messages + errors}".ljust(size, ".")
                 t0 = time.perf_counter_ns()
                 await ws.send(message)
                 reply = await asyncio.wait_for(ws.recv(), timeout=5.0)
@@ -39,11 +42,11 @@ async def connection(url, index, seconds, totals, latencies):
     totals["errors"] += errors
 
 
-async def main(url, connections, seconds):
+async def main(url, connections, seconds, size):
     totals = {"messages": 0, "errors": 0}
     latencies = []
     started = time.monotonic()
-    await asyncio.gather(*(connection(url, i, seconds, totals, latencies) for i in range(connections)))
+    await asyncio.gather(*(connection(url, i, seconds, size, totals, latencies) for i in range(connections)))
     totals["seconds"] = time.monotonic() - started
     latencies.sort()
     if latencies:
@@ -53,6 +56,6 @@ async def main(url, connections, seconds):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         sys.exit(__doc__.strip().splitlines()[-1])
-    asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3])))
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) == 5 else 0))

@@ -1,5 +1,8 @@
 #include "manifest.h"
 
+#include <climits>
+#include <cstdio>
+
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -700,9 +703,15 @@ manifest load_manifest(const fs::path& file, plugin_host& host, const std::vecto
             instantiate(m, host);
         } catch (const manifest_error& e) {
             all.insert(all.end(), e.diagnostics().begin(), e.diagnostics().end());
-        } catch (const std::exception&) {
-            // A plugin that fails otherwise is reported when the manifest is right and it runs.
         }
+        // In file order, as one would fix them.
+        auto position = [](const std::string& d) {
+            std::pair<long, long> at{LONG_MAX, LONG_MAX};
+            std::sscanf(d.c_str() + std::min(d.find(':'), d.size()), ":%ld:%ld", &at.first, &at.second);
+            return at;
+        };
+        std::stable_sort(all.begin(), all.end(),
+                         [&](const std::string& a, const std::string& b) { return position(a) < position(b); });
         throw manifest_error(all);
     }
     return m;
@@ -741,6 +750,10 @@ plugin_instances instantiate(const manifest& m, const plugin_host& host) {
             const manifest_location& where = it != entry.option_locations.end() ? it->second : entry.where;
             diagnostics.push_back(fmt::format("{}: error: {} '{}': option '{}': {}", where.str(), kind_name(entry.kind),
                                               entry.name, e.key(), e.what()));
+            return decltype(factory(*entry.plugin, entry.options, dir)){};
+        } catch (const std::exception& e) {
+            diagnostics.push_back(fmt::format("{}: error: {} '{}' (plugin '{}') refused its options: {}", entry.where.str(),
+                                              kind_name(entry.kind), entry.name, entry.plugin->id, e.what()));
             return decltype(factory(*entry.plugin, entry.options, dir)){};
         }
     };

@@ -710,6 +710,10 @@ sdk::measurement measure(const measure_request& request) {
         measured.outcome = sdk::outcome::failed;
         if (result.interrupted)
             measured.reason = "interrupted before any request of the measured time completed";
+        else if (measured.planned_rate > 0 && measured.planned_rate * measured.seconds < 1)
+            measured.reason = fmt::format("the plan has less than one request ({:.2f}/s for {:.1f} s): raise the rate "
+                                          "or the duration",
+                                          measured.planned_rate, measured.seconds);
         else if (measured.warnings.empty())
             measured.reason = fmt::format(
                 "no request completed in the measured time ({:.3f} s) and none failed: the server answered nothing in "
@@ -797,8 +801,10 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
         pattern = host.make_load_pattern(*pattern_info, pattern_values);
     } catch (const sdk::config_error& e) {
         // Named by the flag that set it, when a flag did.
-        const bool by_flag = (e.key() == "connections" && o.connections) || (e.key() == "rate" && o.rate) ||
-                             (e.key() == "duration" && o.duration) || (e.key() == "warmup" && o.warmup);
+        const bool by_option = std::any_of(o.pattern_options.begin(), o.pattern_options.end(),
+                                           [&](const std::string& kv) { return kv.rfind(e.key() + "=", 0) == 0; });
+        const bool by_flag = !by_option && ((e.key() == "connections" && o.connections) || (e.key() == "rate" && o.rate) ||
+                                            (e.key() == "duration" && o.duration) || (e.key() == "warmup" && o.warmup));
         throw config_error(by_flag ? fmt::format("--{}: pattern '{}': {}", e.key(), o.pattern, e.what())
                                    : fmt::format("--pattern-option {}: pattern '{}': {}", e.key(), o.pattern, e.what()));
     }
@@ -846,8 +852,8 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
     const double max_error_rate = sdk::stats::criteria{}.max_error_rate;
     const auto attempts = m.completed + m.errors.total();
     const double error_rate = attempts ? static_cast<double>(m.errors.total()) / static_cast<double>(attempts) : 0.0;
-    const bool too_many_errors = m.outcome == sdk::outcome::measured && error_rate > max_error_rate;
-    if (too_many_errors)
+    const bool too_many_errors = error_rate > max_error_rate;
+    if (too_many_errors && m.outcome == sdk::outcome::measured)
         spdlog::error("failed: error rate {:.2f} % is above the threshold of {:.2f} % ({} errors for {} completed)",
                       100 * error_rate, 100 * max_error_rate, m.errors.total(), m.completed);
     if (o.json) {
@@ -1206,12 +1212,17 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
     print_summary(results.measurements, out);
     // The verdicts the reports give, on the console and in the exit code too: a framework over
     // the error threshold failed, even though each of its runs was measured.
+    // The threshold a reporter's table sets (the first one that does), else the reports' default.
     sdk::stats::criteria criteria;
-    for (const auto& r : m.reporters)
-        if (r.options.contains("max_error_rate")) {
+    for (const auto& r : m.reporters) {
+        const auto spec = std::find_if(r.plugin->options.begin(), r.plugin->options.end(), [](const sdk::option_spec& o) {
+            return std::string_view(o.key) == "max_error_rate" && o.type == sdk::option_type::number;
+        });
+        if (spec != r.plugin->options.end() && r.option_locations.count("max_error_rate")) {
             criteria.max_error_rate = r.options.number("max_error_rate");
             break;
         }
+    }
     bool heading = false;
     for (const auto& g : sdk::stats::summarize(results, criteria).groups) {
         if (g.verdict != sdk::stats::verdict::failed) continue;

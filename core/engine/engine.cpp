@@ -303,6 +303,13 @@ private:
     bool counted_connecting_ = false;  // in the worker's `connecting` count
     bool websocket_ = false, upgrading_ = false, refused_ = false, replied_ = false, verify_reply_ = false, pong_pending_ = false;
     std::uint32_t feeding_generation_ = 0;  // the socket whose bytes the decoder is handing over
+    // While the decoder runs, a reconnect waits until it returns: starting a connection resets
+    // the decoder, which must not happen under its own feet.
+    bool feeding_ = false, restart_after_feed_ = false;
+    bool answered_since_upgrade_ = false;  // an idle close frame is harmless only after a real echo
+    // Feeds bytes to the decoder; false when the connection closed meanwhile (and is restarted
+    // here if a handler asked for it), so the caller stops touching it.
+    bool feed_decoder(const char* data, std::size_t size, ws::feed_result& result);
     clock_type::time_point replied_at_{};   // when the reply in the read being decoded arrived
     // What only a WebSocket connection needs, apart so that an HTTP connection stays small
     // (10,000 connections cost no more memory than wrk's).
@@ -1122,11 +1129,11 @@ void connection::finish_upgrade(clock_type::time_point now) {
                                      "open_websocket_session()");
     }
     state_ = state::idle;
+    answered_since_upgrade_ = false;
     if (!wsock_->after_upgrade.empty()) {
         // Frames that arrived with the 101 (a server that speaks first): judge them like any other.
-        const auto generation = feeding_generation_ = generation_;
-        const auto result = wsock_->decoder.feed(wsock_->after_upgrade.data(), wsock_->after_upgrade.size(), *this);
-        if (generation != generation_) return;
+        ws::feed_result result;
+        if (!feed_decoder(wsock_->after_upgrade.data(), wsock_->after_upgrade.size(), result)) return;
         if (!result) {
             fail(error_class::read, "WebSocket protocol error: " + std::string(result.error), true);
             return;
@@ -1171,9 +1178,8 @@ void connection::on_ws_readable() {
             received_ += static_cast<std::uint64_t>(n);
             // A handler may close this socket (a failed check) or even open a new one: what is
             // left of this read then belongs to a connection that is gone.
-            const auto generation = feeding_generation_ = generation_;
-            const auto result = wsock_->decoder.feed(buffer, static_cast<std::size_t>(n), *this);
-            if (generation != generation_) return;
+            ws::feed_result result;
+            if (!feed_decoder(buffer, static_cast<std::size_t>(n), result)) return;
             if (!result) {
                 fail(error_class::read, "WebSocket protocol error: " + std::string(result.error), true);
                 return;
@@ -1207,6 +1213,19 @@ void connection::on_ws_readable() {
     }
 }
 
+bool connection::feed_decoder(const char* data, std::size_t size, ws::feed_result& result) {
+    const auto generation = feeding_generation_ = generation_;
+    feeding_ = true;
+    result = wsock_->decoder.feed(data, size, *this);
+    feeding_ = false;
+    if (generation == generation_) return true;
+    if (restart_after_feed_) {
+        restart_after_feed_ = false;
+        if (active_ && w_.sending()) start();
+    }
+    return false;
+}
+
 void connection::on_message(std::string_view data, bool binary) {
     if (feeding_generation_ != generation_) return;
     if (state_ != state::reading) {
@@ -1223,6 +1242,7 @@ void connection::on_message(std::string_view data, bool binary) {
     received_ = 0;
     got_bytes_ = false;
     replied_ = generation_ == feeding_generation_;  // unless recording it closed the connection
+    answered_since_upgrade_ = true;
     replied_at_ = now;
 }
 
@@ -1235,18 +1255,21 @@ void connection::on_ping(std::string_view payload) {
 
 void connection::on_close(std::uint16_t code, std::string_view reason) {
     if (feeding_generation_ != generation_) return;
-    if (state_ == state::idle) {
-        // Every message was answered: like a server closing an idle keep-alive connection, this
-        // loses nothing. close() answers with a close frame; the next message goes out on a new
-        // connection, once it is upgraded (its handshake is counted, so reconnects show).
+    if (state_ == state::idle && answered_since_upgrade_ && (code == 1000 || code == 1001)) {
+        // Every message was answered and the server says goodbye normally ("normal" or "going
+        // away"): like a server closing an idle keep-alive connection, this loses nothing.
+        // close() answers with a close frame; the next message goes out on a new connection once
+        // it is upgraded (its handshake is counted, so reconnects show).
         replied_ = false;
         close();
-        start();
+        restart_after_feed_ = true;
         return;
     }
+    const std::string why = state_ == state::idle ? (answered_since_upgrade_ ? "" : " before echoing any message")
+                                                  : " without echoing the message";
     fail(error_class::read,
-         fmt::format("the server closed the WebSocket (code {}{}{}) without echoing the message", code,
-                     reason.empty() ? "" : ": ", std::string(reason.substr(0, 80))),
+         fmt::format("the server closed the WebSocket (code {}{}{}){}", code, reason.empty() ? "" : ": ",
+                     std::string(reason.substr(0, 80)), why),
          true);
 }
 
@@ -1267,7 +1290,10 @@ void connection::fail(error_class cls, std::string reason, bool reconnect) {
     w_.count_error(cls, std::move(reason));
     // Reconnect at once after a broken connection; after a failed connect, wait for the next tick
     // so a refusing server is not hammered in a tight loop.
-    if (reconnect && active_ && w_.sending()) start();
+    if (reconnect && active_ && w_.sending()) {
+        if (feeding_) restart_after_feed_ = true;  // once the decoder has returned
+        else start();
+    }
 }
 
 void connection::retire() {

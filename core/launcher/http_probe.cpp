@@ -20,12 +20,17 @@ std::uint16_t free_loopback_port() {
 
 bool port_taken(const std::string& host, std::uint16_t port) {
     asio::io_context io;
+    asio::ip::tcp::resolver resolver(io);
     boost::system::error_code ec;
-    const auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
-    if (ec) return false;  // http_get names the bad host
-    asio::ip::tcp::socket socket(io);
-    socket.connect(asio::ip::tcp::endpoint(address, port), ec);  // loopback: refused or accepted at once
-    return !ec;
+    const auto endpoints = resolver.resolve(host, std::to_string(port), ec);
+    if (ec) return false;  // the health check names a host that does not resolve
+    // A short deadline: a filtered address or a full backlog must not hold the start for minutes.
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::milliseconds(500));
+    bool connected = false;
+    stream.async_connect(endpoints, [&](beast::error_code e, const asio::ip::tcp::endpoint&) { connected = !e; });
+    io.run();
+    return connected;
 }
 
 probe_result http_get(const std::string& host, std::uint16_t port, const std::string& target,

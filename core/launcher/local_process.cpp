@@ -19,15 +19,17 @@
 extern char** environ;
 
 namespace shootout::core::launcher {
-namespace {
 
-using namespace std::chrono_literals;
-
-std::string describe_status(int status) {
+std::string describe_exit_status(int status) {
     if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
     if (WIFSIGNALED(status)) return fmt::format("was killed by signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
     return "stopped";
 }
+
+namespace {
+
+using namespace std::chrono_literals;
+
 
 bool group_alive(pid_t group) { return ::kill(-group, 0) == 0 || errno == EPERM; }
 
@@ -110,7 +112,7 @@ std::optional<std::string> local_process::exited() {
     const pid_t r = ::waitpid(pid_, &status, WNOHANG);
     if (r == pid_) {
         reaped_ = true;
-        status_ = describe_status(status);
+        status_ = describe_exit_status(status);
     }
     return status_;
 }

@@ -34,7 +34,7 @@ public:
 
     pid_t pid() const noexcept { return pid_; }
 
-    /// The exit status if the leader has exited ("exited with status 1", "killed by signal 9").
+    /// The exit status if the leader has exited ("exited with status 1", "was killed by signal 9 (Killed)").
     std::optional<std::string> exited();
 
     /// SIGTERM to the whole group, then SIGKILL to what is left after `grace`. Waits for the
@@ -60,5 +60,8 @@ struct command_result {
 };
 command_result run_command(const std::vector<std::string>& command, const std::filesystem::path& working_dir,
                            std::chrono::nanoseconds timeout);
+
+/// A waitpid() status in words: "exited with status 1", "was killed by signal 9 (Killed)".
+std::string describe_exit_status(int status);
 
 }  // namespace shootout::core::launcher

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "launcher/local_process.h"
 #include "process_tree.h"
 #include "results_json.h"
 
@@ -62,9 +63,9 @@ std::string wait_for(pid_t pid, std::chrono::milliseconds timeout) {
         }
         std::this_thread::sleep_for(20ms);
     }
-    if (WIFEXITED(status)) return WEXITSTATUS(status) == 0 ? "" : fmt::format("exited with status {}", WEXITSTATUS(status));
-    if (WTERMSIG(status) == SIGINT) return "";  // perf re-raises the SIGINT that stopped it, after writing
-    return fmt::format("was killed by signal {}", WTERMSIG(status));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) return "";  // perf re-raises the SIGINT that stopped it, after writing
+    return launcher::describe_exit_status(status);
 }
 
 std::string last_line_of(const fs::path& file) {

@@ -66,12 +66,13 @@ int run(const options& o, const std::vector<search_dir>& plugin_dirs, std::ostre
     // at most one per connection of the pool: they must stay well under the 1 % the uncorrected
     // p99 ignores, or the check that it stays low would fail by construction.
     const double planned = o.rate * t;
-    if (o.connections > 0.005 * planned)
+    if (o.connections > 0.005 * planned) {
+        const auto largest = static_cast<unsigned>(0.005 * planned);
         throw config_error(fmt::format(
             "--connections {}: at most 0.5 % of the {:.0f} requests planned (--rate × --duration) may be caught on the "
-            "wire by the stall, or the uncorrected p99 sees it too; use --connections {} or fewer, or raise --rate or "
-            "--duration",
-            o.connections, planned, static_cast<unsigned>(0.005 * planned)));
+            "wire by the stall, or the uncorrected p99 sees it too; {}raise --rate or --duration",
+            o.connections, planned, largest >= 1 ? fmt::format("use --connections {} or fewer, or ", largest) : ""));
+    }
 
     stall_server server;
     adhoc_options run;

@@ -115,11 +115,11 @@ TEST_CASE("engine websocket: a server that drops connections mid-run: read error
 namespace {
 
 // The engine straight, without a correctness check, against a server that closes every WebSocket
-// properly (a close frame, 1001 "going away") right after echoing its first message.
-core::engine::engine_result run_against_closing_server(const sdk::load_plan& plan) {
+// with a close frame (1001 "going away" unless told otherwise) right after echoing its first message.
+core::engine::engine_result run_against_closing_server(const sdk::load_plan& plan, std::uint16_t code = 1001) {
     test::test_server server(1);
     test::faults closing;
-    closing.close_websocket_frame_after_first = true;
+    closing.close_websocket_code_after_first = code;
     server.set_faults(closing);
     const auto& host = test::builtin_plugin_host();
     const auto* info = host.find(core::plugin_kind::scenario, "ws-echo");
@@ -167,10 +167,28 @@ TEST_CASE("engine websocket: a server that closes an idle WebSocket loses no mes
     const auto& m = r.measurement;
     INFO("completed " << m.completed << ", errors " << m.errors.total());
     CHECK(m.completed == Approx(200).epsilon(0.05));
-    CHECK(m.errors.total() == 0);
-    CHECK(r.failures.empty());
+    // Only if the server's thread stalled between the echo and its close frame for as long as
+    // the next send waits (40 ms) could a message meet the close: a rare error, not a rule.
+    CHECK(m.errors.total() <= 4);
+    for (const auto& failure : r.failures)
+        CHECK(failure == "the server closed the WebSocket (code 1001: going away) without echoing the message");
     REQUIRE(m.handshake_us);
     CHECK(static_cast<double>(m.handshake_us->count()) >= 0.9 * static_cast<double>(m.completed));
+}
+
+TEST_CASE("engine websocket: a close frame with an error code is an error even when idle, naming the code",
+          "[engine][websocket]") {
+    // 1011 "internal error" is the server failing, not saying goodbye: counted, whatever the timing.
+    sdk::load_plan plan;
+    plan.model = sdk::load_model::open;
+    plan.phases.push_back({"measure", 1s, true, 4, 4, 100, 100});
+    const auto r = run_against_closing_server(plan, 1011);
+    const auto& m = r.measurement;
+    INFO("completed " << m.completed << ", read errors " << m.errors.read);
+    CHECK(m.completed > 50);
+    CHECK(m.errors.read == Approx(static_cast<double>(m.completed)).epsilon(0.1));
+    REQUIRE_FALSE(r.failures.empty());
+    CHECK(r.failures[0] == "the server closed the WebSocket (code 1011: internal error)");
 }
 
 TEST_CASE("engine websocket: under spike, connections follow the stages", "[engine][websocket]") {

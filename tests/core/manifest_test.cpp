@@ -279,11 +279,11 @@ url = "http://127.0.0.1:8081"
 
 TEST_CASE("manifest: structural errors and the plugins' own value checks are reported in one pass", "[core][manifest]") {
     // A wrong type (structure), a size ws-echo refuses and a pool steady refuses (the plugins'
-    // checks): all three at once, not one layer per attempt.
+    // checks): all three at once, in file order, not one layer per attempt.
     CHECK(diagnostics_of("scenarios = [\"ping\", \"ws-echo\"]\npatterns = [\"steady\"]\n[scenario.ws-echo]\nsize = \"1B\"\n"
                          "[pattern.steady]\nconnections = 0\n[[framework]]\nname = \"x\"\nurl = \"http://127.0.0.1:8080\"\n"
                          "websocket = \"yes\"\n") ==
-          "m.toml:10:13: error: framework 'x': 'websocket' must be a boolean (true or false), found a string\n"
           "m.toml:4:8: error: scenario 'ws-echo': option 'size': must be 8 bytes (room for the message number) to 16MiB\n"
-          "m.toml:6:15: error: pattern 'steady': option 'connections': must be 1 to 1000000");
+          "m.toml:6:15: error: pattern 'steady': option 'connections': must be 1 to 1000000\n"
+          "m.toml:10:13: error: framework 'x': 'websocket' must be a boolean (true or false), found a string");
 }

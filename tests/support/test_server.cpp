@@ -354,8 +354,8 @@ private:
             self->echoed_once_ = false;
             self->buffer_.consume(self->buffer_.size());
             if (self->at_upgrade_.close_websocket_after_first) return self->drop();
-            if (self->at_upgrade_.close_websocket_frame_after_first)
-                return self->ws_.async_close({websocket::close_code::going_away, "going away"},
+            if (const auto code = self->at_upgrade_.close_websocket_code_after_first)
+                return self->ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), code == 1001 ? "going away" : "internal error"),
                                              [self](beast::error_code) { self->drop(); });
             self->read();
         });

@@ -22,7 +22,7 @@ struct faults {
     bool connection_close = false;             ///< send "Connection: close" and close after every response
     bool refuse_websocket = false;             ///< answer upgrades on /ws-echo with 404, like a framework without WebSocket
     bool close_websocket_after_first = false;  ///< accept the upgrade, echo the first message, then drop the TCP socket
-    bool close_websocket_frame_after_first = false;  ///< echo the first message, then close the WebSocket properly (1001 "going away")
+    std::uint16_t close_websocket_code_after_first = 0;  ///< non-zero: echo the first message, then a close frame with this code (1001 "going away", 1011 "internal error")
     bool echo_twice = false;                   ///< WebSocket: send every echo twice (a server that answers what nobody asked)
 };
 

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "report_common.h"
@@ -42,7 +43,7 @@ void pretty_into(std::string& out, const json::value& v, int depth) {
         // Seven significant digits, then the shortest form of that: "10050.5", not "1.00505E4", and
         // a CPU % of 93.8 rather than 93.80000000000001. Seven digits keep every figure here
         // (req/s up to millions, latencies in ms to the µs, error rates) exact to what was measured.
-        out += fmt::format("{}", std::stod(fmt::format("{:.7g}", v.get_double())));
+        out += fmt::format("{}", std::strtod(fmt::format("{:.7g}", v.get_double()).c_str(), nullptr));  // strtod: no throw on tiny values
     } else {
         out += json::serialize(v);
     }
