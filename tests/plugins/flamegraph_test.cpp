@@ -142,3 +142,35 @@ TEST_CASE("flamegraph: the Python sampler finds a known hot function, and it dom
     for (const auto& f : frames)
         if (f.depth >= burn->depth && f.name != burn->name) CHECK(f.samples < burn->samples);
 }
+
+TEST_CASE("flamegraph: in a forked worker the Python sampler counts CPU time, not the worker's idle time",
+          "[plugins][flamegraph][profile]") {
+    // 1.5 s idle then 0.3 s of CPU in a child forked from the main thread: about 29 samples at
+    // 97 Hz. Counted in wall time (the main thread's id is the parent's after a fork), it was
+    // about 175, nearly all in time.sleep.
+    test::temp_dir dir;
+    const auto control = dir.path() / "control";
+    fs::create_directories(control);
+    test::scoped_env pythonpath("PYTHONPATH", core::observe::python_sampler_dir().string());
+    test::scoped_env profile_dir("SHOOTOUT_PROFILE_DIR", control.string());
+    test::scoped_env hz("SHOOTOUT_PROFILE_HZ", "97");
+    const auto r = core::launcher::run_command(
+        {"/usr/bin/python3", (fixtures / "forked_worker.py").string(), control.string()}, dir.path(), 60s);
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    core::observe::folded_stacks stacks;
+    REQUIRE(fs::exists(control / "forked"));
+    for (const auto& entry : fs::directory_iterator(control / "forked")) {
+        std::ifstream in(entry.path());
+        core::observe::add_folded(in, stacks);
+    }
+    std::uint64_t total = 0, hot = 0;
+    for (const auto& [stack, count] : stacks) {
+        total += count;
+        if (stack.find("__main__:burn_cpu") != std::string::npos) hot += count;
+    }
+    INFO(total << " samples, " << hot << " in burn_cpu");
+    CHECK(total >= 10);
+    CHECK(total <= 80);
+    CHECK(hot >= 0.7 * static_cast<double>(total));
+}

@@ -155,6 +155,10 @@ class _Sampler:
     def sample_locked(self, me):
         threads = {t.ident: t.native_id for t in threading.enumerate()}
         main = threading.main_thread().ident
+        # After a fork, Python 3.11 keeps the parent's native id for the main thread, whose
+        # /proc/self/task entry does not exist in the child: it would count as busy all the time
+        # (wall time). The main thread of a process is its leader, whose thread id is the pid.
+        threads[main] = os.getpid()
         noted, self.main_stacks = self.main_stacks, []
         for ident, frame in sys._current_frames().items():
             if ident == me:
