@@ -997,8 +997,18 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
 
     std::unique_ptr<database::postgres> db;
     if (m.database.mode == database_settings::kind::embedded) {
-        spdlog::info("starting an embedded PostgreSQL");
-        db = database::start_embedded(m.database.init_sql, m.database.max_connections);
+        // The database belongs to the systems under test: on the servers' CPUs ([local] cpus), or
+        // at least off the generator's, never competing with the load it answers.
+        std::vector<int> db_cpus = m.local.cpus;
+        if (db_cpus.empty() && !m.engine.cpus.empty()) {
+            // (Not this process's affinity: the generator is pinned already.)
+            const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+            for (int c = 0; c < online; ++c)
+                if (std::find(m.engine.cpus.begin(), m.engine.cpus.end(), c) == m.engine.cpus.end()) db_cpus.push_back(c);
+        }
+        spdlog::info("starting an embedded PostgreSQL{}",
+                     db_cpus.empty() ? std::string() : fmt::format(" on CPU {}", cpu_list(db_cpus)));
+        db = database::start_embedded(m.database.init_sql, m.database.max_connections, db_cpus);
     } else if (m.database.mode == database_settings::kind::external) {
         db = database::connect_external(m.database.dsn, m.database.init_sql);
     }

@@ -66,7 +66,7 @@ private:
 
 class embedded final : public postgres {
 public:
-    embedded(const fs::path& init_sql, unsigned max_connections) : postgres(init_sql) {
+    embedded(const fs::path& init_sql, unsigned max_connections, const std::vector<int>& cpus) : postgres(init_sql) {
         const fs::path bin = server_bin_dir();
         char pattern[] = "/tmp/shootout-pg-XXXXXX";
         if (!::mkdtemp(pattern)) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
@@ -98,6 +98,7 @@ public:
                                 fmt::format("max_connections={}", max_connections), "-c", "fsync=off"});
         spec.working_dir = dir_;
         spec.log_file = dir_ / "server.log";
+        spec.cpus = cpus;  // with the servers, off the generator's CPUs
         server_ = std::make_unique<launcher::local_process>(spec);
         const std::string admin = fmt::format("host=127.0.0.1 port={} user=postgres dbname=postgres", port_);
         const auto deadline = std::chrono::steady_clock::now() + 30s;
@@ -159,8 +160,8 @@ std::uint64_t postgres::row_count() {
     return n.exec1("SELECT count(*) FROM items")[0].as<std::uint64_t>();
 }
 
-std::unique_ptr<postgres> start_embedded(const fs::path& init_sql, unsigned max_connections) {
-    auto db = std::make_unique<embedded>(init_sql, max_connections);
+std::unique_ptr<postgres> start_embedded(const fs::path& init_sql, unsigned max_connections, const std::vector<int>& cpus) {
+    auto db = std::make_unique<embedded>(init_sql, max_connections, cpus);
     db->reset();
     return db;
 }

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace shootout::core::database {
 
@@ -29,7 +30,8 @@ protected:
 /// init.sql. The server is a child process group of shootout: it is stopped and its directory
 /// removed on destruction, and it goes down with shootout if shootout dies.
 /// Throws std::runtime_error naming what is missing or what failed, with the server's log.
-std::unique_ptr<postgres> start_embedded(const std::filesystem::path& init_sql, unsigned max_connections);
+std::unique_ptr<postgres> start_embedded(const std::filesystem::path& init_sql, unsigned max_connections,
+                                         const std::vector<int>& cpus = {});
 
 /// Connects to a running server (docker compose, say) and applies init.sql.
 std::unique_ptr<postgres> connect_external(const std::string& dsn, const std::filesystem::path& init_sql);
