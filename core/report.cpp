@@ -78,6 +78,9 @@ int run_report(const report_options& options, const std::vector<search_dir>& plu
         host.discover(plugin_dirs);
         for (const auto& p : host.problems()) spdlog::warn("{}", p.message);
         const auto& ids = options.reporters.empty() ? default_reporters : options.reporters;
+        for (std::size_t i = 0; i < ids.size(); ++i)
+            if (std::find(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(i), ids[i]) != ids.begin() + static_cast<std::ptrdiff_t>(i))
+                throw config_error(fmt::format("--reporter {}: given twice; each reporter writes its report once", ids[i]));
         for (const auto& id : ids) {
             const auto* info = host.find(plugin_kind::reporter, id);
             if (!info) throw config_error("--reporter " + id + ": " + host.unknown_plugin_message(plugin_kind::reporter, id));
@@ -100,7 +103,14 @@ int run_report(const report_options& options, const std::vector<search_dir>& plu
         err << fmt::format("warning: the reports leave out {} of {} raw result file(s) that could not be read\n",
                            loaded.problems.size(), loaded.files);
 
+    // Profiles stay where the run wrote them: elsewhere, the reporters read them from there.
+    const fs::path run_dir = raw_dir.parent_path();
     std::error_code ec;
+    if (!fs::equivalent(output, run_dir, ec))
+        for (auto& m : loaded.results.measurements)
+            if (m.profile && fs::path(m.profile->folded_path).is_relative())
+                m.profile->folded_path = (fs::absolute(run_dir) / m.profile->folded_path).string();
+    ec.clear();
     fs::create_directories(output, ec);
     if (ec) throw config_error(fmt::format("--output {}: cannot create it: {}", output.string(), ec.message()));
     const sdk::report_context context{output, out, err};

@@ -413,3 +413,23 @@ TEST_CASE("report: without raw results, with an unknown reporter, and with broke
     CHECK_THAT(r.err, Catch::Contains("leave out 1 of"));
     CHECK(fs::exists(dir.path() / "run" / "summary.csv"));
 }
+
+TEST_CASE("report: with --output elsewhere, the flamegraph reporter reads the run's profiles, and a reporter given twice "
+          "is refused",
+          "[core][report]") {
+    test::temp_dir dir;
+    fs::create_directories(dir.path() / "run" / "raw");
+    fs::copy(fixture_raw, dir.path() / "run" / "raw", fs::copy_options::recursive);
+    // The fixture's one profiled measurement (fastapi / ping / steady) points at this file.
+    dir.write("run/profiles/fastapi__ping__steady__run1.folded", "main;serve;handle 3000\nmain;serve;idle 1000\n");
+    const auto out = dir.path() / "elsewhere";
+    auto r = test::run_shootout({"--log-level", "warn", "report", "--results", (dir.path() / "run").string(), "--output",
+                                 out.string(), "--reporter", "flamegraph"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(fs::exists(out / sdk::flamegraph_path("fastapi", "ping", "steady", 1)));
+
+    auto twice = test::run_shootout({"report", "--results", (dir.path() / "run").string(), "--reporter", "md,md"});
+    CHECK(twice.exit_code == 2);
+    CHECK(twice.err == "--reporter md: given twice; each reporter writes its report once\n");
+}
