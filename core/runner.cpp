@@ -542,7 +542,12 @@ sdk::measurement measure(const measure_request& request) {
         auto checked = engine::run(check, *request.scenario, request.target, check_plan);
         check_answered = checked.measurement.answered_2xx_all_phases;
         check_in_flight = checked.measurement.in_flight_at_end;
-        if (checked.interrupted) return fail("interrupted during the correctness check");
+        if (checked.interrupted) {
+            // The user stopped the run: nothing is known about the framework, so it did not fail.
+            m.outcome = sdk::outcome::skipped;
+            m.reason = "the run was interrupted (during the correctness check)";
+            return m;
+        }
         if (checked.upgrade_refused_status) {
             // A framework without WebSocket at that path: not an error storm, not a zero.
             m.outcome = sdk::outcome::not_supported;
@@ -1057,12 +1062,12 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
         auto* scenario = instances.scenarios[s].get();
         const bool counts_writes = db && listed(m.database.count_writes, scenario_entry.name);
         std::uint64_t rows_before = 0;
-        if (interrupted.load()) {
+        if (scenario->transport() == sdk::transport::websocket && !fw.websocket) {
+            result.outcome = sdk::outcome::not_supported;  // known without running anything
+            result.reason = fmt::format("{} has no WebSocket support (websocket = false in the manifest)", fw.name);
+        } else if (interrupted.load()) {
             result.outcome = sdk::outcome::skipped;
             result.reason = "the run was interrupted";
-        } else if (scenario->transport() == sdk::transport::websocket && !fw.websocket) {
-            result.outcome = sdk::outcome::not_supported;
-            result.reason = fmt::format("{} has no WebSocket support (websocket = false in the manifest)", fw.name);
         } else if (server.unavailable()) {
             result.outcome = sdk::outcome::skipped;
             result.reason = *server.unavailable();

@@ -110,3 +110,22 @@ TEST_CASE("verdicts: in a manifest run, a framework over the error threshold is 
     CHECK(report.find("**silent**, ping / steady: failed: no request completed") != std::string::npos);
     CHECK(report.find("| 1 | silent") == std::string::npos);
 }
+
+TEST_CASE("verdicts: Ctrl-C during a correctness check skips the framework, it does not fail it", "[verdict]") {
+    // Every answer takes 3 s, so the check is still waiting when SIGINT comes at 1.5 s.
+    test::test_server slow(1);
+    test::faults delay;
+    delay.delay = std::chrono::seconds(3);
+    slow.set_faults(delay);
+    test::temp_dir dir;
+    const auto file = dir.write("m.toml", "output_dir = \"out\"\nscenarios = [\"ping\", \"ws-echo\"]\npatterns = [\"steady\"]\n"
+                                          "reporters = [\"md\"]\n[pattern.steady]\nconnections = 2\nwarmup = \"0s\"\n"
+                                          "duration = \"1s\"\n[[framework]]\nname = \"slow\"\nurl = \"" + slow.base_url() +
+                                          "\"\nwebsocket = false\n");
+    const auto r = test::run_binary({"--log-level", "warn", "--config", file.string()}, "timeout --preserve-status -s INT 1.5");
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);  // interrupted
+    CHECK(r.out.find("skipped   the run was interrupted (during the correctness check)") != std::string::npos);
+    CHECK(r.out.find("n/a       slow has no WebSocket support") != std::string::npos);  // known without running
+    CHECK(r.out.find("failed:") == std::string::npos);
+}
