@@ -223,7 +223,9 @@ std::vector<std::pair<std::string, std::string>> methodology_lines(const sdk::re
                     "of variation of its runs' req/s is above {:.0f} %. Latency percentiles come from the merged histograms "
                     "of all runs (HdrHistogram, 3 significant digits), with the range of the runs' p99. A result is failed, "
                     "and not ranked, when a run failed its correctness check or its error rate (errors / (completed + "
-                    "errors)) is above {}. CPU % is the server's mean over the measured time, RSS its peak.",
+                    "errors)) is above {}. CPU % is the server's mean over the measured time, RSS its peak; for a "
+                    "local server, RSS is summed over its processes, so pages a pre-fork master shares with its "
+                    "workers count once per process (a container's memory counts them once).",
                     100 * summary.criteria.noisy_cv, percent_text(summary.criteria.max_error_rate)));
     return lines;
 }
