@@ -133,6 +133,11 @@ TEST_CASE("manifest: broken manifests are refused with the place, the key, and t
          "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[local]\nenvironment = { PORT = \"1\" }\n" + valid_frameworks,
          "m.toml:4:15: error: local: 'environment' sets PORT, which shootout sets from each framework's url; remove "
          "it, and change the port in the url instead"},
+        {"constant-rate with both a rate and stages",
+         "scenarios = [\"ping\"]\npatterns = [\"constant-rate\"]\n[pattern.constant-rate]\nrate = 500\nstages = [\"hold 2s 100\"]\n" +
+             valid_frameworks,
+         "m.toml:5:10: error: pattern 'constant-rate': option 'stages': replaces 'rate' and 'duration', which are set "
+         "too: remove them, or remove 'stages'"},
         {"two frameworks with one name",
          "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n" + valid_frameworks + valid_frameworks,
          "m.toml:9:8: error: framework 'local': defined twice; names must be unique"},
