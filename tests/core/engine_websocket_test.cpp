@@ -33,6 +33,21 @@ adhoc_result ws_run(const test::test_server& server, std::vector<std::string> ex
 
 double number(const boost::json::value& v) { return v.to_number<double>(); }
 
+// ws-echo straight through the engine, without a correctness check, against `server`.
+core::engine::engine_result run_engine(const test::test_server& server, const sdk::load_plan& plan) {
+    const auto& host = test::builtin_plugin_host();
+    const auto* info = host.find(core::plugin_kind::scenario, "ws-echo");
+    REQUIRE(info);
+    auto ws = host.make_scenario(*info, info->defaults);
+    const sdk::target target{"test", server.base_url(), "127.0.0.1:" + std::to_string(server.port()), ""};
+    ws->prepare(target);
+    core::engine::engine_config config;
+    config.host = "127.0.0.1";
+    config.port = server.port();
+    config.threads = 1;
+    return core::engine::run(config, *ws, target, plan);
+}
+
 }  // namespace
 
 TEST_CASE("engine websocket: messages are echoed, checked, timed, and the handshake is timed apart", "[engine][websocket]") {
@@ -89,19 +104,9 @@ TEST_CASE("engine websocket: a server that drops connections mid-run: read error
     test::faults drop;
     drop.close_websocket_after_first = true;
     server.set_faults(drop);
-    const auto& host = test::builtin_plugin_host();
-    const auto* info = host.find(core::plugin_kind::scenario, "ws-echo");
-    REQUIRE(info);
-    auto ws = host.make_scenario(*info, info->defaults);
-    const sdk::target target{"test", server.base_url(), "127.0.0.1:" + std::to_string(server.port()), ""};
-    ws->prepare(target);
-    core::engine::engine_config config;
-    config.host = "127.0.0.1";
-    config.port = server.port();
-    config.threads = 1;
     sdk::load_plan plan;
     plan.phases.push_back({"measure", 1s, true, 4, 4, 0, 0});
-    const auto r = core::engine::run(config, *ws, target, plan);
+    const auto r = run_engine(server, plan);
     const auto& m = r.measurement;
     CHECK(m.completed > 10);
     CHECK(m.errors.read > 10);
@@ -114,24 +119,13 @@ TEST_CASE("engine websocket: a server that drops connections mid-run: read error
 
 namespace {
 
-// The engine straight, without a correctness check, against a server that closes every WebSocket
-// with a close frame (1001 "going away" unless told otherwise) right after echoing its first message.
+// Against a server that closes every WebSocket with a close frame (1001 "going away" unless told otherwise) right after echoing its first message.
 core::engine::engine_result run_against_closing_server(const sdk::load_plan& plan, std::uint16_t code = 1001) {
     test::test_server server(1);
     test::faults closing;
     closing.close_websocket_code_after_first = code;
     server.set_faults(closing);
-    const auto& host = test::builtin_plugin_host();
-    const auto* info = host.find(core::plugin_kind::scenario, "ws-echo");
-    REQUIRE(info);
-    auto ws = host.make_scenario(*info, info->defaults);
-    const sdk::target target{"test", server.base_url(), "127.0.0.1:" + std::to_string(server.port()), ""};
-    ws->prepare(target);
-    core::engine::engine_config config;
-    config.host = "127.0.0.1";
-    config.port = server.port();
-    config.threads = 1;
-    return core::engine::run(config, *ws, target, plan);
+    return run_engine(server, plan);
 }
 
 }  // namespace

@@ -67,6 +67,26 @@ std::vector<svg_frame> frames_of(const std::string& svg) {
     return frames;
 }
 
+// Runs a fixture program under the Python sampler at 97 Hz and returns the stacks it recorded in
+// its session `session` (the name the fixture writes into the control file).
+core::observe::folded_stacks sample_fixture(const fs::path& work, const std::string& fixture, const std::string& session) {
+    const auto control = work / "control";
+    fs::create_directories(control);
+    test::scoped_env pythonpath("PYTHONPATH", core::observe::python_sampler_dir().string());
+    test::scoped_env profile_dir("SHOOTOUT_PROFILE_DIR", control.string());
+    test::scoped_env hz("SHOOTOUT_PROFILE_HZ", "97");
+    const auto r = core::launcher::run_command({"/usr/bin/python3", (fixtures / fixture).string(), control.string()}, work, 60s);
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    core::observe::folded_stacks stacks;
+    REQUIRE(fs::exists(control / session));
+    for (const auto& entry : fs::directory_iterator(control / session)) {
+        std::ifstream in(entry.path());
+        core::observe::add_folded(in, stacks);
+    }
+    return stacks;
+}
+
 }  // namespace
 
 TEST_CASE("flamegraph: golden folded stacks give the golden SVG, byte for byte", "[plugins][flamegraph]") {
@@ -107,20 +127,7 @@ TEST_CASE("flamegraph: a profile that cannot be read is reported with its path",
 
 TEST_CASE("flamegraph: the Python sampler finds a known hot function, and it dominates its flamegraph", "[plugins][flamegraph][profile]") {
     test::temp_dir dir;
-    const auto control = dir.path() / "control";
-    fs::create_directories(control);
-    test::scoped_env pythonpath("PYTHONPATH", core::observe::python_sampler_dir().string());
-    test::scoped_env profile_dir("SHOOTOUT_PROFILE_DIR", control.string());
-    test::scoped_env hz("SHOOTOUT_PROFILE_HZ", "97");
-    const auto r = core::launcher::run_command({"/usr/bin/python3", (fixtures / "hot_function.py").string(), control.string()},
-                                               dir.path(), 60s);
-    INFO(r.output);
-    REQUIRE(r.exit_code == 0);
-    core::observe::folded_stacks stacks;
-    for (const auto& entry : fs::directory_iterator(control / "hot")) {
-        std::ifstream in(entry.path());
-        core::observe::add_folded(in, stacks);
-    }
+    const auto stacks = sample_fixture(dir.path(), "hot_function.py", "hot");
     std::uint64_t total = 0, hot = 0;
     for (const auto& [stack, count] : stacks) {
         total += count;
@@ -149,21 +156,7 @@ TEST_CASE("flamegraph: in a forked worker the Python sampler counts CPU time, no
     // 97 Hz. Counted in wall time (the main thread's id is the parent's after a fork), it was
     // about 175, nearly all in time.sleep.
     test::temp_dir dir;
-    const auto control = dir.path() / "control";
-    fs::create_directories(control);
-    test::scoped_env pythonpath("PYTHONPATH", core::observe::python_sampler_dir().string());
-    test::scoped_env profile_dir("SHOOTOUT_PROFILE_DIR", control.string());
-    test::scoped_env hz("SHOOTOUT_PROFILE_HZ", "97");
-    const auto r = core::launcher::run_command(
-        {"/usr/bin/python3", (fixtures / "forked_worker.py").string(), control.string()}, dir.path(), 60s);
-    INFO(r.output);
-    REQUIRE(r.exit_code == 0);
-    core::observe::folded_stacks stacks;
-    REQUIRE(fs::exists(control / "forked"));
-    for (const auto& entry : fs::directory_iterator(control / "forked")) {
-        std::ifstream in(entry.path());
-        core::observe::add_folded(in, stacks);
-    }
+    const auto stacks = sample_fixture(dir.path(), "forked_worker.py", "forked");
     std::uint64_t total = 0, hot = 0;
     for (const auto& [stack, count] : stacks) {
         total += count;
