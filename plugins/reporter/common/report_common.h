@@ -29,6 +29,29 @@ std::string file_name_from(const sdk::option_values& options, const std::string&
 /// Writes `text` to dir/name through a temporary file and a rename; throws with the path on failure.
 void write_report_file(const std::filesystem::path& dir, const std::string& name, std::string_view text);
 
+/// What md, csv, json and html have in common: one file in the output directory, named by the
+/// `file` option, holding the statistics summarised with the `max_error_rate` criteria. A
+/// reporter only renders; finish() summarises and writes.
+class summary_file_reporter : public sdk::reporter {
+public:
+    explicit summary_file_reporter(const sdk::plugin_context& context)
+        : file_(file_name_from(context.options)), criteria_(criteria_from(context.options)) {}
+
+    void begin(const sdk::report_context& context) override { dir_ = context.output_dir; }
+    void finish(const sdk::result_set& results) override {
+        write_report_file(dir_, file_, render(results, sdk::stats::summarize(results, criteria_)));
+    }
+
+protected:
+    virtual std::string render(const sdk::result_set& results, const sdk::stats::summary& summary) = 0;
+    const sdk::stats::criteria& criteria() const { return criteria_; }
+
+private:
+    std::string file_;
+    sdk::stats::criteria criteria_;
+    std::filesystem::path dir_;
+};
+
 // Numbers, formatted the same everywhere (fmt, no locale): reports must not vary by machine.
 std::string rate_text(double req_s);              ///< "12345" or "87.5"
 std::string ms_text(std::int64_t us);             ///< "1.23"

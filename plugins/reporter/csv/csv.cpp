@@ -11,20 +11,17 @@ using namespace shootout;
 using namespace shootout::reporters;
 namespace stats = sdk::stats;
 
-class csv_reporter final : public sdk::reporter {
+class csv_reporter final : public summary_file_reporter {
 public:
     static constexpr std::array<sdk::option_spec, 2> options{{
         {"file", sdk::option_type::string, "summary.csv", "file name inside the run directory"},
         max_error_rate_option,
     }};
 
-    explicit csv_reporter(const sdk::plugin_context& context)
-        : file_(file_name_from(context.options)), criteria_(criteria_from(context.options)) {}
+    using summary_file_reporter::summary_file_reporter;
 
-    void begin(const sdk::report_context& context) override { dir_ = context.output_dir; }
-
-    void finish(const sdk::result_set& results) override {
-        const auto summary = stats::summarize(results, criteria_);
+private:
+    std::string render(const sdk::result_set& results, const stats::summary& summary) override {
         std::string out =
             "framework,scenario,runs,req_s,req_s_stdev,p50_ms,p95_ms,p99_ms,avg_ms,errors,cpu_pct,mem_mib,"
             "pattern,status,rank,req_s_ci_low,req_s_ci_high,req_s_cv_pct,noisy,p99_ms_run_min,p99_ms_run_max,p999_ms,"
@@ -79,13 +76,8 @@ public:
                 out += line + '\n';
             }
         }
-        write_report_file(dir_, file_, out);
+        return out;
     }
-
-private:
-    std::string file_;
-    stats::criteria criteria_;
-    std::filesystem::path dir_;
 };
 
 }  // namespace

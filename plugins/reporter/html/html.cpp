@@ -54,20 +54,17 @@ std::string anchor(const std::string& scenario, const std::string& pattern) {
     return id;
 }
 
-class html_reporter final : public sdk::reporter {
+class html_reporter final : public summary_file_reporter {
 public:
     static constexpr std::array<sdk::option_spec, 2> options{{
         {"file", sdk::option_type::string, "report.html", "file name inside the run directory"},
         max_error_rate_option,
     }};
 
-    explicit html_reporter(const sdk::plugin_context& context)
-        : file_(file_name_from(context.options)), criteria_(criteria_from(context.options)) {}
+    using summary_file_reporter::summary_file_reporter;
 
-    void begin(const sdk::report_context& context) override { dir_ = context.output_dir; }
-
-    void finish(const sdk::result_set& results) override {
-        const auto summary = stats::summarize(results, criteria_);
+private:
+    std::string render(const sdk::result_set& results, const stats::summary& summary) override {
         const auto facts = methodology_of(results, summary);
         for (std::size_t i = 0; i < facts.frameworks.size(); ++i) colours_[facts.frameworks[i]] = framework_colour(i);
         const auto& env = results.environment;
@@ -93,10 +90,9 @@ public:
         out += "</ul>\n<p id=\"render-check\" data-status=\"not run\">The chart check runs when the page loads.</p>\n";
         out += render_check_script;
         out += "</body>\n</html>\n";
-        write_report_file(dir_, file_, out);
+        return out;
     }
 
-private:
     std::string colour(const std::string& framework) const {
         auto it = colours_.find(framework);
         return it == colours_.end() ? "#888" : it->second;
@@ -286,9 +282,6 @@ private:
         return "<details open>\n<summary>Each run over time</summary>\n<div class=\"charts\">\n" + charts + "</div>\n</details>\n";
     }
 
-    std::string file_;
-    stats::criteria criteria_;
-    std::filesystem::path dir_;
     std::map<std::string, std::string> colours_;
 };
 

@@ -118,20 +118,17 @@ json::object group_to_json(const stats::group& g, json::value rank, bool tied) {
     return o;
 }
 
-class json_reporter final : public sdk::reporter {
+class json_reporter final : public summary_file_reporter {
 public:
     static constexpr std::array<sdk::option_spec, 2> options{{
         {"file", sdk::option_type::string, "summary.json", "file name inside the run directory"},
         max_error_rate_option,
     }};
 
-    explicit json_reporter(const sdk::plugin_context& context)
-        : file_(file_name_from(context.options)), criteria_(criteria_from(context.options)) {}
+    using summary_file_reporter::summary_file_reporter;
 
-    void begin(const sdk::report_context& context) override { dir_ = context.output_dir; }
-
-    void finish(const sdk::result_set& results) override {
-        const auto summary = stats::summarize(results, criteria_);
+private:
+    std::string render(const sdk::result_set& results, const stats::summary& summary) override {
         const auto& env = results.environment;
         json::object doc;
         doc["schema"] = "shootout.summary";
@@ -169,13 +166,8 @@ public:
         }
         doc["results"] = std::move(groups);
         doc["rankings"] = std::move(rankings);
-        write_report_file(dir_, file_, pretty(doc) + "\n");
+        return pretty(doc) + "\n";
     }
-
-private:
-    std::string file_;
-    stats::criteria criteria_;
-    std::filesystem::path dir_;
 };
 
 }  // namespace

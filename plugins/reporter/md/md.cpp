@@ -13,24 +13,17 @@ namespace stats = sdk::stats;
 
 std::string section_anchor(const stats::ranking& r) { return r.scenario + " / " + r.pattern; }
 
-class md_reporter final : public sdk::reporter {
+class md_reporter final : public summary_file_reporter {
 public:
     static constexpr std::array<sdk::option_spec, 2> options{{
         {"file", sdk::option_type::string, "REPORT.md", "file name inside the run directory"},
         max_error_rate_option,
     }};
 
-    explicit md_reporter(const sdk::plugin_context& context)
-        : file_(file_name_from(context.options)), criteria_(criteria_from(context.options)) {}
-
-    void begin(const sdk::report_context& context) override { dir_ = context.output_dir; }
-
-    void finish(const sdk::result_set& results) override {
-        write_report_file(dir_, file_, render(results, stats::summarize(results, criteria_)));
-    }
+    using summary_file_reporter::summary_file_reporter;
 
 private:
-    std::string render(const sdk::result_set& results, const stats::summary& summary) const {
+    std::string render(const sdk::result_set& results, const stats::summary& summary) override {
         const auto& env = results.environment;
         const auto facts = methodology_of(results, summary);
         std::string out = "# Shootout report\n\n";
@@ -76,7 +69,7 @@ private:
         if (!not_ranked.empty()) out += "Not ranked (failed, skipped or not supported):\n\n" + not_ranked + '\n';
         if (!noisy.empty())
             out += fmt::format("Noisy (coefficient of variation above {:.0f} %): treat their order with care.\n\n{}\n",
-                               100 * criteria_.noisy_cv, noisy);
+                               100 * criteria().noisy_cv, noisy);
 
         for (const auto& r : summary.rankings) out += section(r);
         out += methodology_section(results, summary, facts);
@@ -154,9 +147,6 @@ private:
         return out;
     }
 
-    std::string file_;
-    stats::criteria criteria_;
-    std::filesystem::path dir_;
 };
 
 }  // namespace
