@@ -29,6 +29,11 @@ std::string file_name_from(const sdk::option_values& options, const std::string&
 /// Writes `text` to dir/name through a temporary file and a rename; throws with the path on failure.
 void write_report_file(const std::filesystem::path& dir, const std::string& name, std::string_view text);
 
+/// The options of a summary_file_reporter: its file (default `default_file`) and max_error_rate.
+constexpr std::array<sdk::option_spec, 2> summary_file_options(const char* default_file) {
+    return {{{"file", sdk::option_type::string, default_file, "file name inside the run directory"}, max_error_rate_option}};
+}
+
 /// What md, csv, json and html have in common: one file in the output directory, named by the
 /// `file` option, holding the statistics summarised with the `max_error_rate` criteria. A
 /// reporter only renders; finish() summarises and writes.

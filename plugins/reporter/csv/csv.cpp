@@ -13,10 +13,7 @@ namespace stats = sdk::stats;
 
 class csv_reporter final : public summary_file_reporter {
 public:
-    static constexpr std::array<sdk::option_spec, 2> options{{
-        {"file", sdk::option_type::string, "summary.csv", "file name inside the run directory"},
-        max_error_rate_option,
-    }};
+    static constexpr auto options = summary_file_options("summary.csv");
 
     using summary_file_reporter::summary_file_reporter;
 

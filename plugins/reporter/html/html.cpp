@@ -56,10 +56,7 @@ std::string anchor(const std::string& scenario, const std::string& pattern) {
 
 class html_reporter final : public summary_file_reporter {
 public:
-    static constexpr std::array<sdk::option_spec, 2> options{{
-        {"file", sdk::option_type::string, "report.html", "file name inside the run directory"},
-        max_error_rate_option,
-    }};
+    static constexpr auto options = summary_file_options("report.html");
 
     using summary_file_reporter::summary_file_reporter;
 

@@ -120,10 +120,7 @@ json::object group_to_json(const stats::group& g, json::value rank, bool tied) {
 
 class json_reporter final : public summary_file_reporter {
 public:
-    static constexpr std::array<sdk::option_spec, 2> options{{
-        {"file", sdk::option_type::string, "summary.json", "file name inside the run directory"},
-        max_error_rate_option,
-    }};
+    static constexpr auto options = summary_file_options("summary.json");
 
     using summary_file_reporter::summary_file_reporter;
 

@@ -15,10 +15,7 @@ std::string section_anchor(const stats::ranking& r) { return r.scenario + " / " 
 
 class md_reporter final : public summary_file_reporter {
 public:
-    static constexpr std::array<sdk::option_spec, 2> options{{
-        {"file", sdk::option_type::string, "REPORT.md", "file name inside the run directory"},
-        max_error_rate_option,
-    }};
+    static constexpr auto options = summary_file_options("REPORT.md");
 
     using summary_file_reporter::summary_file_reporter;
 
