@@ -1,4 +1,8 @@
 #include "engine.h"
+#include "http1_parser.h"
+#include "load_counts.h"
+#include "plan_clock.h"
+#include "schedule.h"
 #include "websocket_protocol.h"
 
 #include <sched.h>
@@ -34,9 +38,7 @@ namespace shootout::core::engine {
 namespace {
 
 namespace asio = boost::asio;
-namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
-using clock_type = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 // One read drains up to this much; a worker has one such buffer for all its connections, so
@@ -45,8 +47,6 @@ constexpr std::size_t read_buffer_size = 64 * 1024;
 // Timeouts, connection-count changes and the stop flag are handled on this tick, so no request
 // ever arms a timer of its own.
 constexpr auto tick_interval = 50ms;
-// Reasons kept per worker for the report; the counters keep the rest.
-constexpr std::size_t max_failure_reasons = 5;
 // Open model: a request sent this long after its planned time counts as late. Below it is the
 // ordinary jitter of waking up on time, which the send-lag percentiles still show.
 constexpr auto late_after = 1ms;
@@ -59,185 +59,7 @@ double thread_cpu_seconds() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-// The headers that decide a WebSocket upgrade; kept only for the answer to the upgrade request,
-// once per connection, so these strings are not on the per-request path.
-struct upgrade_headers {
-    std::string upgrade, connection, accept, extensions, protocol;
-
-    void clear() {
-        upgrade.clear();
-        connection.clear();
-        accept.clear();
-        extensions.clear();
-        protocol.clear();
-    }
-    void add(std::string& field, std::string_view value) {
-        if (!field.empty()) field += ", ";  // a repeated list-valued field joins (RFC 9110 5.3)
-        field.append(value);
-    }
-};
-
-// What the parser reports about one response, without allocating.
-struct response_sink {
-    unsigned status = 0;
-    std::array<char, 128> content_type{};
-    std::size_t content_type_size = 0;
-    std::uint64_t body_bytes = 0;
-    sdk::response_check* check = nullptr;  // non-null when this response is verified
-    upgrade_headers* upgrade = nullptr;    // non-null for the answer to a WebSocket upgrade
-    sdk::response_expectation expect;      // checked on every response under load
-    bool wrong_media_type = false;         // the Content-Type is not expect.media_type
-
-    void reset(sdk::response_check* verifier, upgrade_headers* upgrade_fields = nullptr,
-               sdk::response_expectation expectation = {}) {
-        status = 0;
-        content_type_size = 0;
-        body_bytes = 0;
-        check = verifier;
-        expect = expectation;
-        wrong_media_type = false;
-        upgrade = upgrade_fields;
-        if (upgrade) upgrade->clear();
-    }
-    std::string_view content_type_view() const { return {content_type.data(), content_type_size}; }
-};
-
-// Beast's parser with callbacks that keep only what shootout needs: no header map, no body
-// container. The body streams through to the scenario's check when this response is verified.
-class response_parser final : public http::basic_parser<false> {
-public:
-    explicit response_parser(response_sink& sink) : sink_(sink) {
-        eager(true);
-        body_limit(boost::none);
-    }
-
-private:
-    void on_request_impl(http::verb, boost::beast::string_view, boost::beast::string_view, int,
-                         boost::beast::error_code&) override {}
-    void on_response_impl(int code, boost::beast::string_view, int, boost::beast::error_code&) override {
-        sink_.status = static_cast<unsigned>(code);
-    }
-    void on_field_impl(http::field name, boost::beast::string_view, boost::beast::string_view value,
-                       boost::beast::error_code&) override {
-        if (name == http::field::content_type) {
-            sink_.content_type_size = std::min(value.size(), sink_.content_type.size());
-            std::memcpy(sink_.content_type.data(), value.data(), sink_.content_type_size);
-        }
-        if (auto* u = sink_.upgrade) {
-            const std::string_view v(value.data(), value.size());
-            switch (name) {
-                case http::field::upgrade: u->add(u->upgrade, v); break;
-                case http::field::connection: u->add(u->connection, v); break;
-                case http::field::sec_websocket_accept: u->add(u->accept, v); break;
-                case http::field::sec_websocket_extensions: u->add(u->extensions, v); break;
-                case http::field::sec_websocket_protocol: u->add(u->protocol, v); break;
-                default: break;
-            }
-        }
-    }
-    void on_header_impl(boost::beast::error_code&) override {
-        if (!sink_.expect.media_type.empty() && !sdk::media_type_is(sink_.content_type_view(), sink_.expect.media_type)) {
-            sink_.wrong_media_type = true;
-            sink_.check = nullptr;  // wrong already, and counted so on every response: no body to judge
-        }
-        if (!sink_.check) return;
-        sdk::response_head head;
-        head.status = sink_.status;
-        head.content_type = sink_.content_type_view();
-        if (auto length = content_length()) head.content_length = *length;
-        head.chunked = chunked();
-        sink_.check->begin(head);
-    }
-    void on_body_init_impl(const boost::optional<std::uint64_t>&, boost::beast::error_code&) override {}
-    std::size_t on_body_impl(boost::beast::string_view body, boost::beast::error_code&) override {
-        sink_.body_bytes += body.size();
-        if (sink_.check) sink_.check->on_body({body.data(), body.size()});
-        return body.size();
-    }
-    void on_chunk_header_impl(std::uint64_t, boost::beast::string_view, boost::beast::error_code&) override {}
-    std::size_t on_chunk_body_impl(std::uint64_t, boost::beast::string_view body, boost::beast::error_code& ec) override {
-        return on_body_impl(body, ec);
-    }
-    void on_finish_impl(boost::beast::error_code&) override {}
-
-    response_sink& sink_;
-};
-
 enum class error_class { connect, read, write, timeout, status, verify };
-
-double seconds_of(clock_type::duration d) { return std::chrono::duration<double>(d).count(); }
-
-struct phase_window {
-    clock_type::time_point start, end;
-    const sdk::load_phase* phase = nullptr;
-    int measured_index = -1;  // index among measured phases, -1 if unmeasured
-};
-
-// The open model's clock: walks one worker's planned send times through the plan. Within a phase
-// the rate moves linearly, so the time to the next request solves  r·Δ + (slope/2)·Δ² = 1  for the
-// worker's share of the rate; what is left of that one request at a phase's end carries into the
-// next phase, so a ramp across phases neither drops nor adds requests. Two cursors walk the same
-// sequence: one marks what is due, the other what was sent, and the gap is the backlog, without
-// a queue that could grow without bound while a server stalls.
-class schedule_cursor {
-public:
-    schedule_cursor() = default;
-    schedule_cursor(const std::vector<phase_window>& windows, double share, double first_offset)
-        : windows_(&windows), share_(share), planned_(windows.front().start), done_(false) {
-        advance(first_offset);
-    }
-    bool done() const { return done_; }
-    clock_type::time_point planned() const { return planned_; }
-    void next() { advance(1.0); }
-
-private:
-    void advance(double need) {
-        while (!done_) {
-            const auto& w = (*windows_)[window_];
-            const double length = seconds_of(w.end - w.start);
-            const double tau = seconds_of(planned_ - w.start);
-            const double r0 = w.phase->rate_start * share_, r1 = w.phase->rate_end * share_;
-            const double slope = length > 0 ? (r1 - r0) / length : 0;
-            const double rate = r0 + slope * tau;
-            const double left_in_phase = rate * (length - tau) + slope / 2 * (length - tau) * (length - tau);
-            if (left_in_phase >= need && left_in_phase > 0) {
-                // 2·need / (r + sqrt(r² + 2·slope·need)): the root of the quadratic, written so a
-                // near-zero slope loses no precision.
-                const double root = std::sqrt(std::max(0.0, rate * rate + 2 * slope * need));
-                const double delta = rate + root > 0 ? 2 * need / (rate + root) : length - tau;
-                planned_ += std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(delta));
-                if (planned_ >= w.end) planned_ = w.end - clock_type::duration(1);
-                return;
-            }
-            need -= std::max(0.0, left_in_phase);
-            if (++window_ == windows_->size()) {
-                done_ = true;
-                return;
-            }
-            planned_ = (*windows_)[window_].start;
-        }
-    }
-
-    const std::vector<phase_window>* windows_ = nullptr;
-    std::size_t window_ = 0;
-    double share_ = 0;
-    clock_type::time_point planned_{};
-    bool done_ = true;
-};
-
-struct phase_stats {
-    sdk::histogram latency_us;
-    std::uint64_t completed = 0;
-    sdk::error_counts errors;
-    std::uint32_t open_at_end = 0;
-};
-
-struct second_record {
-    std::int64_t second = 0;
-    std::uint64_t completed = 0, errors = 0;
-    std::uint32_t open = 0;
-    std::vector<std::pair<std::uint32_t, std::uint64_t>> buckets;  // sparse latency histogram
-};
 
 // The live figures a worker publishes once per tick for the progress line.
 struct live_counters {
@@ -343,35 +165,23 @@ private:
 class worker {
 public:
     worker(unsigned index, const engine_config& config, const sdk::scenario& scenario, const sdk::target& target,
-           tcp::endpoint endpoint, const std::vector<phase_window>& windows, std::size_t measured_phases,
-           clock_type::time_point origin, unsigned total_threads, bool open_model)
+           tcp::endpoint endpoint, const timed_plan& plan, slice part, bool open_model)
         : index_(index), config_(config), scenario_(scenario), target_(target), endpoint_(endpoint),
-          windows_(windows), origin_(origin), threads_(total_threads), epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)) {
+          windows_(plan.windows()), slice_(part), epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)) {
         if (epoll_fd_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
-        phases_.resize(measured_phases);
+        counts_.phases.resize(plan.measured_phases());
         read_buffer_ = std::make_unique<char[]>(read_buffer_size);
-        for (const auto& w : windows_)
-            if (w.measured_index >= 0) {
-                measure_origin_ = w.start;
-                break;
-            }
+        measure_origin_ = plan.measured_begin();
         next_second_at_ = measure_origin_ + 1s;
         open_model_ = open_model;
         websocket_ = scenario.transport() == sdk::transport::websocket;
         if (websocket_) websocket_target_ = target.path_prefix + scenario.websocket_path();
         if (open_model_) {
             // Each worker carries the share of the rate that its share of the pool's cap can carry
-            // (a worker with no connection sends nothing), its sends offset by a fraction of its
-            // interval so that the workers' requests interleave rather than leave in bursts.
-            std::uint32_t cap = 0;
-            for (const auto& w : windows_) cap = std::max({cap, w.phase->connections_start, w.phase->connections_end});
-            const std::uint32_t mine = cap / total_threads + (index < cap % total_threads ? 1 : 0);
-            const double share = cap > 0 ? static_cast<double>(mine) / cap : 0.0;
-            // Spread over the workers that send at all: with more workers than the cap, offsets
-            // bunched near 0 would each round their count up, and the whole would send too much.
-            const double offset = (index + 1.0) / std::max<std::uint32_t>(1, std::min<std::uint32_t>(total_threads, cap));
-            due_ = schedule_cursor(windows_, share, offset);
-            next_to_send_ = schedule_cursor(windows_, share, offset);
+            // (a worker with no connection sends nothing), interleaved with the other slices.
+            const auto share = share_of(plan.most_connections(), slice_);
+            due_ = arrival_schedule(windows_, share);
+            next_to_send_ = due_;
         }
     }
 
@@ -405,8 +215,9 @@ public:
                 connections_[tag >> 32]->on_event(events[i].events, static_cast<std::uint32_t>(tag));
             }
         }
-        if (cpu_started_) cpu_seconds_ += thread_cpu_seconds() - cpu_start_;
+        if (cpu_started_) counts_.cpu_seconds += thread_cpu_seconds() - cpu_start_;
         flush_second();
+        counts_.backlog = due_count_ - sent_count_;
         live_.finished.store(true, std::memory_order_release);
     }
 
@@ -414,12 +225,12 @@ public:
     bool open_model() const { return open_model_; }
     bool websocket() const { return websocket_; }
     const std::string& websocket_target() const { return websocket_target_; }
-    void record_handshake(clock_type::duration d) { handshake_us_.record(micros(d)); }
+    void record_handshake(clock_type::duration d) { counts_.handshake_us.record(micros(d)); }
     // The server does not offer WebSocket here: the engine's caller reports "not supported".
     void upgrade_refused(unsigned status, const std::string& reason) {
-        if (!upgrade_refused_status_) {
-            upgrade_refused_status_ = status;
-            upgrade_refused_reason_ = reason;
+        if (!counts_.upgrade_refused_status) {
+            counts_.upgrade_refused_status = status;
+            counts_.upgrade_refused_reason = reason;
         }
     }
     int epoll_fd() const { return epoll_fd_; }
@@ -449,7 +260,7 @@ public:
 
     void on_open() {
         ++open_;
-        if (measuring_) peak_open_ = std::max(peak_open_, open_);
+        if (measuring_) counts_.peak_open = std::max(counts_.peak_open, open_);
     }
     void on_closed() { --open_; }
     std::uint32_t active_connections = 0, connecting = 0;
@@ -498,10 +309,10 @@ public:
             next_to_send_.next();
             ++sent_count_;
             if (measuring_) {
-                ++sent_measured_;
+                ++counts_.sent_measured;
                 const auto lag = now - planned;
-                send_lag_us_.record(micros(lag));
-                if (lag >= late_after) ++late_;
+                counts_.send_lag_us.record(micros(lag));
+                if (lag >= late_after) ++counts_.late;
             }
             c->send_planned(planned, now);
         }
@@ -524,7 +335,7 @@ public:
 
     // Every connect of the run, warm-up included: a spike's connects happen while it is measured,
     // a steady run's during its warm-up, and both are worth seeing.
-    void record_connect(clock_type::duration d) { connect_us_.record(micros(d)); }
+    void record_connect(clock_type::duration d) { counts_.connect_us.record(micros(d)); }
 
     // `planned` is when the request should have left: the send time in the closed model, the
     // schedule's time in the open model, so that a server's stall counts against every request it
@@ -534,34 +345,34 @@ public:
     void record_response(clock_type::time_point now, clock_type::time_point planned, clock_type::time_point sent,
                          clock_type::time_point first_byte, unsigned status, const sdk::verdict* verdict,
                          const std::string* head_problem, std::uint64_t sent_bytes, std::uint64_t received_bytes) {
-        if (status >= 200 && status <= 299) ++answered_2xx_;  // in any phase: the server did the work
+        if (status >= 200 && status <= 299) ++counts_.answered_2xx;  // in any phase: the server did the work
         ++responses_;                                          // in any phase: the progress line's req/s
         roll(now);
         if (!measuring_) return;
-        bytes_sent_ += sent_bytes;
-        bytes_received_ += received_bytes;
-        slowest_answer_us_ = std::max(slowest_answer_us_, micros(now - planned));  // whatever the answer said
+        counts_.bytes_sent += sent_bytes;
+        counts_.bytes_received += received_bytes;
+        counts_.slowest_answer_us = std::max(counts_.slowest_answer_us, micros(now - planned));  // whatever the answer said
         const bool correctness = config_.role == sdk::session_role::correctness_check;
         if (!correctness && (status < 200 || status > 299)) {
             count_error(error_class::status, fmt::format("status {}", status));
         } else if (head_problem) {
             count_error(error_class::verify, *head_problem);
         } else if (verdict && !verdict->ok) {
-            ++bodies_failed_;
+            ++counts_.bodies_failed;
             count_error(error_class::verify, verdict->reason);
         } else {
             const std::int64_t latency = micros(now - planned);
-            ++completed_;
-            if (verdict) ++verified_;
-            latency_us_.record(latency);
-            if (open_model_) latency_uncorrected_us_.record(micros(now - sent));
-            first_byte_us_.record(micros(first_byte - sent));
+            ++counts_.completed;
+            if (verdict) ++counts_.verified;
+            counts_.latency_us.record(latency);
+            if (open_model_) counts_.latency_uncorrected_us.record(micros(now - sent));
+            counts_.first_byte_us.record(micros(first_byte - sent));
             second_latency_.record(latency);
             ++second_completed_;
-            auto& phase = phases_[current_->measured_index];
+            auto& phase = counts_.phases[current_->measured_index];
             ++phase.completed;
             phase.latency_us.record(latency);
-            if (config_.request_budget && completed_ >= config_.request_budget) stop();
+            if (config_.request_budget && counts_.completed >= config_.request_budget) stop();
         }
     }
 
@@ -578,20 +389,20 @@ public:
                 case error_class::verify: ++e.verify; break;
             }
         };
-        bump(errors_);
-        bump(phases_[current_->measured_index].errors);
+        bump(counts_.errors);
+        bump(counts_.phases[current_->measured_index].errors);
         ++second_errors_;
-        if (failures_.size() < max_failure_reasons) failures_.push_back(std::move(reason));
+        if (counts_.failures.size() < max_failure_reasons) counts_.failures.push_back(std::move(reason));
         if (config_.stop_on_first_error) stop();
     }
 
     void stop() {
         if (stopping_) return;
         stopping_ = true;
-        if (current_ && current_->measured_index >= 0) phases_[current_->measured_index].open_at_end = open_;
+        if (current_ && current_->measured_index >= 0) counts_.phases[current_->measured_index].open_at_end = open_;
         open_at_stop_ = open_;  // the last second's record shows the connections open, not the closing
         for (auto& c : connections_) {
-            in_flight_at_end_ += c->in_flight();
+            counts_.in_flight_at_end += c->in_flight();
             c->close();
         }
     }
@@ -610,29 +421,8 @@ public:
         live_.finished.store(true, std::memory_order_release);
     }
 
-    // Results, read by the control thread after the worker's thread has ended.
-    sdk::histogram latency_us_, first_byte_us_, connect_us_;
-    sdk::histogram latency_uncorrected_us_, send_lag_us_;  // open model
-    sdk::histogram handshake_us_;                         // WebSocket
-    unsigned upgrade_refused_status_ = 0;
-    std::string upgrade_refused_reason_;
-    std::uint64_t sent_measured_ = 0, late_ = 0;          // open model
-    std::uint64_t backlog() const { return due_count_ - sent_count_; }  // due, not yet sent
-    sdk::error_counts errors_;
-    std::uint64_t completed_ = 0, verified_ = 0, bytes_sent_ = 0, bytes_received_ = 0, responses_ = 0;
-    std::uint64_t bodies_failed_ = 0;
-    std::int64_t slowest_answer_us_ = 0;  // the longest wait for any answer in the measured time, errors included  // judged bodies that failed (the sample); verified_ those that passed
-    // Unanswered when the plan ended (finish_plan): waits of the requests in flight (at most one
-    // per connection), and of those due but never sent (open model; possibly many, so binned).
-    std::vector<std::int64_t> unfinished_in_flight_us_;
-    sdk::histogram unfinished_unsent_us_;
-    std::uint64_t unfinished_ = 0;
-    std::uint64_t answered_2xx_ = 0, in_flight_at_end_ = 0;
-    std::vector<phase_stats> phases_;
-    std::vector<second_record> seconds_;
-    std::vector<std::string> failures_;
-    std::uint32_t peak_open_ = 0;
-    double cpu_seconds_ = 0;
+    // What this slice counted, read by the control thread once the worker's thread has ended.
+    load_counts counts_;
     live_counters live_;
 
 private:
@@ -649,7 +439,7 @@ private:
         adjust_connections();
         for (auto& c : connections_) c->check_timeout(now);
         live_.responses.store(responses_, std::memory_order_relaxed);
-        live_.errors.store(errors_.total(), std::memory_order_relaxed);
+        live_.errors.store(counts_.errors.total(), std::memory_order_relaxed);
         live_.open.store(open_, std::memory_order_relaxed);
     }
 
@@ -658,15 +448,15 @@ private:
         while (i + 1 < windows_.size() && now >= windows_[i].end) ++i;
         const phase_window* next = &windows_[i];
         if (next == current_) return;
-        if (current_ && current_->measured_index >= 0) phases_[current_->measured_index].open_at_end = open_;
+        if (current_ && current_->measured_index >= 0) counts_.phases[current_->measured_index].open_at_end = open_;
         current_ = next;
         measuring_ = current_->measured_index >= 0 && now >= current_->start && now < current_->end;
         if (measuring_ && !cpu_started_) {
             cpu_started_ = true;
             cpu_start_ = thread_cpu_seconds();
-            peak_open_ = open_;
+            counts_.peak_open = open_;
         } else if (!measuring_ && cpu_started_) {
-            cpu_seconds_ += thread_cpu_seconds() - cpu_start_;
+            counts_.cpu_seconds += thread_cpu_seconds() - cpu_start_;
             cpu_started_ = false;
         }
     }
@@ -681,8 +471,8 @@ private:
         if (windows_.back().measured_index >= 0) {
             for (const auto& c : connections_)
                 if (c->in_flight()) {
-                    unfinished_in_flight_us_.push_back(std::max<std::int64_t>(0, micros(end - c->planned_at())));
-                    ++unfinished_;
+                    counts_.unfinished_in_flight_us.push_back(std::max<std::int64_t>(0, micros(end - c->planned_at())));
+                    ++counts_.unfinished;
                 }
             if (open_model_) {
                 while (!due_.done() && due_.planned() < end) {
@@ -691,14 +481,14 @@ private:
                 }
                 auto unsent = next_to_send_;
                 for (std::uint64_t k = sent_count_; k < due_count_; ++k, unsent.next()) {
-                    unfinished_unsent_us_.record(std::max<std::int64_t>(0, micros(end - unsent.planned())));
-                    ++unfinished_;
+                    counts_.unfinished_unsent_us.record(std::max<std::int64_t>(0, micros(end - unsent.planned())));
+                    ++counts_.unfinished;
                 }
             }
         }
         measuring_ = false;
         if (cpu_started_) {
-            cpu_seconds_ += thread_cpu_seconds() - cpu_start_;
+            counts_.cpu_seconds += thread_cpu_seconds() - cpu_start_;
             cpu_started_ = false;
         }
         stop();
@@ -723,24 +513,21 @@ private:
     // Closes the record of the second that ends at next_second_at_ (or the partial last one).
     void flush_second() {
         const std::int64_t second = micros(next_second_at_ - measure_origin_) / 1'000'000 - 1;
-        second_record record{second, second_completed_, second_errors_, stopping_ ? open_at_stop_ : open_, {}};
+        second_counts record{second, second_completed_, second_errors_, stopping_ ? open_at_stop_ : open_, {}};
         if (second_latency_.count()) {
             const auto& counts = second_latency_.counts();
             for (std::size_t i = 0; i < counts.size(); ++i)
                 if (counts[i]) record.buckets.emplace_back(static_cast<std::uint32_t>(i), counts[i]);
             second_latency_.reset();
         }
-        seconds_.push_back(std::move(record));
+        counts_.seconds.push_back(std::move(record));
         second_completed_ = second_errors_ = 0;
     }
 
+    // This slice's part of the connections the plan asks for now.
     std::uint32_t planned_connections(clock_type::time_point now) const {
-        const auto& w = *current_;
-        const double span = std::chrono::duration<double>(w.end - w.start).count();
-        const double frac = span > 0 ? std::clamp(std::chrono::duration<double>(now - w.start).count() / span, 0.0, 1.0) : 1.0;
-        const double total = w.phase->connections_start + (double(w.phase->connections_end) - w.phase->connections_start) * frac;
-        const auto all = static_cast<std::uint32_t>(std::lround(total));
-        return all / threads_ + (index_ < all % threads_ ? 1 : 0);
+        const auto all = static_cast<std::uint32_t>(std::lround(current_->connections_at(now)));
+        return all / slice_.count + (slice_.index < all % slice_.count ? 1 : 0);
     }
 
     // Closed model: opens or retires connections to follow the plan. Open model: the pool grows
@@ -768,7 +555,7 @@ private:
     }
 
     void open_connection() {
-        const std::uint64_t global_index = next_connection_index_++ * threads_ + index_;
+        const std::uint64_t global_index = next_connection_index_++ * slice_.count + slice_.index;
         const auto slot = static_cast<std::uint32_t>(connections_.size());
         connections_.push_back(std::make_unique<connection>(*this, slot, global_index));
         connections_.back()->start();
@@ -805,15 +592,15 @@ private:
     const sdk::target& target_;
     tcp::endpoint endpoint_;
     const std::vector<phase_window>& windows_;
-    clock_type::time_point origin_, measure_origin_, next_second_at_;
-    unsigned threads_;
+    clock_type::time_point measure_origin_, next_second_at_;
+    slice slice_;  // of the whole load: shard × workers + worker
     int epoll_fd_;  // this worker's sockets, edge-triggered
     std::vector<std::unique_ptr<connection>> connections_;
     std::vector<connection*> idle_;  // open model: connected, nothing in flight (may hold stale entries)
     bool open_model_ = false, have_pwait2_ = true, websocket_ = false;
     bool dispatching_ = false, dispatch_again_ = false;
     std::string websocket_target_;
-    schedule_cursor due_, next_to_send_;
+    arrival_schedule due_, next_to_send_;
     std::uint64_t due_count_ = 0, sent_count_ = 0;
     std::unique_ptr<char[]> read_buffer_;
     const phase_window* current_ = nullptr;
@@ -824,6 +611,7 @@ private:
     std::uint32_t since_verified_ = 0;
     sdk::histogram second_latency_;
     std::uint64_t second_completed_ = 0, second_errors_ = 0;
+    std::uint64_t responses_ = 0;  // every response, any phase: the progress line's req/s
 };
 
 connection::connection(worker& owner, std::uint32_t slot, std::uint64_t index)
@@ -1425,16 +1213,15 @@ void raise_descriptor_limit(const sdk::load_plan& plan) {
 // wait so far, as a late send does; each one in flight counts only if it had already waited
 // longer than any request that was answered (rightly or not): a younger one says nothing about
 // the tail, and counting its partial wait would pull the percentiles down. None of them counts
-// as completed.
-// Returns the waits that were added to the latency (the last measured phase's and the total).
-sdk::histogram count_unfinished(sdk::measurement& m, engine_result& result, const std::vector<std::int64_t>& in_flight,
-                                const sdk::histogram& unsent, bool last_phase_measured) {
-    sdk::histogram counted = unsent;
-    for (const auto wait : in_flight) {
-        if (wait > result.slowest_answered_us) counted.record(wait);
+// as completed. Returns the waits that count (added to the latency and the last measured phase's).
+sdk::histogram count_unfinished(const load_counts& c, sdk::measurement& m, bool last_phase_measured) {
+    sdk::histogram counted = c.unfinished_unsent_us;
+    for (const auto wait : c.unfinished_in_flight_us) {
+        if (wait > c.slowest_answer_us) counted.record(wait);
         m.unfinished_oldest_us = std::max(m.unfinished_oldest_us, wait);
     }
-    m.unfinished_oldest_us = std::max(m.unfinished_oldest_us, unsent.max());
+    m.unfinished_oldest_us = std::max(m.unfinished_oldest_us, c.unfinished_unsent_us.max());
+    m.unfinished = c.unfinished;
     if (!counted.count()) return counted;
     m.latency_us.merge(counted);
     if (last_phase_measured && !m.phases.empty()) m.phases.back().latency_us.merge(counted);
@@ -1443,6 +1230,107 @@ sdk::histogram count_unfinished(sdk::measurement& m, engine_result& result, cons
 
 void merge_buckets(sdk::histogram& into, const std::vector<std::pair<std::uint32_t, std::uint64_t>>& buckets) {
     for (const auto& [index, count] : buckets) into.add_at_index(index, count);
+}
+
+// The counters and histograms of a measurement, straight from the merged counts.
+void copy_counts(const load_counts& c, const sdk::load_plan& plan, sdk::measurement& m) {
+    m.latency_us = c.latency_us;
+    if (c.first_byte_us.count()) m.first_byte_us = c.first_byte_us;
+    if (c.connect_us.count()) m.connect_us = c.connect_us;
+    if (c.handshake_us.count()) m.handshake_us = c.handshake_us;
+    m.errors = c.errors;
+    m.completed = c.completed;
+    m.verified = c.verified;
+    m.body_checks = {c.verified + c.bodies_failed, c.bodies_failed};
+    m.answered_2xx_all_phases = c.answered_2xx;
+    m.in_flight_at_end = c.in_flight_at_end;
+    m.late_requests = c.late;
+    m.bytes_sent = c.bytes_sent;
+    m.bytes_received = c.bytes_received;
+    m.connections_established = c.peak_open;
+    m.generator_cpu_seconds = c.cpu_seconds;
+    for (std::size_t i = 0, k = 0; i < plan.phases.size(); ++i) {
+        if (!plan.phases[i].measured) continue;
+        sdk::phase_result p;
+        p.name = plan.phases[i].name;
+        p.connections_planned = plan.phases[i].connections_end;
+        if (k < c.phases.size()) {
+            p.latency_us = c.phases[k].latency_us;
+            p.completed = c.phases[k].completed;
+            p.errors = c.phases[k].errors;
+            p.connections_open = c.phases[k].open_at_end;
+        }
+        m.phases.push_back(std::move(p));
+        ++k;
+    }
+    for (const auto& phase : plan.phases)
+        if (phase.measured) m.connections_asked = std::max({m.connections_asked, phase.connections_start, phase.connections_end});
+}
+
+// The open model's plan against what went out: requests planned over the measured time, and
+// those actually sent in it.
+void open_model_figures(const load_counts& c, const timed_plan& timed, clock_type::time_point finished,
+                        sdk::measurement& m) {
+    m.latency_uncorrected_us = c.latency_uncorrected_us;
+    m.planned_rate = m.seconds > 0 ? timed.measured_requests_until(finished) / m.seconds : 0;
+    m.achieved_rate = m.seconds > 0 ? static_cast<double>(c.sent_measured) / m.seconds : 0;
+    m.extra["send_lag_p50_us"] = std::to_string(c.send_lag_us.value_at_percentile(50));
+    m.extra["send_lag_p99_us"] = std::to_string(c.send_lag_us.value_at_percentile(99));
+    m.extra["send_lag_max_us"] = std::to_string(c.send_lag_us.max());
+    m.extra["requests_sent"] = std::to_string(c.sent_measured);
+    m.extra["requests_due_unsent_at_end"] = std::to_string(c.backlog);
+}
+
+// One point per measured second: the slices' records of that second added up, their latency
+// buckets merged (never their percentiles averaged); the unfinished waits end the last second.
+std::vector<sdk::timeline_point> timeline_of(const load_counts& c, const timed_plan& timed, double seconds_measured,
+                                             const sdk::histogram& unfinished, bool open_model) {
+    std::map<std::int64_t, std::vector<const second_counts*>> by_second;
+    for (const auto& r : c.seconds) by_second[r.second].push_back(&r);
+    const auto last_second = static_cast<std::int64_t>(std::ceil(seconds_measured)) - 1;
+    std::vector<sdk::timeline_point> timeline;
+    sdk::histogram scratch;  // one histogram reused for every second's percentiles
+    for (const auto& [second, records] : by_second) {
+        if (second < 0 || second > last_second) continue;
+        sdk::timeline_point point;
+        point.second = static_cast<double>(second);
+        scratch.reset();
+        for (const auto* r : records) {
+            point.completed += r->completed;
+            point.errors += r->errors;
+            point.open_connections += r->open;
+            merge_buckets(scratch, r->buckets);
+        }
+        if (second == last_second) scratch.merge(unfinished);
+        point.p50_us = scratch.value_at_percentile(50);
+        point.p99_us = scratch.value_at_percentile(99);
+        // planned at the end of this second (or of the plan, if sooner)
+        const auto t = std::min(timed.measured_begin() + std::chrono::seconds(second + 1), timed.end());
+        point.planned_connections = timed.connections_at(t);
+        if (open_model) point.planned_rate = timed.rate_at(t);
+        timeline.push_back(point);
+    }
+    return timeline;
+}
+
+// Every figure of a measurement, derived from the merged counts in this one place.
+sdk::measurement measurement_of(const load_counts& c, const timed_plan& timed, const sdk::load_plan& plan,
+                                clock_type::time_point finished) {
+    sdk::measurement m;
+    copy_counts(c, plan, m);
+    // Measured time: the measured phases, cut short if the run stopped early.
+    for (const auto& w : timed.windows())
+        if (w.measured_index >= 0) {
+            const auto end = std::min(w.end, finished);
+            if (end > w.start) m.phases[static_cast<std::size_t>(w.measured_index)].seconds = seconds_of(end - w.start);
+        }
+    m.seconds = timed.measured_seconds_until(finished);
+    m.rate = m.seconds > 0 ? static_cast<double>(m.completed) / m.seconds : 0;
+    const auto unfinished = count_unfinished(c, m, plan.phases.back().measured);
+    const bool open_model = plan.model == sdk::load_model::open;
+    if (open_model) open_model_figures(c, timed, finished, m);
+    m.timeline = timeline_of(c, timed, m.seconds, unfinished, open_model);
+    return m;
 }
 
 }  // namespace
@@ -1454,54 +1342,66 @@ unsigned default_threads() {
     return std::max(1u, std::thread::hardware_concurrency());
 }
 
-engine_result run(const engine_config& config, const sdk::scenario& scenario, const sdk::target& target,
-                  const sdk::load_plan& plan) {
+namespace {
+
+void check_plan(const sdk::scenario& scenario, const sdk::load_plan& plan) {
     if (scenario.transport() == sdk::transport::websocket && scenario.websocket_path().empty())
         throw std::runtime_error("the WebSocket scenario gives no path to upgrade (websocket_path() is empty)");
     if (plan.model == sdk::load_model::open)
         for (const auto& phase : plan.phases)
             if (phase.rate_start < 0 || phase.rate_end < 0)
                 throw std::runtime_error(fmt::format("phase '{}' has a negative rate", phase.name));
+}
 
-    // Resolve once, before any timing starts.
+// Resolved once, before any timing starts.
+tcp::endpoint resolve(const engine_config& config) {
     asio::io_context resolver_io;
     tcp::resolver resolver(resolver_io);
     boost::system::error_code ec;
     auto endpoints = resolver.resolve(config.host, std::to_string(config.port), ec);
     if (ec || endpoints.empty())
         throw std::runtime_error(fmt::format("cannot resolve '{}': {}", config.host, ec ? ec.message() : "no address"));
-    const tcp::endpoint endpoint = endpoints.begin()->endpoint();
+    return endpoints.begin()->endpoint();
+}
 
-    std::signal(SIGPIPE, SIG_IGN);  // a peer that closes must be an error count, not a dead process
-    raise_descriptor_limit(plan);
-
-    // A worker has at least one connection to drive, or it is only a thread to start and join.
-    std::uint32_t most_connections = 1;
-    for (const auto& phase : plan.phases)
-        most_connections = std::max({most_connections, phase.connections_start, phase.connections_end});
-    const unsigned threads = std::clamp(config.threads, 1u, most_connections);
-    const auto origin = clock_type::now();
-    std::vector<phase_window> windows;
-    std::size_t measured = 0;
-    auto at = origin;
-    for (const auto& phase : plan.phases) {
-        phase_window w;
-        w.start = at;
-        at += std::chrono::duration_cast<clock_type::duration>(phase.length);
-        w.end = at;
-        w.phase = &phase;
-        w.measured_index = phase.measured ? static_cast<int>(measured++) : -1;
-        windows.push_back(w);
+// A start given from outside (shards that start together) is waited for here, so no worker
+// opens a connection before it; an interrupt ends the wait.
+void wait_for_start(const engine_config& config, clock_type::time_point start) {
+    while (clock_type::now() < start) {
+        if (config.interrupted && config.interrupted->load()) return;
+        std::this_thread::sleep_until(std::min(start, clock_type::now() + 20ms));
     }
-    if (windows.empty() || measured == 0) throw std::runtime_error("the load plan has no measured phase");
+}
 
-    std::vector<std::unique_ptr<worker>> workers;
-    for (unsigned i = 0; i < threads; ++i)
-        workers.push_back(std::make_unique<worker>(i, config, scenario, target, endpoint, windows, measured, origin, threads,
-                                                   plan.model == sdk::load_model::open));
-    // A plugin that throws on a worker thread (a session that cannot open, a check that throws)
-    // must not take the process down: the worker stops, and the error is rethrown here.
-    std::vector<std::exception_ptr> errors(threads);
+// The control thread reports progress about once a second until every worker has finished.
+void watch(const std::vector<std::unique_ptr<worker>>& workers, const engine_config& config, const timed_plan& timed) {
+    const double total_s = seconds_of(timed.end() - timed.start());
+    auto next_report = clock_type::now() + 1s;
+    while (!std::all_of(workers.begin(), workers.end(),
+                        [](const auto& w) { return w->live_.finished.load(std::memory_order_acquire); })) {
+        std::this_thread::sleep_for(20ms);
+        const auto now = clock_type::now();
+        if (!config.progress || now < next_report) continue;
+        next_report += 1s;
+        std::uint64_t responses = 0, errors = 0;
+        std::uint32_t open = 0;
+        for (const auto& w : workers) {
+            responses += w->live_.responses.load(std::memory_order_relaxed);
+            errors += w->live_.errors.load(std::memory_order_relaxed);
+            open += w->live_.open.load(std::memory_order_relaxed);
+        }
+        std::string phase_name;
+        for (const auto& w : timed.windows())
+            if (now >= w.start && now < w.end) phase_name = w.phase->name;
+        config.progress(seconds_of(now - timed.start()), total_s, phase_name, responses, errors, open);
+    }
+}
+
+// Runs every worker on its own thread. A plugin that throws on a worker thread (a session that
+// cannot open, a check that throws) must not take the process down: the worker stops, and the
+// first such error is rethrown here once all have ended.
+void run_workers(const std::vector<std::unique_ptr<worker>>& workers, const engine_config& config, const timed_plan& timed) {
+    std::vector<std::exception_ptr> errors(workers.size());
     std::vector<std::thread> pool;
     struct joiner {
         std::vector<std::thread>& threads;
@@ -1510,7 +1410,7 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
                 if (t.joinable()) t.join();
         }
     } join_all{pool};
-    for (unsigned i = 0; i < threads; ++i)
+    for (std::size_t i = 0; i < workers.size(); ++i)
         pool.emplace_back([&workers, &errors, i] {
             try {
                 workers[i]->run();
@@ -1519,181 +1419,48 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
                 workers[i]->abandon();
             }
         });
-
-    // The control thread reports progress while the workers run.
-    const double total_s = std::chrono::duration<double>(windows.back().end - origin).count();
-    auto next_report = clock_type::now() + 1s;
-    while (!std::all_of(workers.begin(), workers.end(),
-                        [](const auto& w) { return w->live_.finished.load(std::memory_order_acquire); })) {
-        std::this_thread::sleep_for(20ms);
-        const auto now = clock_type::now();
-        if (config.progress && now >= next_report) {
-            next_report += 1s;
-            std::uint64_t responses = 0, errors = 0;
-            std::uint32_t open = 0;
-            for (const auto& w : workers) {
-                responses += w->live_.responses.load(std::memory_order_relaxed);
-                errors += w->live_.errors.load(std::memory_order_relaxed);
-                open += w->live_.open.load(std::memory_order_relaxed);
-            }
-            std::string phase_name;
-            for (const auto& w : windows)
-                if (now >= w.start && now < w.end) phase_name = w.phase->name;
-            config.progress(std::chrono::duration<double>(now - origin).count(), total_s, phase_name, responses, errors,
-                            open);
-        }
-    }
+    watch(workers, config, timed);
     for (auto& t : pool) t.join();
-    const auto finished = clock_type::now();
     for (auto& e : errors)
         if (e) std::rethrow_exception(e);
+}
 
+}  // namespace
+
+engine_result run(const engine_config& config, const sdk::scenario& scenario, const sdk::target& target,
+                  const sdk::load_plan& plan) {
+    check_plan(scenario, plan);
+    const tcp::endpoint endpoint = resolve(config);
+    std::signal(SIGPIPE, SIG_IGN);  // a peer that closes must be an error count, not a dead process
+    raise_descriptor_limit(plan);
+
+    const timed_plan timed(plan, config.start_at.value_or(clock_type::now()));
+    // A worker has at least one connection to drive, or it is only a thread to start and join.
+    const unsigned threads = std::clamp(config.threads, 1u, std::max(1u, timed.most_connections()));
+    std::vector<std::unique_ptr<worker>> workers;
+    for (unsigned i = 0; i < threads; ++i)
+        workers.push_back(std::make_unique<worker>(i, config, scenario, target, endpoint, timed,
+                                                   slice{config.shard.index * threads + i, config.shard.count * threads},
+                                                   plan.model == sdk::load_model::open));
+    wait_for_start(config, timed.start());
+    run_workers(workers, config, timed);
+    const auto finished = clock_type::now();
+
+    load_counts total;
     engine_result result;
-    auto& m = result.measurement;
-    for (const auto& w : windows)
-        if (w.measured_index >= 0) {
-            result.measure_origin = w.start;
-            break;
-        }
+    for (const auto& w : workers) {
+        total.merge(w->counts_);
+        result.worker_cpu_seconds.push_back(w->counts_.cpu_seconds);
+    }
+    result.measure_origin = timed.measured_begin();
     result.interrupted = config.interrupted && config.interrupted->load();
-    std::map<std::int64_t, std::vector<const second_record*>> seconds;
-    m.phases.resize(measured);
-    for (std::size_t i = 0, k = 0; i < plan.phases.size(); ++i)
-        if (plan.phases[i].measured) {
-            m.phases[k].name = plan.phases[i].name;
-            m.phases[k].connections_planned = plan.phases[i].connections_end;
-            ++k;
-        }
-    bool any_first_byte = false;
-    sdk::histogram first_byte, connect, uncorrected, send_lag, handshake, unfinished_unsent;
-    std::vector<std::int64_t> unfinished_in_flight;
-    std::uint64_t sent_measured = 0, backlog = 0;
-    for (auto& w : workers) {
-        m.latency_us.merge(w->latency_us_);
-        uncorrected.merge(w->latency_uncorrected_us_);
-        handshake.merge(w->handshake_us_);
-        if (w->upgrade_refused_status_ && !result.upgrade_refused_status) {
-            result.upgrade_refused_status = w->upgrade_refused_status_;
-            result.upgrade_refused_reason = w->upgrade_refused_reason_;
-        }
-        send_lag.merge(w->send_lag_us_);
-        sent_measured += w->sent_measured_;
-        backlog += w->backlog();
-        m.late_requests += w->late_;
-        first_byte.merge(w->first_byte_us_);
-        connect.merge(w->connect_us_);
-        any_first_byte |= w->first_byte_us_.count() > 0;
-        m.errors += w->errors_;
-        m.completed += w->completed_;
-        m.answered_2xx_all_phases += w->answered_2xx_;
-        m.in_flight_at_end += w->in_flight_at_end_;
-        m.verified += w->verified_;
-        m.body_checks.judged += w->verified_ + w->bodies_failed_;
-        m.body_checks.failed += w->bodies_failed_;
-        m.unfinished += w->unfinished_;
-        result.slowest_answered_us = std::max(result.slowest_answered_us, w->slowest_answer_us_);
-        unfinished_unsent.merge(w->unfinished_unsent_us_);
-        unfinished_in_flight.insert(unfinished_in_flight.end(), w->unfinished_in_flight_us_.begin(),
-                                    w->unfinished_in_flight_us_.end());
-        m.bytes_sent += w->bytes_sent_;
-        m.bytes_received += w->bytes_received_;
-        m.connections_established += w->peak_open_;
-        m.generator_cpu_seconds += w->cpu_seconds_;
-        result.worker_cpu_seconds.push_back(w->cpu_seconds_);
-        for (std::size_t k = 0; k < measured; ++k) {
-            auto& p = m.phases[k];
-            p.latency_us.merge(w->phases_[k].latency_us);
-            p.completed += w->phases_[k].completed;
-            p.errors += w->phases_[k].errors;
-            p.connections_open += w->phases_[k].open_at_end;
-        }
-        for (const auto& s : w->seconds_) seconds[s.second].push_back(&s);
-        for (auto& f : w->failures_)
-            if (result.failures.size() < max_failure_reasons) result.failures.push_back(std::move(f));
+    result.slowest_answered_us = total.slowest_answer_us;
+    result.failures = total.failures;
+    if (total.upgrade_refused_status) {
+        result.upgrade_refused_status = total.upgrade_refused_status;
+        result.upgrade_refused_reason = total.upgrade_refused_reason;
     }
-    const sdk::histogram unfinished_counted =
-        count_unfinished(m, result, unfinished_in_flight, unfinished_unsent, plan.phases.back().measured);
-    if (any_first_byte) m.first_byte_us = std::move(first_byte);
-    if (connect.count()) m.connect_us = std::move(connect);
-    if (handshake.count()) m.handshake_us = std::move(handshake);
-
-    // Measured time: the measured phases, cut short if the run stopped early.
-    const phase_window* first_measured = nullptr;
-    double seconds_measured = 0;
-    for (const auto& w : windows)
-        if (w.measured_index >= 0) {
-            if (!first_measured) first_measured = &w;
-            const auto end = std::min(w.end, finished);
-            if (end > w.start) {
-                const double s = std::chrono::duration<double>(end - w.start).count();
-                seconds_measured += s;
-                m.phases[w.measured_index].seconds = s;
-            }
-        }
-    m.seconds = seconds_measured;
-    m.rate = seconds_measured > 0 ? static_cast<double>(m.completed) / seconds_measured : 0;
-    const bool open_model = plan.model == sdk::load_model::open;
-    // The plan's rate at time t (open model), linear within its phase.
-    auto planned_rate_at = [&windows](clock_type::time_point t) {
-        for (const auto& w : windows)
-            if (t > w.start && t <= w.end) {
-                const double span = seconds_of(w.end - w.start);
-                const double frac = span > 0 ? seconds_of(t - w.start) / span : 1;
-                return w.phase->rate_start + (w.phase->rate_end - w.phase->rate_start) * frac;
-            }
-        return 0.0;
-    };
-    if (open_model) {
-        m.latency_uncorrected_us = std::move(uncorrected);
-        // Requests planned over the measured time (the integral of a linear rate is its mean
-        // times the time), against requests that actually went out in it.
-        double planned = 0;
-        for (const auto& w : windows)
-            if (w.measured_index >= 0) {
-                const auto end = std::min(w.end, finished);
-                if (end <= w.start) continue;
-                planned += (w.phase->rate_start + planned_rate_at(end)) / 2 * seconds_of(end - w.start);
-            }
-        m.planned_rate = seconds_measured > 0 ? planned / seconds_measured : 0;
-        m.achieved_rate = seconds_measured > 0 ? static_cast<double>(sent_measured) / seconds_measured : 0;
-        m.extra["send_lag_p50_us"] = std::to_string(send_lag.value_at_percentile(50));
-        m.extra["send_lag_p99_us"] = std::to_string(send_lag.value_at_percentile(99));
-        m.extra["send_lag_max_us"] = std::to_string(send_lag.max());
-        m.extra["requests_sent"] = std::to_string(sent_measured);
-        m.extra["requests_due_unsent_at_end"] = std::to_string(backlog);
-    }
-    for (const auto& phase : plan.phases)
-        if (phase.measured)
-            m.connections_asked = std::max({m.connections_asked, phase.connections_start, phase.connections_end});
-
-    const auto last_second = static_cast<std::int64_t>(std::ceil(seconds_measured)) - 1;
-    sdk::histogram scratch;  // one histogram reused for every second's percentiles
-    for (const auto& [second, records] : seconds) {
-        if (second < 0 || second > last_second) continue;
-        sdk::timeline_point point;
-        point.second = static_cast<double>(second);
-        scratch.reset();
-        for (const auto* r : records) {
-            point.completed += r->completed;
-            point.errors += r->errors;
-            point.open_connections += r->open;
-            merge_buckets(scratch, r->buckets);
-        }
-        if (second == last_second) scratch.merge(unfinished_counted);  // their waits end with the plan
-        point.p50_us = scratch.value_at_percentile(50);
-        point.p99_us = scratch.value_at_percentile(99);
-        // planned connections at the end of this second (or of the measured time, if sooner)
-        const auto t = std::min(first_measured->start + std::chrono::seconds(second + 1), windows.back().end);
-        for (const auto& w : windows)
-            if (t > w.start && t <= w.end) {
-                const double span = std::chrono::duration<double>(w.end - w.start).count();
-                const double frac = span > 0 ? std::chrono::duration<double>(t - w.start).count() / span : 1;
-                point.planned_connections = static_cast<std::uint32_t>(std::lround(
-                    w.phase->connections_start + (double(w.phase->connections_end) - w.phase->connections_start) * frac));
-            }
-        if (open_model) point.planned_rate = planned_rate_at(t);
-        m.timeline.push_back(point);
-    }
+    result.measurement = measurement_of(total, timed, plan, finished);
     return result;
 }
 

@@ -17,6 +17,8 @@
 #include <shootout/sdk/results.h>
 #include <shootout/sdk/scenario.h>
 
+#include "schedule.h"
+
 namespace shootout::core::engine {
 
 struct engine_config {
@@ -34,6 +36,12 @@ struct engine_config {
     std::uint64_t request_budget = 0;
     /// Stop at the first error of any class (the correctness check: one failure decides it).
     bool stop_on_first_error = false;
+    /// When the plan's first phase begins (the workers wait until then); now if unset. Shards
+    /// given one start time send as one generator would.
+    std::optional<std::chrono::steady_clock::time_point> start_at;
+    /// This process's part of the load, when several share it: its workers are slices
+    /// `shard.index * threads + worker` of `shard.count * threads`.
+    slice shard;
     /// Set from a signal handler: the engine stops within a tick and returns what it measured.
     const std::atomic<bool>* interrupted = nullptr;
     /// Called on the control thread about once a second with the live state: `responses` counts
