@@ -2,6 +2,7 @@
 
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 
 #include <algorithm>
 #include <fstream>
@@ -15,7 +16,9 @@
 #include <openssl/evp.h>
 #include <toml++/toml.h>
 
+#include "bounded_read.h"
 #include "errors.h"
+#include "names.h"
 #include "option_parsing.h"
 
 namespace shootout::core {
@@ -46,11 +49,16 @@ std::string type_of(const toml::node& node) {
     }
 }
 
-bool valid_name(std::string_view name) {
-    return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-               c == '.';
-    });
+// A manifest is a short text; anything much larger is a wrong path (--config /dev/zero).
+constexpr std::uintmax_t manifest_size_limit = 4 * 1024 * 1024;
+
+std::string read_manifest_text(const fs::path& file) {
+    try {
+        return read_bounded(file, manifest_size_limit);
+    } catch (const file_read_error& e) {
+        throw config_error(fmt::format("{}: error: {} {}; check the path given to --config", file.string(),
+                                       e.too_large() ? "the manifest is too large:" : "cannot read the manifest:", e.detail()));
+    }
 }
 
 // Collects every problem of one manifest, each at its place.
@@ -319,6 +327,42 @@ void read_url(checker& c, const toml::node& node, framework_entry& fw, const std
         c.error(node, fmt::format("{}'url' {}", ctx, problem));
 }
 
+// A program as execvp finds it: with a '/', from the working directory; without, in PATH.
+bool program_found(const std::string& program, const fs::path& working_dir) {
+    if (program.find('/') != std::string::npos) {
+        const fs::path path = fs::path(program).is_absolute() ? fs::path(program) : working_dir / program;
+        return ::access(path.c_str(), X_OK) == 0;
+    }
+    const char* path = std::getenv("PATH");
+    std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    for (std::size_t at = 0; at <= dirs.size();) {
+        const auto colon = std::min(dirs.find(':', at), dirs.size());
+        const fs::path dir(dirs.substr(at, colon - at));
+        if (::access((dir.empty() ? fs::path(".") / program : dir / program).c_str(), X_OK) == 0) return true;
+        at = colon + 1;
+    }
+    return false;
+}
+
+// What would make a local framework fail at start is a manifest error, not a silent skip later.
+void check_runnable(checker& c, const toml::table& table, const local_launch& launch, const std::string& lctx) {
+    std::error_code ec;
+    if (!fs::is_directory(launch.working_dir, ec)) {
+        const toml::node* node = table.get("working_dir");
+        c.error(node ? c.at(*node) : c.at(table),
+                fmt::format("{}'working_dir' {} is not a directory; give an existing directory, relative to the manifest",
+                            lctx, launch.working_dir.string()));
+        return;
+    }
+    if (launch.command.empty() || program_found(launch.command.front(), launch.working_dir)) return;
+    c.error(*table.get("command"),
+            fmt::format("{}'command': cannot find the program '{}' ({}); give a path relative to working_dir ({}) or a "
+                        "program in PATH",
+                        lctx, launch.command.front(),
+                        launch.command.front().find('/') != std::string::npos ? "no such executable file" : "not in PATH",
+                        launch.working_dir.string()));
+}
+
 void read_local(checker& c, const toml::table& table, framework_entry& fw, const std::string& ctx,
                 const fs::path& manifest_dir) {
     local_launch launch;
@@ -332,6 +376,7 @@ void read_local(checker& c, const toml::table& table, framework_entry& fw, const
     }
     if (auto dir = c.string(table, "working_dir", lctx)) launch.working_dir = manifest_dir / *dir;
     else launch.working_dir = manifest_dir;
+    check_runnable(c, table, launch, lctx);
     launch.environment = c.string_table(table, "environment", lctx);
     refuse_port_variable(c, table, launch.environment, lctx);
     if (auto check = c.strings(table, "check_command", lctx))
@@ -371,8 +416,8 @@ void read_frameworks(checker& c, const toml::table& root, manifest& m) {
             if (!table.get("name")) c.error(table, "framework: missing key 'name'");
             continue;
         }
-        if (!valid_name(*name)) {
-            c.error(*table.get("name"), fmt::format("framework name \"{}\" must be 1 to 64 letters, digits, '-', '_' or '.'", *name));
+        if (auto problem = name_problem(*name); !problem.empty()) {
+            c.error(*table.get("name"), fmt::format("framework name \"{}\" {}", *name, problem));
             continue;
         }
         fw.name = *name;
@@ -469,6 +514,11 @@ void read_plugin_entries(checker& c, const toml::table& root, const plugin_host&
     }
     std::set<std::string> seen;
     for (const auto& [name, where] : *names) {
+        if (auto problem = name_problem(name); !problem.empty()) {
+            c.error(where, fmt::format("{} name \"{}\" {}", kind_name(kind), name, problem));
+            seen.insert(name);  // its table is not "unlisted" as well
+            continue;
+        }
         if (!seen.insert(name).second) {
             c.error(where, fmt::format("{} '{}' is listed twice in '{}'", kind_name(kind), name, list_key));
             continue;
@@ -619,7 +669,7 @@ std::vector<search_dir> manifest_plugin_dirs(const fs::path& file) {
     std::vector<search_dir> dirs;
     toml::table root;
     try {
-        root = toml::parse_file(file.string());
+        root = toml::parse(read_manifest_text(file), file.string());
     } catch (const std::exception&) {
         return dirs;  // `validate` reports what is wrong with the file
     }
@@ -638,13 +688,7 @@ manifest load_manifest(const fs::path& file, plugin_host& host, const std::vecto
     const std::string name = file.string();
     const auto in_dir = [&](const std::string& relative) { return (m.dir / relative).lexically_normal(); };
 
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        throw config_error(fmt::format("{}: error: cannot read the manifest: {}; check the path given to --config", name,
-                                       std::strerror(errno)));
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    const std::string text = buffer.str();
+    const std::string text = read_manifest_text(file);
     m.sha256 = sha256_hex(text);
 
     toml::table root;
