@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fstream>
 #include <set>
+#include <variant>
 #include <sstream>
 
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "errors.h"
 #include "names.h"
 #include "option_parsing.h"
+#include "printable.h"
 
 namespace shootout::core {
 namespace {
@@ -60,6 +62,10 @@ std::string read_manifest_text(const fs::path& file) {
                                        e.too_large() ? "the manifest is too large:" : "cannot read the manifest:", e.detail()));
     }
 }
+
+// Text that goes into an HTTP request (a path, a header) must not end the line it is on: CR or
+// LF would split the request (request smuggling), NUL cuts it short.
+bool breaks_lines(std::string_view text) { return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos; }
 
 // Collects every problem of one manifest, each at its place.
 class checker {
@@ -165,6 +171,18 @@ public:
         std::map<std::string, std::string> result;
         if (auto* env = typed<toml::table>(t, key, context, "a table of strings")) {
             for (const auto& [k, value] : *env) {
+                // execve takes "KEY=value" strings that end at NUL: '=' in a key would move the
+                // split, NUL would cut the variable short.
+                if (k.str().empty() || k.str().find_first_of(std::string_view("=\0", 2)) != std::string_view::npos) {
+                    error(at(k.source()), fmt::format("{}{}: variable name '{}' must be non-empty, without '=' or NUL",
+                                                      context, key, printable(k.str())));
+                    continue;
+                }
+                if (auto s = value.value<std::string>(); s && s->find('\0') != std::string::npos) {
+                    error(value, fmt::format("{}{} '{}' holds a NUL, which cannot be passed to a program; remove it",
+                                             context, key, k.str()));
+                    continue;
+                }
                 if (auto s = value.value<std::string>()) result[std::string(k.str())] = *s;
                 else if (auto i = value.as_integer()) result[std::string(k.str())] = std::to_string(i->get());
                 else error(value, fmt::format("{}{} '{}' must be a string, found {}", context, key, k.str(), type_of(value)));
@@ -290,17 +308,30 @@ void read_local_defaults(checker& c, const toml::table& root, manifest& m) {
 }  // namespace
 
 std::string set_target_url(framework_entry& fw, const std::string& text) {
-    auto parsed = boost::urls::parse_absolute_uri(text);
+    // parse_uri, not parse_absolute_uri: a fragment is then named as such, not "leftover".
+    auto parsed = boost::urls::parse_uri(text);
     if (!parsed)
         return fmt::format("is not an absolute URL: \"{}\" ({}); write it like \"http://127.0.0.1:8081\"", text,
                            parsed.error().message());
     const auto& u = *parsed;
-    if (u.scheme() != "http")
-        return fmt::format("scheme '{}' is not supported; use http:// (WebSocket scenarios derive ws:// from it)",
-                           std::string(u.scheme()));
+    const std::string scheme(u.scheme());
+    if (scheme != "http")
+        return scheme.size() == 4 && std::equal(scheme.begin(), scheme.end(), "http",
+                                                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })
+                   ? fmt::format("\"{}\": write the scheme '{}' in lower case, as http://", text, scheme)
+                   : fmt::format("scheme '{}' is not supported; use http:// (WebSocket scenarios derive ws:// from it)", scheme);
     if (u.host().empty()) return fmt::format("\"{}\" has no host", text);
-    if (u.has_query() || u.has_fragment() || u.has_userinfo())
-        return fmt::format("\"{}\" must not have a query, fragment or user info", text);
+    // A target is scheme, host, port and a path prefix: nothing else would reach the server as meant.
+    if (u.has_fragment())
+        return fmt::format("\"{}\" has a fragment ('#{}'), which is never sent to a server; remove it", text,
+                           std::string(u.encoded_fragment()));
+    if (u.has_query())
+        return fmt::format("\"{}\" has a query ('?{}'); give scheme, host, port and an optional path prefix only "
+                           "(each scenario sets its own path and query)",
+                           text, std::string(u.encoded_query()));
+    if (u.has_userinfo())
+        return fmt::format("\"{}\" has user info ('{}@'); shootout sends no credentials: remove it", text,
+                           std::string(u.encoded_userinfo()));
     std::uint16_t port = 80;
     if (u.has_port()) {
         // Boost.URL keeps only the low 16 bits of a longer number: 99767 would quietly be 34231.
@@ -387,6 +418,9 @@ void read_local(checker& c, const toml::table& table, framework_entry& fw, const
     if (auto cpus = c.cpus(table, "cpus", lctx)) launch.cpus = *cpus;
     if (auto path = c.string(table, "health_path", lctx)) {
         if (path->empty() || path->front() != '/') c.error(*table.get("health_path"), lctx + "'health_path' must start with '/'");
+        else if (breaks_lines(*path))
+            c.error(*table.get("health_path"), lctx + "'health_path' holds a line break (CR or LF) or NUL, which would "
+                                                      "split the health check's request; remove it");
         else launch.health_path = *path;
     }
     if (auto d = c.duration(table, "start_timeout", lctx)) launch.start_timeout = *d;
@@ -433,6 +467,9 @@ void read_frameworks(checker& c, const toml::table& root, manifest& m) {
         if (auto ws = c.boolean(table, "websocket", ctx)) fw.websocket = *ws;
         if (auto container = c.string(table, "container", ctx)) {
             if (container->empty()) c.error(*table.get("container"), ctx + "'container' is empty; give the Docker container's name or id");
+            else if (breaks_lines(*container))
+                c.error(*table.get("container"), ctx + "'container' holds a line break (CR or LF) or NUL, which would "
+                                                       "split the Docker Engine request; give the container's name or id");
             else fw.container = *container;
         }
         auto* local = c.typed<toml::table>(table, "local", ctx, "a table");
@@ -487,7 +524,12 @@ void read_options(checker& c, const toml::table* table, const manifest_location&
             if (!node) continue;
             entry.option_locations[spec.key] = c.at(*node);
             std::string problem;
-            if (auto value = convert(spec.type, *node, problem)) entry.options.set(spec.key, std::move(*value));
+            auto value = convert(spec.type, *node, problem);
+            if (value && std::holds_alternative<std::string>(*value) && breaks_lines(std::get<std::string>(*value)))
+                c.error(*node, fmt::format("{}option '{}' holds a line break (CR or LF) or NUL, which would split the "
+                                           "request it goes into; remove it",
+                                           ctx, spec.key));
+            else if (value) entry.options.set(spec.key, std::move(*value));
             else c.error(*node, fmt::format("{}option '{}' must be {}, {}", ctx, spec.key, describe(spec.type), problem));
         }
     }
@@ -511,6 +553,11 @@ void read_plugin_entries(checker& c, const toml::table& root, const plugin_host&
                                 kind == plugin_kind::scenario ? "ping" : kind == plugin_kind::load_pattern ? "steady" : "md",
                                 host.available(kind)));
         names.emplace();
+    } else if (names->empty() && required) {
+        // An empty list would run nothing and exit 0, as if everything had passed.
+        c.error(*root.get(list_key), fmt::format("'{}' is empty: list at least one {}, like {} = [\"{}\"] (available: {})",
+                                                 list_key, kind_name(kind), list_key,
+                                                 kind == plugin_kind::scenario ? "ping" : "steady", host.available(kind)));
     }
     std::set<std::string> seen;
     for (const auto& [name, where] : *names) {

@@ -798,7 +798,10 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
                                                                              "stages=..."
                                                                            : ""));
         auto parsed = parse_default(spec->type, value);
-        if (!parsed) throw config_error(fmt::format("{} {}: must be {}", flag, value, describe(spec->type)));
+        if (!parsed)
+            throw config_error(fmt::format("{} {}: {}", flag, value,
+                                           spec->type == sdk::option_type::duration ? duration_problem(value)
+                                                                                    : "must be " + describe(spec->type)));
         pattern_values.set(key, std::move(*parsed));
     };
     if (o.connections) set_pattern_option("--connections", "connections", std::to_string(*o.connections));
@@ -841,7 +844,7 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
     request.pattern_name = o.pattern;
     auto duration_of = [](const std::string& text, std::string_view flag) {
         auto d = parse_duration(text);
-        if (!d) throw config_error(fmt::format("{} {}: must be {}", flag, text, describe(sdk::option_type::duration)));
+        if (!d) throw config_error(fmt::format("{} {}: {}", flag, text, duration_problem(text)));
         return *d;
     };
     // The same bounds as the manifest's [engine] table.
@@ -1018,6 +1021,26 @@ recorded record(sdk::measurement& result, sdk::environment& environment, const f
         r.document.source = file.filename().string();
         return r;
     }
+}
+
+}  // namespace
+
+namespace {
+
+// Only the link shootout made is replaced: a real directory (or file) of that name is someone's,
+// and is said to be in the way rather than removed or silently left pointing nowhere new.
+void point_latest_at(const fs::path& latest, const fs::path& run_dir) {
+    std::error_code ec;
+    const auto status = fs::symlink_status(latest, ec);
+    if (fs::exists(status) && !fs::is_symlink(status)) {
+        spdlog::warn("{} is a {}, not the link shootout keeps to the latest run, so it was left as it is and does not "
+                     "point at {}; move it away to have the link back",
+                     latest.string(), fs::is_directory(status) ? "directory" : "file", run_dir.string());
+        return;
+    }
+    fs::remove(latest, ec);
+    fs::create_directory_symlink(run_dir.filename(), latest, ec);
+    if (ec) spdlog::warn("could not point {} at {}: {}", latest.string(), run_dir.string(), ec.message());
 }
 
 }  // namespace
@@ -1313,9 +1336,7 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
     fs::remove_all(run_dir / "profiles" / ".python-sampler", ec);
     fs::remove(run_dir / "profiles" / ".work", ec);  // kept if a profiler left its log there
 
-    const fs::path latest = m.output_dir / "latest";
-    fs::remove(latest, ec);
-    fs::create_directory_symlink(run_dir.filename(), latest, ec);
+    point_latest_at(m.output_dir / "latest", run_dir);
 
     if (interrupted.load()) {
         spdlog::warn("interrupted: the measurements finished so far are saved in {}", raw_dir.string());

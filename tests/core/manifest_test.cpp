@@ -340,3 +340,56 @@ TEST_CASE("manifest: a manifest over 4 MiB, or one that never ends, is refused w
     std::filesystem::resize_file(at_limit, 4 * 1024 * 1024);  // NUL padding: read, then refused by the TOML parser
     CHECK_THAT(test::run_shootout({"validate", "--config", at_limit.string()}).err, Catch::Contains("not valid TOML"));
 }
+
+TEST_CASE("manifest: a local framework whose program or working_dir does not exist is refused, not skipped later",
+          "[core][manifest]") {
+    const std::string head = "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname = \"a\"\nurl = "
+                             "\"http://127.0.0.1:9\"\n[framework.local]\n";
+    CHECK(diagnostics_of(head + "command = [\"sh\"]\nworking_dir = \"missing\"\n") ==
+          "m.toml:8:15: error: framework 'a': local: 'working_dir' missing is not a directory; give an existing "
+          "directory, relative to the manifest");
+    CHECK_THAT(diagnostics_of(head + "command = [\"no-such-program-here\", \"--serve\"]\n"),
+               Catch::StartsWith("m.toml:7:11: error: framework 'a': local: 'command': cannot find the program "
+                                 "'no-such-program-here' (not in PATH); give a path relative to working_dir ("));
+    CHECK_THAT(diagnostics_of(head + "command = [\"apps/nothing/serve.sh\"]\n"),
+               Catch::Contains("cannot find the program 'apps/nothing/serve.sh' (no such executable file)"));
+    CHECK(diagnostics_of(head + "command = [\"sh\", \"-c\", \"exit 0\"]\n").empty());
+}
+
+TEST_CASE("manifest: an empty scenarios or patterns list is refused, listing what is available", "[core][manifest]") {
+    CHECK_THAT(diagnostics_of("scenarios = []\npatterns = [\"steady\"]\n" + valid_frameworks),
+               Catch::StartsWith("m.toml:1:13: error: 'scenarios' is empty: list at least one scenario, like scenarios = "
+                                 "[\"ping\"] (available: db-read, db-write, json, ping,"));
+    CHECK_THAT(diagnostics_of("scenarios = [\"ping\"]\npatterns = []\n" + valid_frameworks),
+               Catch::StartsWith("m.toml:2:12: error: 'patterns' is empty: list at least one pattern, like patterns = "
+                                 "[\"steady\"]"));
+}
+
+TEST_CASE("manifest: CR, LF or NUL in a path, health_path or container, and '=' or NUL in an environment name, are "
+          "refused at their place",
+          "[core][manifest]") {
+    CHECK(diagnostics_of("scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[scenario.ping]\npath = \"/ping\\r\\nHost: "
+                         "evil\"\n" + valid_frameworks) ==
+          "m.toml:4:8: error: scenario 'ping': option 'path' holds a line break (CR or LF) or NUL, which would split the "
+          "request it goes into; remove it");
+    const std::string head = "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname = \"a\"\nurl = "
+                             "\"http://127.0.0.1:9\"\n";
+    CHECK(diagnostics_of(head + "container = \"x\\ny\"\n") ==
+          "m.toml:6:13: error: framework 'a': 'container' holds a line break (CR or LF) or NUL, which would split the "
+          "Docker Engine request; give the container's name or id");
+    const std::string local = head + "[framework.local]\ncommand = [\"sh\"]\n";
+    CHECK(diagnostics_of(local + "health_path = \"/ping\\nX: 1\"\n") ==
+          "m.toml:8:15: error: framework 'a': local: 'health_path' holds a line break (CR or LF) or NUL, which would "
+          "split the health check's request; remove it");
+    CHECK(diagnostics_of(local + "[framework.local.environment]\n\"A=B\" = \"1\"\n") ==
+          "m.toml:9:1: error: framework 'a': local: environment: variable name 'A=B' must be non-empty, without '=' or NUL");
+    CHECK(diagnostics_of(local + "[framework.local.environment]\n\"A\\u0000\" = \"1\"\n") ==
+          "m.toml:9:1: error: framework 'a': local: environment: variable name 'A\\x00' must be non-empty, without '=' or "
+          "NUL");
+    CHECK(diagnostics_of(local + "[framework.local.environment]\nK = \"a\\u0000b\"\n") ==
+          "m.toml:9:5: error: framework 'a': local: environment 'K' holds a NUL, which cannot be passed to a program; "
+          "remove it");
+    CHECK_THAT(diagnostics_of("scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[local.environment]\n\"X=1\" = \"2\"\n" +
+                              valid_frameworks),
+               Catch::Contains("m.toml:4:1: error: local: environment: variable name 'X=1'"));
+}
