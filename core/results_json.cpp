@@ -89,6 +89,8 @@ json::value measurement_to_json(const sdk::measurement& m, const sdk::environmen
     doc["rate"] = m.rate;
     doc["errors"] = errors_to_json(m.errors);
     doc["verified"] = m.verified;
+    doc["body_checks"] = {{"judged", m.body_checks.judged}, {"failed", m.body_checks.failed}};
+    doc["unfinished"] = {{"requests", m.unfinished}, {"oldest_wait_us", m.unfinished_oldest_us}};
     doc["latency_us"] = histogram_to_json(m.latency_us);
     if (m.latency_uncorrected_us) doc["latency_uncorrected_us"] = histogram_to_json(*m.latency_uncorrected_us);
     if (m.first_byte_us) doc["first_byte_us"] = histogram_to_json(*m.first_byte_us);
@@ -350,6 +352,21 @@ raw_result measurement_from_json(const json::value& value) {
     m.rate = number<double>(doc, "rate", top);
     m.errors = errors_from_json(object_at(doc, "errors", top), "errors");
     m.verified = number<std::uint64_t>(doc, "verified", top);
+    // Added in the same schema version, so older files (without them) still read: nothing judged
+    // apart from `verified`, nothing unfinished.
+    if (doc.contains("body_checks")) {
+        const auto& c = object_at(doc, "body_checks", top);
+        m.body_checks = {number<std::uint64_t>(c, "judged", "body_checks"), number<std::uint64_t>(c, "failed", "body_checks")};
+        if (m.body_checks.failed > m.body_checks.judged)
+            throw raw_result_error(fmt::format("body_checks: {} failed of {} judged", m.body_checks.failed, m.body_checks.judged));
+    } else {
+        m.body_checks = {m.verified, 0};
+    }
+    if (doc.contains("unfinished")) {
+        const auto& u = object_at(doc, "unfinished", top);
+        m.unfinished = number<std::uint64_t>(u, "requests", "unfinished");
+        m.unfinished_oldest_us = number<std::int64_t>(u, "oldest_wait_us", "unfinished");
+    }
     m.latency_us = histogram_at(field(doc, "latency_us", top));
     if (doc.contains("latency_uncorrected_us")) m.latency_uncorrected_us = histogram_at(doc.at("latency_uncorrected_us"));
     if (doc.contains("first_byte_us")) m.first_byte_us = histogram_at(doc.at("first_byte_us"));

@@ -475,6 +475,32 @@ sdk::target target_of(const framework_entry& fw) {
     return t;
 }
 
+// The judged sample of bodies, with the failed fraction and its interval, as run --json shows it.
+boost::json::object body_checks_to_json(const sdk::sample_checks& c) {
+    boost::json::object o{{"judged", c.judged}, {"failed", c.failed}};
+    if (c.judged) {
+        const auto range = sdk::stats::wilson95(c.failed, c.judged);
+        o["failed_fraction"] = static_cast<double>(c.failed) / static_cast<double>(c.judged);
+        o["interval95"] = {range.low, range.high};
+    }
+    return o;
+}
+
+// A server that stopped answering: a request still waiting when the load stopped, for over a
+// second and over twice as long as the slowest request that was answered (rightly or not). Closed-loop load
+// sends nothing more once every connection waits, so without this a hang near the end would
+// pass with the req/s of the time before it (and the open model's unsent requests are counted
+// in its latency, but the verdict should say what happened).
+std::optional<std::string> stall_problem(const sdk::measurement& m, std::int64_t slowest_answered_us) {
+    constexpr std::int64_t at_least_us = 1'000'000;
+    if (m.unfinished == 0 || m.unfinished_oldest_us <= std::max(at_least_us, 2 * slowest_answered_us)) return std::nullopt;
+    return fmt::format("the server stopped answering: {} request(s) were unanswered when the measured time ended, the "
+                       "oldest after {:.2f} s, over twice as long as the slowest answered request ({:.1f} ms); their waits "
+                       "so far are in the latency",
+                       m.unfinished, static_cast<double>(m.unfinished_oldest_us) / 1e6,
+                       static_cast<double>(slowest_answered_us) / 1e3);
+}
+
 namespace {
 
 sdk::measurement measure_unguarded(const measure_request& request) {
@@ -723,6 +749,9 @@ sdk::measurement measure_unguarded(const measure_request& request) {
                 measured.seconds, std::chrono::duration_cast<std::chrono::milliseconds>(config.request_timeout).count());
         else
             measured.reason = fmt::format("no request completed in the measured time: {}", fmt::join(measured.warnings, "; "));
+    } else if (auto stalled = stall_problem(measured, result.slowest_answered_us)) {
+        measured.outcome = sdk::outcome::failed;
+        measured.reason = std::move(*stalled);
     }
     return measured;
 }
@@ -875,13 +904,12 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
     const auto m = measure_adhoc(o, plugin_dirs);
     // The reports' threshold (max_error_rate, 0.1 % by default): above it the server failed under
     // this load, and the exit code says so, as a manifest run's does.
-    const double max_error_rate = sdk::stats::criteria{}.max_error_rate;
+    const sdk::stats::criteria criteria;
     const auto attempts = m.completed + m.errors.total();
     const double error_rate = attempts ? static_cast<double>(m.errors.total()) / static_cast<double>(attempts) : 0.0;
-    const bool too_many_errors = error_rate > max_error_rate;
-    if (too_many_errors && m.outcome == sdk::outcome::measured)
-        spdlog::error("failed: error rate {:.2f} % is above the threshold of {:.2f} % ({} errors for {} completed)",
-                      100 * error_rate, 100 * max_error_rate, m.errors.total(), m.completed);
+    const auto error_problem = sdk::stats::error_problem(m.completed, m.errors, m.body_checks, criteria);
+    const bool too_many_errors = error_problem.has_value();
+    if (too_many_errors && m.outcome == sdk::outcome::measured) spdlog::error("failed: {}", *error_problem);
     if (o.json) {
         const auto& h = m.latency_us;
         boost::json::object doc{
@@ -897,6 +925,8 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
             {"error_rate", error_rate},
             {"error_rate_ok", !too_many_errors},
             {"verified", m.verified},
+            {"body_checks", body_checks_to_json(m.body_checks)},
+            {"unfinished", {{"requests", m.unfinished}, {"oldest_wait_us", m.unfinished_oldest_us}}},
             {"latency_us",
              {{"p50", h.value_at_percentile(50)},
               {"p95", h.value_at_percentile(95)},

@@ -27,6 +27,7 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <fmt/format.h>
+#include <shootout/sdk/http.h>
 #include <spdlog/spdlog.h>
 
 namespace shootout::core::engine {
@@ -84,12 +85,17 @@ struct response_sink {
     std::uint64_t body_bytes = 0;
     sdk::response_check* check = nullptr;  // non-null when this response is verified
     upgrade_headers* upgrade = nullptr;    // non-null for the answer to a WebSocket upgrade
+    sdk::response_expectation expect;      // checked on every response under load
+    bool wrong_media_type = false;         // the Content-Type is not expect.media_type
 
-    void reset(sdk::response_check* verifier, upgrade_headers* upgrade_fields = nullptr) {
+    void reset(sdk::response_check* verifier, upgrade_headers* upgrade_fields = nullptr,
+               sdk::response_expectation expectation = {}) {
         status = 0;
         content_type_size = 0;
         body_bytes = 0;
         check = verifier;
+        expect = expectation;
+        wrong_media_type = false;
         upgrade = upgrade_fields;
         if (upgrade) upgrade->clear();
     }
@@ -130,6 +136,10 @@ private:
         }
     }
     void on_header_impl(boost::beast::error_code&) override {
+        if (!sink_.expect.media_type.empty() && !sdk::media_type_is(sink_.content_type_view(), sink_.expect.media_type)) {
+            sink_.wrong_media_type = true;
+            sink_.check = nullptr;  // wrong already, and counted so on every response: no body to judge
+        }
         if (!sink_.check) return;
         sdk::response_head head;
         head.status = sink_.status;
@@ -256,6 +266,7 @@ public:
     bool connected() const { return state_ == state::writing || state_ == state::reading || state_ == state::idle; }
     bool in_flight() const { return state_ == state::writing || state_ == state::reading; }
     bool idle() const { return state_ == state::idle; }
+    clock_type::time_point planned_at() const { return planned_at_; }  // of the request in flight
     void activate() { set_active(true); retiring_ = false; }
     bool queued_idle = false;  // in the worker's idle list (open model)
 
@@ -281,6 +292,7 @@ private:
     void on_readable();
     bool feed(const char* data, std::size_t size);  // false on a protocol error (already counted)
     void complete(clock_type::time_point now);
+    std::string head_problem() const;  // what the response just completed breaks of expected(), "" if nothing
     void fail(error_class cls, std::string reason, bool reconnect);
 
     worker& w_;
@@ -517,19 +529,25 @@ public:
     // `planned` is when the request should have left: the send time in the closed model, the
     // schedule's time in the open model, so that a server's stall counts against every request it
     // delayed, not only those that were already on the wire (coordinated omission).
+    // `head_problem` is what the response breaks of the scenario's expected() (checked on every
+    // response); `verdict` the judgement of its body, when it was in the sample.
     void record_response(clock_type::time_point now, clock_type::time_point planned, clock_type::time_point sent,
                          clock_type::time_point first_byte, unsigned status, const sdk::verdict* verdict,
-                         std::uint64_t sent_bytes, std::uint64_t received_bytes) {
+                         const std::string* head_problem, std::uint64_t sent_bytes, std::uint64_t received_bytes) {
         if (status >= 200 && status <= 299) ++answered_2xx_;  // in any phase: the server did the work
         ++responses_;                                          // in any phase: the progress line's req/s
         roll(now);
         if (!measuring_) return;
         bytes_sent_ += sent_bytes;
         bytes_received_ += received_bytes;
+        slowest_answer_us_ = std::max(slowest_answer_us_, micros(now - planned));  // whatever the answer said
         const bool correctness = config_.role == sdk::session_role::correctness_check;
         if (!correctness && (status < 200 || status > 299)) {
             count_error(error_class::status, fmt::format("status {}", status));
+        } else if (head_problem) {
+            count_error(error_class::verify, *head_problem);
         } else if (verdict && !verdict->ok) {
+            ++bodies_failed_;
             count_error(error_class::verify, verdict->reason);
         } else {
             const std::int64_t latency = micros(now - planned);
@@ -602,6 +620,13 @@ public:
     std::uint64_t backlog() const { return due_count_ - sent_count_; }  // due, not yet sent
     sdk::error_counts errors_;
     std::uint64_t completed_ = 0, verified_ = 0, bytes_sent_ = 0, bytes_received_ = 0, responses_ = 0;
+    std::uint64_t bodies_failed_ = 0;
+    std::int64_t slowest_answer_us_ = 0;  // the longest wait for any answer in the measured time, errors included  // judged bodies that failed (the sample); verified_ those that passed
+    // Unanswered when the plan ended (finish_plan): waits of the requests in flight (at most one
+    // per connection), and of those due but never sent (open model; possibly many, so binned).
+    std::vector<std::int64_t> unfinished_in_flight_us_;
+    sdk::histogram unfinished_unsent_us_;
+    std::uint64_t unfinished_ = 0;
     std::uint64_t answered_2xx_ = 0, in_flight_at_end_ = 0;
     std::vector<phase_stats> phases_;
     std::vector<second_record> seconds_;
@@ -612,9 +637,12 @@ public:
 
 private:
     void on_tick(clock_type::time_point now) {
-        if ((config_.interrupted && config_.interrupted->load(std::memory_order_relaxed)) ||
-            now >= windows_.back().end) {
+        if (config_.interrupted && config_.interrupted->load(std::memory_order_relaxed)) {
             stop();
+            return;
+        }
+        if (now >= windows_.back().end) {
+            finish_plan();
             return;
         }
         roll(now);
@@ -643,19 +671,46 @@ private:
         }
     }
 
+    // The plan is over: what completes from now on is outside the measured time. What is still
+    // unanswered is not dropped in silence (a server that hangs would pass): each request in
+    // flight, and in the open model each one due but never sent, is kept with its wait so far,
+    // measured to the plan's end, for the merge to judge.
+    void finish_plan() {
+        if (stopping_) return;
+        const auto end = windows_.back().end;
+        if (windows_.back().measured_index >= 0) {
+            for (const auto& c : connections_)
+                if (c->in_flight()) {
+                    unfinished_in_flight_us_.push_back(std::max<std::int64_t>(0, micros(end - c->planned_at())));
+                    ++unfinished_;
+                }
+            if (open_model_) {
+                while (!due_.done() && due_.planned() < end) {
+                    due_.next();
+                    ++due_count_;
+                }
+                auto unsent = next_to_send_;
+                for (std::uint64_t k = sent_count_; k < due_count_; ++k, unsent.next()) {
+                    unfinished_unsent_us_.record(std::max<std::int64_t>(0, micros(end - unsent.planned())));
+                    ++unfinished_;
+                }
+            }
+        }
+        measuring_ = false;
+        if (cpu_started_) {
+            cpu_seconds_ += thread_cpu_seconds() - cpu_start_;
+            cpu_started_ = false;
+        }
+        stop();
+    }
+
     // Per-second timeline: a request counts in the second it completed. Ticks roll seconds in
     // which nothing completed, so every second gets its record.
     void roll(clock_type::time_point now) {
         if (now >= current_->end) {
             advance_phase(now);
             if (now >= windows_.back().end) {
-                // The plan is over: what completes from now on is outside the measured time.
-                measuring_ = false;
-                if (cpu_started_) {
-                    cpu_seconds_ += thread_cpu_seconds() - cpu_start_;
-                    cpu_started_ = false;
-                }
-                stop();
+                finish_plan();
                 return;
             }
         }
@@ -895,7 +950,11 @@ void connection::send(clock_type::time_point now, clock_type::time_point planned
     planned_at_ = planned;
     got_bytes_ = readable_pending_ = false;
     carry_.clear();
-    sink_.reset(w_.verify_next() ? &session_->check() : nullptr);
+    // The correctness check judges every response whole (and may expect a 404); under load the
+    // scenario's expected() head is checked on every response, its body on a sample.
+    const bool load = w_.config().role == sdk::session_role::load;
+    sink_.reset(w_.verify_next() ? &session_->check() : nullptr, nullptr,
+                load ? session_->expected() : sdk::response_expectation{});
     parser_.emplace(sink_);
     state_ = state::writing;
     write_some();
@@ -1055,8 +1114,9 @@ void connection::complete(clock_type::time_point now) {
     if (sink_.check) verdict = sink_.check->end();
     const bool keep_alive = parser_->keep_alive();
     state_ = state::idle;
+    const std::string problem = head_problem();  // empty, and so not allocated, when the head is right
     w_.record_response(now, planned_at_, sent_at_, first_byte_at_, sink_.status, verdict ? &*verdict : nullptr,
-                       request_.size(), received_);
+                       problem.empty() ? nullptr : &problem, request_.size(), received_);
     if (retiring_ || !w_.sending()) {
         close();
         return;
@@ -1067,6 +1127,16 @@ void connection::complete(clock_type::time_point now) {
         return;
     }
     ready(now);
+}
+
+std::string connection::head_problem() const {
+    if (sink_.wrong_media_type)
+        return fmt::format("content type {}, expected {} (checked on every response)",
+                           sdk::excerpt(sink_.content_type_view()), sink_.expect.media_type);
+    if (sink_.expect.body_size && sink_.body_bytes != *sink_.expect.body_size)
+        return fmt::format("body of {} bytes, expected {} (checked on every response)", sink_.body_bytes,
+                           *sink_.expect.body_size);
+    return {};
 }
 
 void connection::begin_upgrade(clock_type::time_point now) {
@@ -1237,8 +1307,8 @@ void connection::on_message(std::string_view data, bool binary) {
     if (verify_reply_) verdict = wsock_->session->check_reply(data, binary);
     state_ = state::idle;
     // A message counts as answered with a 2xx: the server did the work.
-    w_.record_response(now, planned_at_, sent_at_, first_byte_at_, 200, verdict ? &*verdict : nullptr, request_.size(),
-                       received_);
+    w_.record_response(now, planned_at_, sent_at_, first_byte_at_, 200, verdict ? &*verdict : nullptr, nullptr,
+                       request_.size(), received_);
     received_ = 0;
     got_bytes_ = false;
     replied_ = generation_ == feeding_generation_;  // unless recording it closed the connection
@@ -1349,6 +1419,26 @@ void raise_descriptor_limit(const sdk::load_plan& plan) {
         spdlog::warn("the plan opens up to {} connections but this process may open only {} descriptors; raise the "
                      "hard limit (ulimit -Hn) or expect connect errors",
                      most, static_cast<std::uint64_t>(limit.rlim_cur));
+}
+
+// Requests unanswered when the plan ended. Each one due but never sent (open model) counts at its
+// wait so far, as a late send does; each one in flight counts only if it had already waited
+// longer than any request that was answered (rightly or not): a younger one says nothing about
+// the tail, and counting its partial wait would pull the percentiles down. None of them counts
+// as completed.
+// Returns the waits that were added to the latency (the last measured phase's and the total).
+sdk::histogram count_unfinished(sdk::measurement& m, engine_result& result, const std::vector<std::int64_t>& in_flight,
+                                const sdk::histogram& unsent, bool last_phase_measured) {
+    sdk::histogram counted = unsent;
+    for (const auto wait : in_flight) {
+        if (wait > result.slowest_answered_us) counted.record(wait);
+        m.unfinished_oldest_us = std::max(m.unfinished_oldest_us, wait);
+    }
+    m.unfinished_oldest_us = std::max(m.unfinished_oldest_us, unsent.max());
+    if (!counted.count()) return counted;
+    m.latency_us.merge(counted);
+    if (last_phase_measured && !m.phases.empty()) m.phases.back().latency_us.merge(counted);
+    return counted;
 }
 
 void merge_buckets(sdk::histogram& into, const std::vector<std::pair<std::uint32_t, std::uint64_t>>& buckets) {
@@ -1475,7 +1565,8 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
             ++k;
         }
     bool any_first_byte = false;
-    sdk::histogram first_byte, connect, uncorrected, send_lag, handshake;
+    sdk::histogram first_byte, connect, uncorrected, send_lag, handshake, unfinished_unsent;
+    std::vector<std::int64_t> unfinished_in_flight;
     std::uint64_t sent_measured = 0, backlog = 0;
     for (auto& w : workers) {
         m.latency_us.merge(w->latency_us_);
@@ -1497,6 +1588,13 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
         m.answered_2xx_all_phases += w->answered_2xx_;
         m.in_flight_at_end += w->in_flight_at_end_;
         m.verified += w->verified_;
+        m.body_checks.judged += w->verified_ + w->bodies_failed_;
+        m.body_checks.failed += w->bodies_failed_;
+        m.unfinished += w->unfinished_;
+        result.slowest_answered_us = std::max(result.slowest_answered_us, w->slowest_answer_us_);
+        unfinished_unsent.merge(w->unfinished_unsent_us_);
+        unfinished_in_flight.insert(unfinished_in_flight.end(), w->unfinished_in_flight_us_.begin(),
+                                    w->unfinished_in_flight_us_.end());
         m.bytes_sent += w->bytes_sent_;
         m.bytes_received += w->bytes_received_;
         m.connections_established += w->peak_open_;
@@ -1513,6 +1611,8 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
         for (auto& f : w->failures_)
             if (result.failures.size() < max_failure_reasons) result.failures.push_back(std::move(f));
     }
+    const sdk::histogram unfinished_counted =
+        count_unfinished(m, result, unfinished_in_flight, unfinished_unsent, plan.phases.back().measured);
     if (any_first_byte) m.first_byte_us = std::move(first_byte);
     if (connect.count()) m.connect_us = std::move(connect);
     if (handshake.count()) m.handshake_us = std::move(handshake);
@@ -1579,6 +1679,7 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
             point.open_connections += r->open;
             merge_buckets(scratch, r->buckets);
         }
+        if (second == last_second) scratch.merge(unfinished_counted);  // their waits end with the plan
         point.p50_us = scratch.value_at_percentile(50);
         point.p99_us = scratch.value_at_percentile(99);
         // planned connections at the end of this second (or of the measured time, if sooner)

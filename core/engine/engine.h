@@ -52,6 +52,10 @@ struct engine_result {
     /// sampled meanwhile (the server's resources).
     std::chrono::steady_clock::time_point measure_origin{};
     bool interrupted = false;
+    /// The longest wait for an answer in the measured time (an error status included), before
+    /// any unfinished wait was added to the latency: a wait far beyond it means the server
+    /// stopped answering.
+    std::int64_t slowest_answered_us = 0;
     /// WebSocket: the status a server answered an upgrade with, when it was not 101 (it does not
     /// offer WebSocket there), and the reason as one line.
     std::optional<unsigned> upgrade_refused_status;

@@ -36,7 +36,7 @@ TEST_CASE("plugin host: a plugin built for another ABI is refused with both vers
     auto host = discover({test::fixture_plugins("wrong-abi")});
     const auto file = test::fixture_plugins("wrong-abi") / "fixture-wrong-abi.so";
     CHECK(only_problem(host) == "Wrong ABI version on plugin '" + file.string() +
-                                    "'. Got version 999, supported version is 1. Rebuild the plugin against this "
+                                    "'. Got version 999, supported version is " + std::to_string(SHOOTOUT_ABI_VERSION) + ". Rebuild the plugin against this "
                                     "shootout's SDK");
     CHECK(host.plugins().empty());
 }

@@ -3,6 +3,9 @@
 // an error rate over the reports' threshold fails the run as it fails the framework in the reports.
 #include <fstream>
 #include <sstream>
+#include <thread>
+
+#include <shootout/sdk/statistics.h>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -128,4 +131,146 @@ TEST_CASE("verdicts: Ctrl-C during a correctness check skips the framework, it d
     CHECK(r.out.find("skipped   the run was interrupted (during the correctness check)") != std::string::npos);
     CHECK(r.out.find("n/a       slow has no WebSocket support") != std::string::npos);  // known without running
     CHECK(r.out.find("failed:") == std::string::npos);
+}
+
+namespace {
+
+// Switches the server to `f` after `after`, from another thread, while a run is going on.
+class fault_later {
+public:
+    fault_later(test::test_server& server, std::chrono::milliseconds after, test::faults f)
+        : thread_([&server, after, f] {
+              std::this_thread::sleep_for(after);
+              server.set_faults(f);
+          }) {}
+    ~fault_later() { thread_.join(); }
+
+private:
+    std::thread thread_;
+};
+
+double number_at(const boost::json::value& doc, std::initializer_list<const char*> path) {
+    const boost::json::value* v = &doc;
+    for (const char* key : path) v = &v->as_object().at(key);
+    return v->to_number<double>();
+}
+
+}  // namespace
+
+TEST_CASE("verdicts: a server that hangs in the middle of a closed-loop run fails, its requests' waits in the latency",
+          "[verdict][faults]") {
+    test::test_server server(1);
+    // The run starts at once (no warm-up); 1 s in, the server stops answering for good, as a
+    // SIGSTOPped process does. Closed-loop load then sends nothing more, and before this was
+    // judged it passed with the req/s of its first second and no error.
+    fault_later hang(server, std::chrono::milliseconds(1000), {.never_answer = true});
+    const auto r = adhoc(server, {"--duration", "2500ms"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    const auto doc = boost::json::parse(r.out);
+    CHECK(doc.at("outcome") == "failed");
+    CHECK(std::string(doc.at("reason").as_string()).find("the server stopped answering: 4 request(s) were unanswered") == 0);
+    CHECK(number_at(doc, {"unfinished", "requests"}) == 4);  // one per connection
+    // Each waited from about 1 s in to the end at 2.5 s.
+    CHECK(number_at(doc, {"unfinished", "oldest_wait_us"}) > 1.2e6);
+    CHECK(number_at(doc, {"unfinished", "oldest_wait_us"}) < 1.7e6);
+    CHECK(number_at(doc, {"latency_us", "max"}) > 1.2e6);
+    CHECK(number_at(doc, {"requests"}) > 100);  // what completed before the hang is kept
+}
+
+TEST_CASE("verdicts: under the open model, requests due but never sent during a hang count at their wait",
+          "[verdict][faults]") {
+    test::test_server server(1);
+    // 400/s for 3 s; the server hangs 1.5 s in. The requests due in the last 1.5 s (about 600
+    // of 1,200) are never sent, as every connection waits: they waited from 0 to 1.5 s by the
+    // end, so the corrected p99 is about 1.5 - 0.01 * 3 = 1.47 s, not the 1 ms of what completed.
+    fault_later hang(server, std::chrono::milliseconds(1500), {.never_answer = true});
+    const auto r = adhoc(server, {"--pattern", "constant-rate", "--rate", "400", "--duration", "3s"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    const auto doc = boost::json::parse(r.out);
+    CHECK(doc.at("outcome") == "failed");
+    CHECK(std::string(doc.at("reason").as_string()).find("the server stopped answering") == 0);
+    const double unfinished = number_at(doc, {"unfinished", "requests"});
+    CHECK(unfinished > 500);
+    CHECK(unfinished < 700);
+    CHECK(number_at(doc, {"latency_us", "p99"}) > 1.2e6);
+    CHECK(number_at(doc, {"latency_us", "p99"}) < 1.6e6);
+    CHECK(number_at(doc, {"rate", "due_unsent_at_end"}) > 480);
+}
+
+TEST_CASE("verdicts: a wrong content type is caught on every response, not on the sample", "[verdict][faults]") {
+    test::test_server server(1);
+    // One answer in 20 says text/html; one body in 100 is judged. Counted on the sample alone,
+    // that would be 0.05 % wrong; it is 5 %, and the server's own count says how many.
+    server.set_faults({.wrong_content_type = true, .wrong_every = 20});
+    const auto r = adhoc(server, {"--duration", "1s"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    const auto doc = boost::json::parse(r.out);
+    const double verify = number_at(doc, {"errors", "verify"});
+    // The server sent requests()/20 wrong answers; those to requests still in flight at the end
+    // (at most one per connection) were not read.
+    const double sent_wrong = static_cast<double>(server.requests() / 20);
+    CHECK(verify <= sent_wrong);
+    CHECK(verify >= sent_wrong - 4);
+    CHECK(number_at(doc, {"error_rate"}) == Approx(0.05).epsilon(0.05));
+    CHECK(doc.at("error_rate_ok") == false);
+}
+
+TEST_CASE("verdicts: wrong bodies judged on a sample are judged by their share of the sample", "[verdict][faults]") {
+    test::test_server server(1);
+    // One body in 19 is wrong and one in 100 judged: before, 5 % of bodies wrong read as an error
+    // rate of 0.05 % and passed; now the share among the judged decides, with its interval.
+    server.set_faults({.wrong_body = true, .wrong_every = 19});
+    const auto r = adhoc(server, {"--duration", "1s"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    const auto doc = boost::json::parse(r.out);
+    const double judged = number_at(doc, {"body_checks", "judged"});
+    const double failed = number_at(doc, {"body_checks", "failed"});
+    CHECK(judged > 50);
+    CHECK(failed > 0);
+    CHECK(number_at(doc, {"errors", "verify"}) == failed);  // no head was wrong: only the judged bodies
+    CHECK(number_at(doc, {"body_checks", "failed_fraction"}) == Approx(failed / judged));
+    CHECK(number_at(doc, {"error_rate"}) < 0.001);  // the old figure, which passed
+    CHECK(doc.at("error_rate_ok") == false);
+    const auto& range = doc.at("body_checks").at("interval95").as_array();
+    CHECK(range.at(0).to_number<double>() <= failed / judged);
+    CHECK(range.at(1).to_number<double>() >= failed / judged);
+}
+
+TEST_CASE("verdicts: in a manifest run, sampled wrong bodies fail the framework on the console and in the reports",
+          "[verdict][faults]") {
+    test::test_server server(1);
+    test::temp_dir dir;
+    const auto file = dir.write("m.toml", "output_dir = \"out\"\nscenarios = [\"ping\"]\npatterns = [\"steady\"]\n"
+                                          "reporters = [\"md\"]\n[pattern.steady]\nconnections = 2\nwarmup = \"0s\"\n"
+                                          "duration = \"1500ms\"\n[engine]\nthreads = 1\nverify_sample = 2000\n"
+                                          "[[framework]]\nname = \"liar\"\nurl = \"" + server.base_url() + "\"\n");
+    // Right through the correctness check, then every body wrong. One body in 2,000 is judged:
+    // the old rule read that as an error rate of 0.05 %, and ranked it.
+    fault_later lie(server, std::chrono::milliseconds(500), {.wrong_body = true});
+    const auto r = test::run_shootout({"--log-level", "warn", "--config", file.string()});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("failed:\n  liar / ping / steady: wrong bodies in ") != std::string::npos);
+    const auto report = read_file(dir.path() / "out" / "latest" / "REPORT.md");
+    INFO(report);
+    CHECK(report.find("**liar**, ping / steady: failed: wrong bodies in ") != std::string::npos);
+}
+
+TEST_CASE("verdicts: Wilson's interval matches published values", "[verdict][stats]") {
+    // Newcombe (1998), Table I, method 3 (score interval without continuity correction).
+    auto check = [](std::uint64_t x, std::uint64_t n, double low, double high) {
+        const auto i = sdk::stats::wilson95(x, n);
+        CHECK(i.low == Approx(low).margin(0.00006));
+        CHECK(i.high == Approx(high).margin(0.00006));
+    };
+    check(81, 263, 0.2553, 0.3662);
+    check(15, 148, 0.0624, 0.1605);
+    check(0, 20, 0.0000, 0.1611);
+    check(1, 29, 0.0061, 0.1718);
+    check(29, 29, 0.8830, 1.0000);
+    check(0, 0, 0.0, 1.0);  // nothing judged: nothing known
 }

@@ -427,6 +427,7 @@ private:
         const auto number = st_.requests.fetch_add(1) + 1;
         faults_ = st_.snapshot();
         if (faults_.status_every && number % faults_.status_every != 0) faults_.status = 0;
+        if (faults_.wrong_every && number % faults_.wrong_every != 0) faults_.wrong_body = faults_.wrong_content_type = false;
         req_ = parser_->release();
         parser_.reset();
 
@@ -444,6 +445,7 @@ private:
         res_ = {};
         res_.version(req_.version());
         stream_ = route(st_, faults_, req_, res_);
+        if (faults_.wrong_content_type && !stream_) res_.set(http::field::content_type, "text/html");
         if (!faults_.content_type.empty()) res_.set(http::field::content_type, faults_.content_type);
         keep_alive_ = req_.keep_alive() && !faults_.connection_close;
         res_.keep_alive(keep_alive_);

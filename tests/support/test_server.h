@@ -15,6 +15,8 @@ struct faults {
     unsigned status = 0;                       ///< non-zero: answer every HTTP request (upgrades too) with this status and {"error":"injected"}
     unsigned status_every = 0;                 ///< with `status`: only every Nth HTTP request gets it, the others are right
     bool wrong_body = false;                   ///< subtly wrong bodies: pang, hullo, name "wrong", {"id":"x"}, 64 '0' sha256, /stream 1 byte short
+    bool wrong_content_type = false;           ///< HTTP answers say "text/html" whatever the contract's type
+    unsigned wrong_every = 0;                  ///< with wrong_body or wrong_content_type: only every Nth HTTP request gets it
     bool close_mid_response = false;           ///< send the head and half the body (half the head if no body), then close
     bool close_without_answer = false;         ///< read the request, then close without answering
     bool never_answer = false;                 ///< read the request, never answer, keep the socket open

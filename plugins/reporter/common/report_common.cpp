@@ -220,10 +220,12 @@ std::vector<std::pair<std::string, std::string>> methodology_lines(const sdk::re
         "Statistics",
         fmt::format("req/s is the median of the runs; the interval is Student's t 95 % interval for the mean of the runs. "
                     "Neighbours in the order whose intervals overlap are ties (≈). A result is noisy when the coefficient "
-                    "of variation of its runs' req/s is above {:.0f} %. Latency percentiles come from the merged histograms "
+                    "of variation of its runs' req/s is above {0:.0f} %. Latency percentiles come from the merged histograms "
                     "of all runs (HdrHistogram, 3 significant digits), with the range of the runs' p99. A result is failed, "
-                    "and not ranked, when a run failed its correctness check or its error rate (errors / (completed + "
-                    "errors)) is above {}. CPU % is the server's mean over the measured time, RSS its peak; for a "
+                    "and not ranked, when a run failed its correctness check or stopped being answered, when its error "
+                    "rate (errors / (completed + errors), with status, content type and length checked on every "
+                    "response) is above {1}, or when the share of wrong bodies among those judged (a sample) is above "
+                    "{1}. CPU % is the server's mean over the measured time, RSS its peak; for a "
                     "local server, RSS is summed over its processes, so pages a pre-fork master shares with its "
                     "workers count once per process (a container's memory counts them once).",
                     100 * summary.criteria.noisy_cv, percent_text(summary.criteria.max_error_rate)));

@@ -122,6 +122,7 @@ public:
         return {{buffer_}, 1};
     }
     response_check& check() override { return check_; }
+    response_expectation expected() const override { return {"application/json", std::nullopt}; }
 
 private:
     // Uniform in [0, span): xorshift64* and Lemire's multiply-shift, cheap and deterministic.

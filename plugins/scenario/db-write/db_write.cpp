@@ -68,6 +68,7 @@ public:
         return {{head_, body_}, 2};
     }
     response_check& check() override { return check_; }
+    response_expectation expected() const override { return {"application/json", std::nullopt}; }
 
 private:
     static constexpr std::size_t counter_digits = 12;

@@ -63,6 +63,7 @@ public:
     explicit json_session(std::string_view request) : request_(request) {}
     wire_request next_request() override { return {{request_}, 1}; }
     response_check& check() override { return check_; }
+    response_expectation expected() const override { return {"application/json", std::nullopt}; }
 
 private:
     std::string_view request_;

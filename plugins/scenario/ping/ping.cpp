@@ -25,6 +25,7 @@ public:
     explicit ping_session(std::string_view request) : request_(request) {}
     wire_request next_request() override { return {{request_}, 1}; }
     response_check& check() override { return check_; }
+    response_expectation expected() const override { return {"text/plain", 4}; }  // "pong", on every response
 
 private:
     std::string_view request_;

@@ -54,12 +54,15 @@ private:
 class stream_session final : public http_session {
 public:
     stream_session(std::string_view request, std::uint64_t size, const std::string& digest)
-        : request_(request), check_(size, digest) {}
+        : request_(request), size_(size), check_(size, digest) {}
     wire_request next_request() override { return {{request_}, 1}; }
     response_check& check() override { return check_; }
+    // Type and length on every response; the digest of the bytes on the sample.
+    response_expectation expected() const override { return {"application/octet-stream", size_}; }
 
 private:
     std::string_view request_;
+    std::uint64_t size_;
     stream_check check_;
 };
 

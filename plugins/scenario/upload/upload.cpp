@@ -77,6 +77,7 @@ public:
     }
     wire_request next_request() override { return request_; }
     response_check& check() override { return check_; }
+    response_expectation expected() const override { return {"application/json", std::nullopt}; }
 
 private:
     wire_request request_;

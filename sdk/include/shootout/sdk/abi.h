@@ -11,7 +11,9 @@
 
 /// Bumped whenever any SDK type that crosses the library boundary changes its layout or
 /// semantics (the descriptor, the option and result structs, the virtual interfaces).
-#define SHOOTOUT_ABI_VERSION 1u
+/// 2: http_session::expected() (a head every response is checked against), measurement's
+///    `unfinished` and `body_checks`.
+#define SHOOTOUT_ABI_VERSION 2u
 
 /// Symbols and types that must be shared between the host and plugins built with
 /// -fvisibility=hidden (virtual tables, type_info for exceptions) are marked with this.

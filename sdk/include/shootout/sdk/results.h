@@ -32,6 +32,14 @@ struct error_counts {
     }
 };
 
+/// Responses whose body the scenario judged: a sample under load (one in verify_sample per
+/// worker; every WebSocket reply). The fraction that failed estimates the share of wrong bodies
+/// among all responses, which errors.verify (counting only the judged ones) cannot.
+struct sample_checks {
+    std::uint64_t judged = 0;  ///< bodies judged in the measured time (passed + failed)
+    std::uint64_t failed = 0;  ///< of those, judged wrong (each is also in errors.verify)
+};
+
 /// One second of a measurement (relative to the start of its first measured phase).
 struct timeline_point {
     double second = 0;                    ///< start of the interval, seconds
@@ -104,6 +112,12 @@ struct measurement {
     double rate = 0;              ///< completed / seconds
     error_counts errors;
     std::uint64_t verified = 0;   ///< responses checked by the scenario during measurement
+    sample_checks body_checks;    ///< the judged sample, passed and failed
+    /// Measured requests still unanswered when the load stopped: in flight, and (open model)
+    /// due but never sent. Not completed and not errors; those that had waited longer than the
+    /// slowest answered request (and every unsent one) are in latency_us at their wait so far.
+    std::uint64_t unfinished = 0;
+    std::int64_t unfinished_oldest_us = 0;  ///< the longest wait among them
 
     histogram latency_us;                            ///< corrected latency for the open model
     std::optional<histogram> latency_uncorrected_us;  ///< open model: from the actual send

@@ -63,6 +63,14 @@ struct response_head {
     bool chunked = false;
 };
 
+/// What every response to a request must carry, whether or not its body is judged. Under load
+/// the host checks it on every response, so a wrong content type or length is counted exactly,
+/// not estimated from the sample whose bodies are judged (a 2xx status is always required).
+struct response_expectation {
+    std::string_view media_type;            ///< "application/json": the Content-Type's media type, ignoring case and parameters; "" to not check
+    std::optional<std::uint64_t> body_size;  ///< the body's exact length in bytes, when the scenario knows it
+};
+
 /// A judgement. `reason` is empty when `ok`; otherwise one line for a person:
 /// "body is 'pon', expected 'pong'".
 struct verdict {
@@ -102,6 +110,11 @@ public:
     /// The checker for the response to the request last returned. The host calls it for every
     /// response in a correctness session and for a sample of responses under load.
     virtual response_check& check() = 0;
+    /// What the response to the request last returned must carry (see response_expectation).
+    /// Called once per request under load, on the worker thread, right after next_request();
+    /// the views must stay valid until the next call. Must not allocate. The default checks
+    /// nothing beyond the status.
+    virtual response_expectation expected() const { return {}; }
 };
 
 /// A WebSocket message: the bytes and whether they go as a binary or a text frame.

@@ -52,6 +52,48 @@ struct interval {
     bool overlaps(const interval& o) const noexcept { return low <= o.high && o.low <= high; }
 };
 
+/// Wilson's 95 % score interval for a proportion of `failed` in `trials`: unlike the normal
+/// approximation it stays inside [0, 1] and honest with few trials, none failed or all failed.
+inline interval wilson95(std::uint64_t failed, std::uint64_t trials) noexcept {
+    if (trials == 0) return {0, 1};
+    const double n = static_cast<double>(trials), p = static_cast<double>(failed) / n, z = 1.959964;
+    const double centre = p + z * z / (2 * n);
+    const double half = z * std::sqrt(p * (1 - p) / n + z * z / (4 * n * n));
+    const double scale = 1 + z * z / n;
+    return {std::max(0.0, (centre - half) / scale), std::min(1.0, (centre + half) / scale)};
+}
+
+/// "1.23 %" (two decimals), as every verdict message writes a fraction.
+inline std::string percent_text(double fraction) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f %%", 100 * fraction);
+    return buf;
+}
+
+/// The error part of a verdict: why a measurement (or a group of runs) that was measured counts
+/// as failed, or nothing. Two rules, each against max_error_rate:
+/// - the error rate, errors / (completed + errors), over every response (status, content type,
+///   length and connection failures are known for each one);
+/// - the share of wrong bodies among those judged. Bodies are judged on a sample, so their
+///   failures divided by all responses would shrink a server's lies by the sampling factor: a
+///   server whose every body is wrong would show 1 % with one response in 100 judged.
+inline std::optional<std::string> error_problem(std::uint64_t completed, const error_counts& errors,
+                                                const sample_checks& bodies, const criteria& c) {
+    const auto attempts = completed + errors.total();
+    const double rate = attempts ? static_cast<double>(errors.total()) / static_cast<double>(attempts) : 0;
+    if (rate > c.max_error_rate)
+        return "error rate " + percent_text(rate) + " is above the threshold of " + percent_text(c.max_error_rate) + " (" +
+               std::to_string(errors.total()) + " errors for " + std::to_string(completed) + " completed requests)";
+    if (bodies.judged == 0) return std::nullopt;
+    const double wrong = static_cast<double>(bodies.failed) / static_cast<double>(bodies.judged);
+    if (wrong <= c.max_error_rate) return std::nullopt;
+    const auto range = wilson95(bodies.failed, bodies.judged);
+    return "wrong bodies in " + std::to_string(bodies.failed) + " of the " + std::to_string(bodies.judged) +
+           " responses judged (" + percent_text(wrong) + ", 95 % interval " + percent_text(range.low) + " to " +
+           percent_text(range.high) + "), above the threshold of " + percent_text(c.max_error_rate) +
+           ": bodies are judged on a sample, so about that share of all responses is wrong";
+}
+
 /// A figure measured once per run, summarised across runs.
 struct spread {
     std::size_t n = 0;
@@ -119,6 +161,7 @@ struct group {
     std::uint64_t completed = 0;
     error_counts errors;        ///< summed over the measured runs
     double error_rate = 0;      ///< errors / (completed + errors)
+    sample_checks body_checks;  ///< the judged bodies, summed over the measured runs
     std::optional<double> cpu_percent;  ///< the server's mean CPU over the measured seconds (local servers only)
     std::optional<double> rss_mib;      ///< the server's peak RSS over the measured seconds
     double planned_rate = 0, achieved_rate = 0;  ///< open model: means over the runs; 0 otherwise
@@ -217,6 +260,8 @@ inline group summarize_group(std::vector<const measurement*> runs, const criteri
         }
         g.completed += m->completed;
         g.errors += m->errors;
+        g.body_checks.judged += m->body_checks.judged;
+        g.body_checks.failed += m->body_checks.failed;
         if (auto usage = server_usage(*m)) {
             cpus.push_back(usage->first);
             rss_peak = std::max(rss_peak, usage->second);
@@ -237,11 +282,7 @@ inline group summarize_group(std::vector<const measurement*> runs, const criteri
         g.achieved_rate /= static_cast<double>(g.runs_measured);
     }
 
-    auto percent = [](double fraction) {
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%.2f %%", 100 * fraction);
-        return std::string(buf);
-    };
+    const auto error_reason = error_problem(g.completed, g.errors, g.body_checks, c);
     if (unsupported) {
         g.verdict = verdict::not_supported;
         g.reason = unsupported->reason;
@@ -251,10 +292,9 @@ inline group summarize_group(std::vector<const measurement*> runs, const criteri
     } else if (g.runs_measured == 0) {
         g.verdict = verdict::skipped;
         g.reason = runs.front()->reason;
-    } else if (g.error_rate > c.max_error_rate) {
+    } else if (error_reason) {
         g.verdict = verdict::failed;
-        g.reason = "error rate " + percent(g.error_rate) + " is above the threshold of " + percent(c.max_error_rate) + " (" +
-                   std::to_string(g.errors.total()) + " errors for " + std::to_string(g.completed) + " completed requests)";
+        g.reason = *error_reason;
     } else if (g.runs_measured < runs.size()) {
         g.warnings.push_back("only " + std::to_string(g.runs_measured) + " of " + std::to_string(runs.size()) +
                              " runs were measured");
