@@ -2,10 +2,12 @@
 
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 
 #include <algorithm>
 #include <fstream>
 #include <set>
+#include <variant>
 #include <sstream>
 
 #include <unistd.h>
@@ -15,8 +17,11 @@
 #include <openssl/evp.h>
 #include <toml++/toml.h>
 
+#include "bounded_read.h"
 #include "errors.h"
+#include "names.h"
 #include "option_parsing.h"
+#include "printable.h"
 
 namespace shootout::core {
 namespace {
@@ -46,12 +51,21 @@ std::string type_of(const toml::node& node) {
     }
 }
 
-bool valid_name(std::string_view name) {
-    return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-               c == '.';
-    });
+// A manifest is a short text; anything much larger is a wrong path (--config /dev/zero).
+constexpr std::uintmax_t manifest_size_limit = 4 * 1024 * 1024;
+
+std::string read_manifest_text(const fs::path& file) {
+    try {
+        return read_bounded(file, manifest_size_limit);
+    } catch (const file_read_error& e) {
+        throw config_error(fmt::format("{}: error: {} {}; check the path given to --config", file.string(),
+                                       e.too_large() ? "the manifest is too large:" : "cannot read the manifest:", e.detail()));
+    }
 }
+
+// Text that goes into an HTTP request (a path, a header) must not end the line it is on: CR or
+// LF would split the request (request smuggling), NUL cuts it short.
+bool breaks_lines(std::string_view text) { return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos; }
 
 // Collects every problem of one manifest, each at its place.
 class checker {
@@ -157,6 +171,18 @@ public:
         std::map<std::string, std::string> result;
         if (auto* env = typed<toml::table>(t, key, context, "a table of strings")) {
             for (const auto& [k, value] : *env) {
+                // execve takes "KEY=value" strings that end at NUL: '=' in a key would move the
+                // split, NUL would cut the variable short.
+                if (k.str().empty() || k.str().find_first_of(std::string_view("=\0", 2)) != std::string_view::npos) {
+                    error(at(k.source()), fmt::format("{}{}: variable name '{}' must be non-empty, without '=' or NUL",
+                                                      context, key, printable(k.str())));
+                    continue;
+                }
+                if (auto s = value.value<std::string>(); s && s->find('\0') != std::string::npos) {
+                    error(value, fmt::format("{}{} '{}' holds a NUL, which cannot be passed to a program; remove it",
+                                             context, key, k.str()));
+                    continue;
+                }
                 if (auto s = value.value<std::string>()) result[std::string(k.str())] = *s;
                 else if (auto i = value.as_integer()) result[std::string(k.str())] = std::to_string(i->get());
                 else error(value, fmt::format("{}{} '{}' must be a string, found {}", context, key, k.str(), type_of(value)));
@@ -282,17 +308,30 @@ void read_local_defaults(checker& c, const toml::table& root, manifest& m) {
 }  // namespace
 
 std::string set_target_url(framework_entry& fw, const std::string& text) {
-    auto parsed = boost::urls::parse_absolute_uri(text);
+    // parse_uri, not parse_absolute_uri: a fragment is then named as such, not "leftover".
+    auto parsed = boost::urls::parse_uri(text);
     if (!parsed)
         return fmt::format("is not an absolute URL: \"{}\" ({}); write it like \"http://127.0.0.1:8081\"", text,
                            parsed.error().message());
     const auto& u = *parsed;
-    if (u.scheme() != "http")
-        return fmt::format("scheme '{}' is not supported; use http:// (WebSocket scenarios derive ws:// from it)",
-                           std::string(u.scheme()));
+    const std::string scheme(u.scheme());
+    if (scheme != "http")
+        return scheme.size() == 4 && std::equal(scheme.begin(), scheme.end(), "http",
+                                                   [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })
+                   ? fmt::format("\"{}\": write the scheme '{}' in lower case, as http://", text, scheme)
+                   : fmt::format("scheme '{}' is not supported; use http:// (WebSocket scenarios derive ws:// from it)", scheme);
     if (u.host().empty()) return fmt::format("\"{}\" has no host", text);
-    if (u.has_query() || u.has_fragment() || u.has_userinfo())
-        return fmt::format("\"{}\" must not have a query, fragment or user info", text);
+    // A target is scheme, host, port and a path prefix: nothing else would reach the server as meant.
+    if (u.has_fragment())
+        return fmt::format("\"{}\" has a fragment ('#{}'), which is never sent to a server; remove it", text,
+                           std::string(u.encoded_fragment()));
+    if (u.has_query())
+        return fmt::format("\"{}\" has a query ('?{}'); give scheme, host, port and an optional path prefix only "
+                           "(each scenario sets its own path and query)",
+                           text, std::string(u.encoded_query()));
+    if (u.has_userinfo())
+        return fmt::format("\"{}\" has user info ('{}@'); shootout sends no credentials: remove it", text,
+                           std::string(u.encoded_userinfo()));
     std::uint16_t port = 80;
     if (u.has_port()) {
         // Boost.URL keeps only the low 16 bits of a longer number: 99767 would quietly be 34231.
@@ -319,6 +358,42 @@ void read_url(checker& c, const toml::node& node, framework_entry& fw, const std
         c.error(node, fmt::format("{}'url' {}", ctx, problem));
 }
 
+// A program as execvp finds it: with a '/', from the working directory; without, in PATH.
+bool program_found(const std::string& program, const fs::path& working_dir) {
+    if (program.find('/') != std::string::npos) {
+        const fs::path path = fs::path(program).is_absolute() ? fs::path(program) : working_dir / program;
+        return ::access(path.c_str(), X_OK) == 0;
+    }
+    const char* path = std::getenv("PATH");
+    std::string_view dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    for (std::size_t at = 0; at <= dirs.size();) {
+        const auto colon = std::min(dirs.find(':', at), dirs.size());
+        const fs::path dir(dirs.substr(at, colon - at));
+        if (::access((dir.empty() ? fs::path(".") / program : dir / program).c_str(), X_OK) == 0) return true;
+        at = colon + 1;
+    }
+    return false;
+}
+
+// What would make a local framework fail at start is a manifest error, not a silent skip later.
+void check_runnable(checker& c, const toml::table& table, const local_launch& launch, const std::string& lctx) {
+    std::error_code ec;
+    if (!fs::is_directory(launch.working_dir, ec)) {
+        const toml::node* node = table.get("working_dir");
+        c.error(node ? c.at(*node) : c.at(table),
+                fmt::format("{}'working_dir' {} is not a directory; give an existing directory, relative to the manifest",
+                            lctx, launch.working_dir.string()));
+        return;
+    }
+    if (launch.command.empty() || program_found(launch.command.front(), launch.working_dir)) return;
+    c.error(*table.get("command"),
+            fmt::format("{}'command': cannot find the program '{}' ({}); give a path relative to working_dir ({}) or a "
+                        "program in PATH",
+                        lctx, launch.command.front(),
+                        launch.command.front().find('/') != std::string::npos ? "no such executable file" : "not in PATH",
+                        launch.working_dir.string()));
+}
+
 void read_local(checker& c, const toml::table& table, framework_entry& fw, const std::string& ctx,
                 const fs::path& manifest_dir) {
     local_launch launch;
@@ -332,6 +407,7 @@ void read_local(checker& c, const toml::table& table, framework_entry& fw, const
     }
     if (auto dir = c.string(table, "working_dir", lctx)) launch.working_dir = manifest_dir / *dir;
     else launch.working_dir = manifest_dir;
+    check_runnable(c, table, launch, lctx);
     launch.environment = c.string_table(table, "environment", lctx);
     refuse_port_variable(c, table, launch.environment, lctx);
     if (auto check = c.strings(table, "check_command", lctx))
@@ -342,6 +418,9 @@ void read_local(checker& c, const toml::table& table, framework_entry& fw, const
     if (auto cpus = c.cpus(table, "cpus", lctx)) launch.cpus = *cpus;
     if (auto path = c.string(table, "health_path", lctx)) {
         if (path->empty() || path->front() != '/') c.error(*table.get("health_path"), lctx + "'health_path' must start with '/'");
+        else if (breaks_lines(*path))
+            c.error(*table.get("health_path"), lctx + "'health_path' holds a line break (CR or LF) or NUL, which would "
+                                                      "split the health check's request; remove it");
         else launch.health_path = *path;
     }
     if (auto d = c.duration(table, "start_timeout", lctx)) launch.start_timeout = *d;
@@ -371,8 +450,8 @@ void read_frameworks(checker& c, const toml::table& root, manifest& m) {
             if (!table.get("name")) c.error(table, "framework: missing key 'name'");
             continue;
         }
-        if (!valid_name(*name)) {
-            c.error(*table.get("name"), fmt::format("framework name \"{}\" must be 1 to 64 letters, digits, '-', '_' or '.'", *name));
+        if (auto problem = name_problem(*name); !problem.empty()) {
+            c.error(*table.get("name"), fmt::format("framework name \"{}\" {}", *name, problem));
             continue;
         }
         fw.name = *name;
@@ -388,6 +467,9 @@ void read_frameworks(checker& c, const toml::table& root, manifest& m) {
         if (auto ws = c.boolean(table, "websocket", ctx)) fw.websocket = *ws;
         if (auto container = c.string(table, "container", ctx)) {
             if (container->empty()) c.error(*table.get("container"), ctx + "'container' is empty; give the Docker container's name or id");
+            else if (breaks_lines(*container))
+                c.error(*table.get("container"), ctx + "'container' holds a line break (CR or LF) or NUL, which would "
+                                                       "split the Docker Engine request; give the container's name or id");
             else fw.container = *container;
         }
         auto* local = c.typed<toml::table>(table, "local", ctx, "a table");
@@ -442,7 +524,12 @@ void read_options(checker& c, const toml::table* table, const manifest_location&
             if (!node) continue;
             entry.option_locations[spec.key] = c.at(*node);
             std::string problem;
-            if (auto value = convert(spec.type, *node, problem)) entry.options.set(spec.key, std::move(*value));
+            auto value = convert(spec.type, *node, problem);
+            if (value && std::holds_alternative<std::string>(*value) && breaks_lines(std::get<std::string>(*value)))
+                c.error(*node, fmt::format("{}option '{}' holds a line break (CR or LF) or NUL, which would split the "
+                                           "request it goes into; remove it",
+                                           ctx, spec.key));
+            else if (value) entry.options.set(spec.key, std::move(*value));
             else c.error(*node, fmt::format("{}option '{}' must be {}, {}", ctx, spec.key, describe(spec.type), problem));
         }
     }
@@ -466,9 +553,19 @@ void read_plugin_entries(checker& c, const toml::table& root, const plugin_host&
                                 kind == plugin_kind::scenario ? "ping" : kind == plugin_kind::load_pattern ? "steady" : "md",
                                 host.available(kind)));
         names.emplace();
+    } else if (names->empty() && required) {
+        // An empty list would run nothing and exit 0, as if everything had passed.
+        c.error(*root.get(list_key), fmt::format("'{}' is empty: list at least one {}, like {} = [\"{}\"] (available: {})",
+                                                 list_key, kind_name(kind), list_key,
+                                                 kind == plugin_kind::scenario ? "ping" : "steady", host.available(kind)));
     }
     std::set<std::string> seen;
     for (const auto& [name, where] : *names) {
+        if (auto problem = name_problem(name); !problem.empty()) {
+            c.error(where, fmt::format("{} name \"{}\" {}", kind_name(kind), name, problem));
+            seen.insert(name);  // its table is not "unlisted" as well
+            continue;
+        }
         if (!seen.insert(name).second) {
             c.error(where, fmt::format("{} '{}' is listed twice in '{}'", kind_name(kind), name, list_key));
             continue;
@@ -619,7 +716,7 @@ std::vector<search_dir> manifest_plugin_dirs(const fs::path& file) {
     std::vector<search_dir> dirs;
     toml::table root;
     try {
-        root = toml::parse_file(file.string());
+        root = toml::parse(read_manifest_text(file), file.string());
     } catch (const std::exception&) {
         return dirs;  // `validate` reports what is wrong with the file
     }
@@ -638,13 +735,7 @@ manifest load_manifest(const fs::path& file, plugin_host& host, const std::vecto
     const std::string name = file.string();
     const auto in_dir = [&](const std::string& relative) { return (m.dir / relative).lexically_normal(); };
 
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        throw config_error(fmt::format("{}: error: cannot read the manifest: {}; check the path given to --config", name,
-                                       std::strerror(errno)));
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    const std::string text = buffer.str();
+    const std::string text = read_manifest_text(file);
     m.sha256 = sha256_hex(text);
 
     toml::table root;

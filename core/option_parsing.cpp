@@ -86,6 +86,19 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text) {
     return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(ns)));
 }
 
+std::string duration_problem(std::string_view text) {
+    const auto trimmed = trim(text);
+    double number = 0;
+    std::string_view unit;
+    if (!trimmed.empty() && trimmed.front() == '-' && split_number(trimmed.substr(1), number, unit))
+        return "must not be negative; give 0s or more, like \"30s\"";
+    if (!split_number(trimmed, number, unit)) return "must be " + describe(sdk::option_type::duration);
+    if (unit.empty()) return "has no unit; write it like \"30s\" (units: ns, us, ms, s, m, h)";
+    if (!parse_duration(std::string("1") + std::string(unit)))
+        return "has unit '" + std::string(unit) + "'; use ns, us, ms, s, m or h, like \"30s\"";
+    return "is longer than the longest duration, 1000000000s (about 31 years); give a shorter one, like \"10m\"";
+}
+
 std::optional<std::uint64_t> parse_size(std::string_view text) {
     double number = 0;
     std::string_view unit;
@@ -173,6 +186,10 @@ std::optional<sdk::option_values::value> convert(sdk::option_type type, const to
                 std::string_view unit;
                 if (split_number(s->get(), n, unit) && unit.empty())
                     problem = "found \"" + s->get() + "\" with no unit";
+                else if (split_number(s->get(), n, unit) && parse_duration("1" + std::string(unit)))
+                    problem = "found \"" + s->get() + "\", longer than the longest, 1000000000s (about 31 years)";
+                else if (!trim(s->get()).empty() && trim(s->get()).front() == '-')
+                    problem = "found \"" + s->get() + "\", which is negative";
             }
             return std::nullopt;
         case option_type::size:

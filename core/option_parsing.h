@@ -16,6 +16,9 @@ std::string describe(sdk::option_type type);
 
 /// "30s", "1.5m", "250ms", "10us", "2h"; nullopt if it is none of those.
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
+/// Why parse_duration refused `text`, to follow "--warmup -1s: ": negative, no or an unknown
+/// unit, or longer than the longest (1e9 s), each with what is allowed.
+std::string duration_problem(std::string_view text);
 /// "5MiB", "64KiB", "10MB", "1GB", "512B", "4096"; nullopt if it is none of those.
 std::optional<std::uint64_t> parse_size(std::string_view text);
 

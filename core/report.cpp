@@ -96,6 +96,13 @@ int run_report(const report_options& options, const std::vector<search_dir>& plu
 
     auto loaded = load_raw_results(raw_dir);
     for (const auto& problem : loaded.problems) err << "warning: skipped " << problem << '\n';
+    if (!loaded.duplicates.empty()) {
+        // Which of the two is the measurement is not for shootout to guess.
+        for (const auto& d : loaded.duplicates) err << "error: " << d << '\n';
+        err << fmt::format("error: no report written: {} holds {} measurement(s) twice; keep one file of each\n",
+                           raw_dir.string(), loaded.duplicates.size());
+        return exit_run_failed;
+    }
     if (loaded.results.measurements.empty())
         throw config_error(fmt::format("--results {}: none of the {} raw result file(s) could be read (see above)",
                                        options.results.string(), loaded.files));

@@ -7,13 +7,18 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <map>
 #include <numeric>
+#include <tuple>
 #include <sstream>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "bounded_read.h"
 #include "engine/engine.h"
+#include "names.h"
+#include "printable.h"
 #include "observe/resource_summary.h"
 
 namespace shootout::core {
@@ -284,17 +289,33 @@ sdk::outcome outcome_from(std::string_view name) {
 }  // namespace
 
 sdk::histogram histogram_from_json(const json::value& v) {
+    std::size_t budget = histogram_counts_budget;
+    return histogram_from_json(v, budget);
+}
+
+sdk::histogram histogram_from_json(const json::value& v, std::size_t& counts_budget) {
     const auto& o = as_object(v, "histogram");
     const auto highest = number<std::int64_t>(o, "highest", "histogram");
     const auto digits = number<int>(o, "significant_digits", "histogram");
     if (highest < 2 || digits < 1 || digits > 5)
         throw raw_result_error(fmt::format("histogram: highest {} and significant_digits {} are not a valid layout", highest, digits));
     sdk::histogram h(highest, digits);
+    // A few bytes of JSON can ask for megabytes of counts: the document's histograms share a budget.
+    if (h.counts().size() > counts_budget)
+        throw raw_result_error(fmt::format("histogram: highest {} and significant_digits {} need {} counts, and the "
+                                           "document's histograms may hold {} in all ({} left); shootout writes "
+                                           "histograms of {} counts",
+                                           highest, digits, h.counts().size(), histogram_counts_budget, counts_budget,
+                                           sdk::histogram().counts().size()));
+    counts_budget -= h.counts().size();
     for (const auto& b : array_at(o, "buckets", "histogram")) {
         if (!b.is_array() || b.get_array().size() != 2)
             throw raw_result_error("histogram: each bucket must be [index, count]");
         const auto index = b.get_array()[0].to_number<std::size_t>();
-        if (!h.add_at_index(index, b.get_array()[1].to_number<std::uint64_t>()))
+        const auto count = b.get_array()[1].to_number<std::uint64_t>();
+        if (h.count() + count < h.count())
+            throw raw_result_error(fmt::format("histogram: the bucket counts add up to more than {}", UINT64_MAX));
+        if (!h.add_at_index(index, count))
             throw raw_result_error(fmt::format("histogram: bucket index {} is outside the layout", index));
     }
     h.add_clamped(number_or<std::uint64_t>(o, "clamped", "histogram", 0));
@@ -318,6 +339,8 @@ raw_result measurement_from_json(const json::value& value) {
     raw_result r;
     auto& m = r.measurement;
     const std::string_view top = "document";
+    std::size_t budget = histogram_counts_budget;
+    const auto histogram_at = [&budget](const json::value& h) { return histogram_from_json(h, budget); };
     m.framework = text(doc, "framework", top);
     m.scenario = text(doc, "scenario", top);
     m.pattern = text(doc, "pattern", top);
@@ -344,11 +367,11 @@ raw_result measurement_from_json(const json::value& value) {
         m.unfinished = number<std::uint64_t>(u, "requests", "unfinished");
         m.unfinished_oldest_us = number<std::int64_t>(u, "oldest_wait_us", "unfinished");
     }
-    m.latency_us = histogram_from_json(field(doc, "latency_us", top));
-    if (doc.contains("latency_uncorrected_us")) m.latency_uncorrected_us = histogram_from_json(doc.at("latency_uncorrected_us"));
-    if (doc.contains("first_byte_us")) m.first_byte_us = histogram_from_json(doc.at("first_byte_us"));
-    if (doc.contains("connect_us")) m.connect_us = histogram_from_json(doc.at("connect_us"));
-    if (doc.contains("handshake_us")) m.handshake_us = histogram_from_json(doc.at("handshake_us"));
+    m.latency_us = histogram_at(field(doc, "latency_us", top));
+    if (doc.contains("latency_uncorrected_us")) m.latency_uncorrected_us = histogram_at(doc.at("latency_uncorrected_us"));
+    if (doc.contains("first_byte_us")) m.first_byte_us = histogram_at(doc.at("first_byte_us"));
+    if (doc.contains("connect_us")) m.connect_us = histogram_at(doc.at("connect_us"));
+    if (doc.contains("handshake_us")) m.handshake_us = histogram_at(doc.at("handshake_us"));
     const auto& connections = object_at(doc, "connections", top);
     m.connections_asked = number<std::uint32_t>(connections, "asked", "connections");
     m.connections_established = number<std::uint32_t>(connections, "established", "connections");
@@ -389,7 +412,7 @@ raw_result measurement_from_json(const json::value& value) {
         phase.seconds = number<double>(p, "seconds", "phases");
         phase.completed = number<std::uint64_t>(p, "completed", "phases");
         phase.errors = errors_from_json(object_at(p, "errors", "phases"), "phases.errors");
-        phase.latency_us = histogram_from_json(field(p, "latency_us", "phases"));
+        phase.latency_us = histogram_at(field(p, "latency_us", "phases"));
         phase.connections_planned = number<std::uint32_t>(p, "connections_planned", "phases");
         phase.connections_open = number<std::uint32_t>(p, "connections_open", "phases");
         m.phases.push_back(std::move(phase));
@@ -428,6 +451,9 @@ raw_result measurement_from_json(const json::value& value) {
         e.framework_versions[std::string(k)] = std::string(v.get_string());
     }
     if (doc.contains("sequence")) r.sequence = number<std::uint64_t>(doc, "sequence", top);
+    // JSON may carry any code point, escape characters too: reports get printable text only.
+    make_printable(m);
+    make_printable(e);
     return r;
 }
 
@@ -444,6 +470,52 @@ sdk::environment merge_environments(const std::vector<sdk::environment>& environ
     return merged;
 }
 
+namespace {
+
+// What a raw file says that paths are built from: its names (raw, profile and flamegraph file
+// names) and its profile (read by the flamegraph reporter) must stay inside the run directory.
+void check_paths(const sdk::measurement& m) {
+    for (const auto& [what, name] : {std::pair{"framework", &m.framework}, {"scenario", &m.scenario}, {"pattern", &m.pattern}})
+        if (auto problem = name_problem(*name); !problem.empty())
+            throw raw_result_error(fmt::format("field '{}': name \"{}\" {}", what, *name, problem));
+    if (!m.profile) return;
+    const std::filesystem::path folded(m.profile->folded_path);
+    const bool inside = folded.is_relative() && !folded.empty() &&
+                        std::none_of(folded.begin(), folded.end(), [](const auto& part) { return part == ".."; });
+    if (!inside)
+        throw raw_result_error(fmt::format("profile: folded_path \"{}\" must be a path relative to the run directory, "
+                                           "without '..' (shootout writes profiles/<name>.folded)",
+                                           m.profile->folded_path));
+}
+
+std::optional<raw_result> read_raw_file(const std::filesystem::path& file, std::vector<std::string>& problems) {
+    std::string text;
+    try {
+        text = read_bounded(file, raw_result_size_limit);
+    } catch (const file_read_error& e) {
+        problems.push_back(fmt::format("{}: {}: {}", file.string(), e.too_large() ? "too large for a raw result" : "cannot read",
+                                       e.detail()));
+        return std::nullopt;
+    }
+    boost::system::error_code ec;
+    auto doc = json::parse(text, ec);
+    if (ec) {
+        problems.push_back(fmt::format("{}: broken JSON: {}", file.string(), ec.message()));
+        return std::nullopt;
+    }
+    try {
+        auto r = measurement_from_json(doc);
+        check_paths(r.measurement);
+        r.source = file.filename().string();
+        return r;
+    } catch (const std::exception& e) {
+        problems.push_back(fmt::format("{}: {}", file.string(), e.what()));
+        return std::nullopt;
+    }
+}
+
+}  // namespace
+
 loaded_results load_raw_results(const std::filesystem::path& raw_dir) {
     loaded_results loaded;
     std::vector<std::filesystem::path> files;
@@ -452,26 +524,19 @@ loaded_results load_raw_results(const std::filesystem::path& raw_dir) {
     std::sort(files.begin(), files.end());
     loaded.files = files.size();
     std::vector<raw_result> read;
+    // Two files of one measurement would be counted twice, or one would hide the other.
+    std::map<std::tuple<std::string, std::string, std::string, unsigned>, std::string> seen;
     for (const auto& file : files) {
-        std::ifstream in(file, std::ios::binary);
-        std::stringstream buffer;
-        buffer << in.rdbuf();
-        if (!in) {
-            loaded.problems.push_back(fmt::format("{}: cannot read: {}", file.string(), std::strerror(errno)));
+        auto r = read_raw_file(file, loaded.problems);
+        if (!r) continue;
+        const auto& m = r->measurement;
+        auto [it, first] = seen.emplace(std::tuple{m.framework, m.scenario, m.pattern, m.run}, r->source);
+        if (!first) {
+            loaded.duplicates.push_back(fmt::format("{} and {} both hold {} / {} / {} / run {}", it->second, r->source,
+                                                    m.framework, m.scenario, m.pattern, m.run));
             continue;
         }
-        boost::system::error_code ec;
-        auto doc = json::parse(buffer.str(), ec);
-        if (ec) {
-            loaded.problems.push_back(fmt::format("{}: broken JSON: {}", file.string(), ec.message()));
-            continue;
-        }
-        try {
-            read.push_back(measurement_from_json(doc));
-            read.back().source = file.filename().string();
-        } catch (const std::exception& e) {
-            loaded.problems.push_back(fmt::format("{}: {}", file.string(), e.what()));
-        }
+        read.push_back(std::move(*r));
     }
     loaded.results = assemble_results(std::move(read));
     return loaded;

@@ -47,8 +47,15 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+/// The most histogram counts one document may hold in all (8 bytes each: 32 MiB): 178 histograms
+/// of the default layout, where a document holds up to five plus one per phase.
+inline constexpr std::size_t histogram_counts_budget = std::size_t{4} << 20;
+
 /// The inverse of histogram_to_json: the same counts, total, clamped count and exact extremes.
+/// Throws raw_result_error for a layout that needs more than histogram_counts_budget counts.
 sdk::histogram histogram_from_json(const boost::json::value& v);
+/// The same, taking its counts from `counts_budget` (what a document's histograms have left).
+sdk::histogram histogram_from_json(const boost::json::value& v, std::size_t& counts_budget);
 
 /// One raw-result document read back.
 struct raw_result {
@@ -70,12 +77,18 @@ sdk::environment merge_environments(const std::vector<sdk::environment>& environ
 /// source), the environments merged. The run's own reports and `shootout report` both use this.
 sdk::result_set assemble_results(std::vector<raw_result> documents);
 
+/// The largest raw-result file read (a long spike with a per-second timeline is a few MiB).
+inline constexpr std::uintmax_t raw_result_size_limit = std::uintmax_t{256} << 20;
+
 /// Every raw result in `raw_dir` (*.json), as one result set in the order they were run
 /// (by "sequence", then file name). A file that cannot be read is named in `problems` with
-/// what is wrong, and the others are still read.
+/// what is wrong, and the others are still read: one larger than raw_result_size_limit, one
+/// whose names could not be file names (see names.h), one whose profile is not a relative path
+/// inside the run directory. Two files describing the same measurement are named in `duplicates`.
 struct loaded_results {
     sdk::result_set results;
     std::vector<std::string> problems;
+    std::vector<std::string> duplicates;  ///< "a.json and b.json both hold fastapi / ping / steady / run 1"
     std::size_t files = 0;  ///< *.json files found
 };
 loaded_results load_raw_results(const std::filesystem::path& raw_dir);

@@ -28,6 +28,8 @@
 #include "observe/resource_summary.h"
 #include "errors.h"
 #include "option_parsing.h"
+#include "names.h"
+#include "printable.h"
 #include "report.h"
 #include "results_json.h"
 
@@ -164,13 +166,6 @@ void print_summary(const std::vector<sdk::measurement>& all, std::ostream& out) 
         }
     }
 }
-
-std::string file_safe(std::string_view s) {
-    std::string r;
-    for (char c : s) r += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
-    return r;
-}
-
 
 // Applies "key=value" pairs to a plugin's options, typed by its declaration.
 void apply_cli_options(const plugin_info& info, const std::vector<std::string>& pairs, sdk::option_values& values,
@@ -506,7 +501,9 @@ std::optional<std::string> stall_problem(const sdk::measurement& m, std::int64_t
                        static_cast<double>(slowest_answered_us) / 1e3);
 }
 
-sdk::measurement measure(const measure_request& request) {
+namespace {
+
+sdk::measurement measure_unguarded(const measure_request& request) {
     sdk::measurement m;
     m.framework = request.target.framework;
     m.scenario = request.scenario_name;
@@ -759,6 +756,27 @@ sdk::measurement measure(const measure_request& request) {
     return measured;
 }
 
+}  // namespace
+
+sdk::measurement measure(const measure_request& request) {
+    sdk::measurement m;
+    try {
+        m = measure_unguarded(request);
+    } catch (const std::exception& e) {
+        // A bug or a resource running out, not the server: this measurement fails, the run goes on.
+        m = sdk::measurement{};
+        m.framework = request.target.framework;
+        m.scenario = request.scenario_name;
+        m.pattern = request.pattern_name;
+        m.run = request.run;
+        m.outcome = sdk::outcome::failed;
+        m.reason = fmt::format("the measurement could not be made: {}", e.what());
+    }
+    // What the server sent is in the reason and warnings now: from here on it is printed and saved.
+    make_printable(m);
+    return m;
+}
+
 void add_adhoc_options(CLI::App& command, adhoc_options& o) {
     command.add_option("--target", o.target, "base URL of the server, like http://127.0.0.1:8080")->required();
     command.add_option("--scenario", o.scenario, "scenario plugin id")->capture_default_str();
@@ -809,7 +827,10 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
                                                                              "stages=..."
                                                                            : ""));
         auto parsed = parse_default(spec->type, value);
-        if (!parsed) throw config_error(fmt::format("{} {}: must be {}", flag, value, describe(spec->type)));
+        if (!parsed)
+            throw config_error(fmt::format("{} {}: {}", flag, value,
+                                           spec->type == sdk::option_type::duration ? duration_problem(value)
+                                                                                    : "must be " + describe(spec->type)));
         pattern_values.set(key, std::move(*parsed));
     };
     if (o.connections) set_pattern_option("--connections", "connections", std::to_string(*o.connections));
@@ -852,7 +873,7 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
     request.pattern_name = o.pattern;
     auto duration_of = [](const std::string& text, std::string_view flag) {
         auto d = parse_duration(text);
-        if (!d) throw config_error(fmt::format("{} {}: must be {}", flag, text, describe(sdk::option_type::duration)));
+        if (!d) throw config_error(fmt::format("{} {}: {}", flag, text, duration_problem(text)));
         return *d;
     };
     // The same bounds as the manifest's [engine] table.
@@ -985,6 +1006,75 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
     return m.outcome == sdk::outcome::measured && !too_many_errors && !interrupted.load() ? exit_ok : exit_run_failed;
 }
 
+namespace {
+
+struct recorded {
+    raw_result document;  ///< as read back from the text written
+    bool saved = true;    ///< false: the file could not be written (the reports still have it)
+};
+
+// Writes a measurement's raw result as soon as it exists (an interrupted run keeps every finished
+// one) and reads it back, as `shootout report` would. Each document's environment ends when it
+// does, so the last one's end is the run's. If the measurement cannot be recorded as it is, it
+// is recorded as failed with the reason: a measurement is never lost, nor the run with it.
+recorded record(sdk::measurement& result, sdk::environment& environment, const fs::path& raw_dir, std::size_t sequence) {
+    environment.finished_at = utc_now();
+    const auto file = sdk::path_inside(raw_dir, result_stem(result.framework, result.scenario, result.pattern, result.run) + ".json");
+    recorded r;
+    for (int attempt = 0;; ++attempt) {
+        std::string text;
+        try {
+            auto doc = measurement_to_json(result, environment);
+            doc.as_object()["sequence"] = sequence;
+            text = boost::json::serialize(doc);
+            r.document = measurement_from_json(boost::json::parse(text));
+        } catch (const std::exception& e) {
+            if (attempt > 0) throw;  // a failed measurement with its reason is always recordable
+            spdlog::error("{} / {} / {} run {}: the result could not be recorded: {}", result.framework, result.scenario,
+                          result.pattern, result.run, e.what());
+            auto failed = sdk::measurement{};
+            failed.framework = result.framework;
+            failed.scenario = result.scenario;
+            failed.pattern = result.pattern;
+            failed.run = result.run;
+            failed.outcome = sdk::outcome::failed;
+            failed.reason = printable(fmt::format("the result could not be recorded: {}", e.what()));
+            result = std::move(failed);
+            continue;
+        }
+        try {
+            write_file_atomically(file, text);
+        } catch (const std::exception& e) {
+            spdlog::error("could not save a result: {}", e.what());
+            r.saved = false;
+        }
+        r.document.source = file.filename().string();
+        return r;
+    }
+}
+
+}  // namespace
+
+namespace {
+
+// Only the link shootout made is replaced: a real directory (or file) of that name is someone's,
+// and is said to be in the way rather than removed or silently left pointing nowhere new.
+void point_latest_at(const fs::path& latest, const fs::path& run_dir) {
+    std::error_code ec;
+    const auto status = fs::symlink_status(latest, ec);
+    if (fs::exists(status) && !fs::is_symlink(status)) {
+        spdlog::warn("{} is a {}, not the link shootout keeps to the latest run, so it was left as it is and does not "
+                     "point at {}; move it away to have the link back",
+                     latest.string(), fs::is_directory(status) ? "directory" : "file", run_dir.string());
+        return;
+    }
+    fs::remove(latest, ec);
+    fs::create_directory_symlink(run_dir.filename(), latest, ec);
+    if (ec) spdlog::warn("could not point {} at {}: {}", latest.string(), run_dir.string(), ec.message());
+}
+
+}  // namespace
+
 int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& out) {
     sdk::result_set results;
     results.environment = current_environment();
@@ -1092,87 +1182,93 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
         auto* scenario = instances.scenarios[s].get();
         const bool counts_writes = db && listed(m.database.count_writes, scenario_entry.name);
         std::uint64_t rows_before = 0;
-        if (scenario->transport() == sdk::transport::websocket && !fw.websocket) {
-            result.outcome = sdk::outcome::not_supported;  // known without running anything
-            result.reason = fmt::format("{} has no WebSocket support (websocket = false in the manifest)", fw.name);
-        } else if (interrupted.load()) {
-            result.outcome = sdk::outcome::skipped;
-            result.reason = "the run was interrupted";
-        } else if (server.unavailable()) {
-            result.outcome = sdk::outcome::skipped;
-            result.reason = *server.unavailable();
-        } else if (auto died = server.died()) {
-            result.outcome = sdk::outcome::failed;
-            result.reason = *died;
-        } else {
-            try {
-                if (db && listed(m.database.reset_before, scenario_entry.name)) db->reset();
-                if (counts_writes) rows_before = db->row_count();
-            } catch (const std::exception& e) {
+        try {
+            if (scenario->transport() == sdk::transport::websocket && !fw.websocket) {
+                result.outcome = sdk::outcome::not_supported;  // known without running anything
+                result.reason = fmt::format("{} has no WebSocket support (websocket = false in the manifest)", fw.name);
+            } else if (interrupted.load()) {
+                result.outcome = sdk::outcome::skipped;
+                result.reason = "the run was interrupted";
+            } else if (server.unavailable()) {
+                result.outcome = sdk::outcome::skipped;
+                result.reason = *server.unavailable();
+            } else if (auto died = server.died()) {
                 result.outcome = sdk::outcome::failed;
-                result.reason = fmt::format("the database could not be prepared: {}", e.what());
-            }
-            if (result.reason.empty()) {
-                measure_request request;
-                request.target = target_of(fw);
-                request.scenario = scenario;
-                request.scenario_name = scenario_entry.name;
-                request.pattern = instances.patterns[p].get();
-                request.pattern_name = pattern_entry.name;
-                request.run = run;
-                request.engine = m.engine;
-                request.interrupted = &interrupted;
-                request.server_pid = server.pid();
-                request.overall = &overall;
-                if (server.pid() == 0) request.container = fw.container;
-                std::optional<std::string> profile_problem;
-                if (m.profile.wants(fw.name, scenario_entry.name, pattern_entry.name)) {
-                    auto chosen = choose_profiler(m.profile, fw, server);
-                    if (auto* plan = std::get_if<observe::profile_plan>(&chosen)) {
-                        const auto stem = fmt::format("{}__{}__{}__run{}", file_safe(fw.name), file_safe(scenario_entry.name),
-                                                      file_safe(pattern_entry.name), run);
-                        plan->session = stem;
-                        plan->work_dir = run_dir / "profiles" / ".work";
-                        request.profile = *plan;
-                        request.profile_relative = "profiles/" + stem + ".folded";
-                        request.profile_output = run_dir / request.profile_relative;
-                    } else {
-                        profile_problem = "profile: " + std::get<std::string>(chosen);
-                        spdlog::warn("{} / {}: {}", fw.name, scenario_entry.name, *profile_problem);
-                    }
-                }
-                result = measure(request);
-                if (profile_problem) result.warnings.push_back(*profile_problem);
-                if (auto died = server.died()) {
-                    // What was measured stays in the raw result; the verdict is that the server died.
+                result.reason = *died;
+            } else {
+                try {
+                    if (db && listed(m.database.reset_before, scenario_entry.name)) db->reset();
+                    if (counts_writes) rows_before = db->row_count();
+                } catch (const std::exception& e) {
                     result.outcome = sdk::outcome::failed;
-                    result.reason = *died;
+                    result.reason = fmt::format("the database could not be prepared: {}", e.what());
                 }
-                if (counts_writes && result.outcome == sdk::outcome::measured) {
-                    sdk::write_accounting w;
-                    try {
-                        const auto rows_after = db->row_count();
-                        w.rows_added = rows_after >= rows_before ? rows_after - rows_before : 0;
-                        w.answered_2xx = result.answered_2xx_all_phases;
-                        w.in_flight_at_end = result.in_flight_at_end;
-                        w.lost = w.answered_2xx > w.rows_added ? w.answered_2xx - w.rows_added : 0;
-                        const auto accounted = w.answered_2xx + w.in_flight_at_end;
-                        w.phantom = w.rows_added > accounted ? w.rows_added - accounted : 0;
-                        result.writes = w;
-                        if (w.lost) {
-                            result.outcome = sdk::outcome::failed;
-                            result.reason = fmt::format("lost writes: {} answered 2xx but only {} rows were added", w.answered_2xx,
-                                                        w.rows_added);
+                if (result.reason.empty()) {
+                    measure_request request;
+                    request.target = target_of(fw);
+                    request.scenario = scenario;
+                    request.scenario_name = scenario_entry.name;
+                    request.pattern = instances.patterns[p].get();
+                    request.pattern_name = pattern_entry.name;
+                    request.run = run;
+                    request.engine = m.engine;
+                    request.interrupted = &interrupted;
+                    request.server_pid = server.pid();
+                    request.overall = &overall;
+                    if (server.pid() == 0) request.container = fw.container;
+                    std::optional<std::string> profile_problem;
+                    if (m.profile.wants(fw.name, scenario_entry.name, pattern_entry.name)) {
+                        auto chosen = choose_profiler(m.profile, fw, server);
+                        if (auto* plan = std::get_if<observe::profile_plan>(&chosen)) {
+                            const auto stem = result_stem(fw.name, scenario_entry.name, pattern_entry.name, run);
+                            plan->session = stem;
+                            plan->work_dir = run_dir / "profiles" / ".work";
+                            request.profile = *plan;
+                            request.profile_relative = "profiles/" + stem + ".folded";
+                            request.profile_output = sdk::path_inside(run_dir, request.profile_relative);
+                        } else {
+                            profile_problem = "profile: " + std::get<std::string>(chosen);
+                            spdlog::warn("{} / {}: {}", fw.name, scenario_entry.name, *profile_problem);
                         }
-                        if (w.phantom)
-                            result.warnings.push_back(fmt::format("phantom writes: {} rows added, {} answered 2xx, {} in flight "
-                                                                  "at the end",
-                                                                  w.rows_added, w.answered_2xx, w.in_flight_at_end));
-                    } catch (const std::exception& e) {
-                        result.warnings.push_back(fmt::format("could not count the rows written: {}", e.what()));
+                    }
+                    result = measure(request);
+                    if (profile_problem) result.warnings.push_back(*profile_problem);
+                    if (auto died = server.died()) {
+                        // What was measured stays in the raw result; the verdict is that the server died.
+                        result.outcome = sdk::outcome::failed;
+                        result.reason = *died;
+                    }
+                    if (counts_writes && result.outcome == sdk::outcome::measured) {
+                        sdk::write_accounting w;
+                        try {
+                            const auto rows_after = db->row_count();
+                            w.rows_added = rows_after >= rows_before ? rows_after - rows_before : 0;
+                            w.answered_2xx = result.answered_2xx_all_phases;
+                            w.in_flight_at_end = result.in_flight_at_end;
+                            w.lost = w.answered_2xx > w.rows_added ? w.answered_2xx - w.rows_added : 0;
+                            const auto accounted = w.answered_2xx + w.in_flight_at_end;
+                            w.phantom = w.rows_added > accounted ? w.rows_added - accounted : 0;
+                            result.writes = w;
+                            if (w.lost) {
+                                result.outcome = sdk::outcome::failed;
+                                result.reason = fmt::format("lost writes: {} answered 2xx but only {} rows were added", w.answered_2xx,
+                                                            w.rows_added);
+                            }
+                            if (w.phantom)
+                                result.warnings.push_back(fmt::format("phantom writes: {} rows added, {} answered 2xx, {} in flight "
+                                                                      "at the end",
+                                                                      w.rows_added, w.answered_2xx, w.in_flight_at_end));
+                        } catch (const std::exception& e) {
+                            result.warnings.push_back(fmt::format("could not count the rows written: {}", e.what()));
+                        }
                     }
                 }
             }
+        } catch (const std::exception& e) {
+            // Whatever went wrong, it concerns this measurement only: it fails, the run goes on.
+            result = sdk::measurement{};
+            result.outcome = sdk::outcome::failed;
+            result.reason = fmt::format("the measurement could not be made: {}", e.what());
         }
         result.framework = fw.name;
         result.scenario = scenario_entry.name;
@@ -1180,7 +1276,10 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
         result.run = run;
         if (!server.cpus().empty()) result.extra["server_cpus"] = cpu_list(server.cpus());
         if (!m.engine.cpus.empty()) result.extra["generator_cpus"] = cpu_list(m.engine.cpus);
-        if (!server.version().empty()) results.environment.framework_versions[fw.name] = server.version();
+        if (!server.version().empty()) results.environment.framework_versions[fw.name] = printable(server.version());
+        make_printable(result);  // the database's and launcher's messages may quote the server too
+        auto raw = record(result, results.environment, raw_dir, documents.size());
+        if (!raw.saved) any_failed = true;
         if (result.outcome == sdk::outcome::failed) any_failed = true;
         if (result.outcome == sdk::outcome::measured)
             spdlog::info("{} / {} / {} run {}: {:.1f} req/s, p99 {:.2f} ms, {} errors", fw.name, scenario_entry.name,
@@ -1189,23 +1288,7 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
         else
             spdlog::warn("{} / {} / {} run {}: {}: {}", fw.name, scenario_entry.name, pattern_entry.name, run,
                          outcome_text(result.outcome), result.reason);
-
-        // Written as soon as it exists: an interrupted run keeps every finished measurement. Each
-        // document's environment ends when it does, so the last one's end is the run's.
-        results.environment.finished_at = utc_now();
-        const auto file = raw_dir / fmt::format("{}__{}__{}__run{}.json", file_safe(fw.name), file_safe(scenario_entry.name),
-                                                file_safe(pattern_entry.name), run);
-        auto doc = measurement_to_json(result, results.environment);
-        doc.as_object()["sequence"] = documents.size();
-        const auto text = boost::json::serialize(doc);
-        try {
-            write_file_atomically(file, text);
-        } catch (const std::exception& e) {
-            spdlog::error("could not save a result: {}", e.what());
-            any_failed = true;
-        }
-        documents.push_back(measurement_from_json(boost::json::parse(text)));
-        documents.back().source = file.filename().string();
+        documents.push_back(std::move(raw.document));
         for (std::size_t i = 0; i < instances.reporters.size(); ++i) {
             try {
                 instances.reporters[i]->on_measurement(result);
@@ -1226,7 +1309,7 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
                              !observe::python_sampler_dir().empty();
         running_framework server(fw, m, db.get(), log_dir,
                                  // absolute: the servers change directory (gunicorn --chdir)
-                                 sampler ? fs::absolute(run_dir / "profiles" / ".python-sampler" / file_safe(fw.name))
+                                 sampler ? fs::absolute(sdk::path_inside(run_dir, fs::path("profiles") / ".python-sampler" / fw.name))
                                          : fs::path(),
                                  not_installed[fw.name]);
         if (server.unavailable() && !not_installed[fw.name]) spdlog::warn("{}: skipped: {}", fw.name, *server.unavailable());
@@ -1283,9 +1366,7 @@ int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& o
     fs::remove_all(run_dir / "profiles" / ".python-sampler", ec);
     fs::remove(run_dir / "profiles" / ".work", ec);  // kept if a profiler left its log there
 
-    const fs::path latest = m.output_dir / "latest";
-    fs::remove(latest, ec);
-    fs::create_directory_symlink(run_dir.filename(), latest, ec);
+    point_latest_at(m.output_dir / "latest", run_dir);
 
     if (interrupted.load()) {
         spdlog::warn("interrupted: the measurements finished so far are saved in {}", raw_dir.string());

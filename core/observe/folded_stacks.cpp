@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "printable.h"
 #include "results_json.h"
 
 namespace shootout::core::observe {
@@ -74,7 +75,9 @@ folded_stacks read_folded(const std::filesystem::path& file) {
 
 void write_folded(const std::filesystem::path& file, const folded_stacks& stacks) {
     std::string text;
-    for (const auto& [stack, count] : stacks) text += fmt::format("{} {}\n", stack, count);
+    // Frame names come from the server's code (perf's symbols are any bytes): printable, they
+    // cannot break a line of this file or the flamegraph's SVG.
+    for (const auto& [stack, count] : stacks) text += fmt::format("{} {}\n", printable(stack), count);
     write_file_atomically(file, text);
 }
 

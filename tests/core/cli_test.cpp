@@ -3,6 +3,7 @@
 
 #include "errors.h"
 #include "test_helpers.h"
+#include "test_server.h"
 
 using namespace shootout;
 using test::run_binary;
@@ -142,4 +143,45 @@ TEST_CASE("cli: run names the flag in its errors, and refuses --rate or --durati
                               "--pattern-option", "stages=hold 1s 100"});
     CHECK(both.exit_code == core::exit_usage);
     CHECK(both.err.find("--pattern-option stages=... sets the rate and the measured time stage by stage") == 0);
+}
+
+TEST_CASE("cli: run says what is wrong with a URL fragment, an upper-case scheme, a negative or too long duration, and "
+          "what is allowed",
+          "[core][cli]") {
+    auto err_of = [](std::vector<std::string> extra) {
+        std::vector<std::string> args{"run"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        auto r = run_shootout(args);
+        CHECK(r.exit_code == core::exit_usage);
+        return r.err;
+    };
+    CHECK(err_of({"--target", "http://127.0.0.1:1/#top"}) ==
+          "--target \"http://127.0.0.1:1/#top\" has a fragment ('#top'), which is never sent to a server; remove it\n");
+    CHECK(err_of({"--target", "HTTP://127.0.0.1:1"}) ==
+          "--target \"HTTP://127.0.0.1:1\": write the scheme 'HTTP' in lower case, as http://\n");
+    CHECK(err_of({"--target", "http://127.0.0.1:1/?id=1"}) ==
+          "--target \"http://127.0.0.1:1/?id=1\" has a query ('?id=1'); give scheme, host, port and an optional path "
+          "prefix only (each scenario sets its own path and query)\n");
+    CHECK(err_of({"--target", "http://127.0.0.1:1", "--warmup", "-1s"}) ==
+          "--warmup -1s: must not be negative; give 0s or more, like \"30s\"\n");
+    CHECK(err_of({"--target", "http://127.0.0.1:1", "--duration", "1000000h"}) ==
+          "--duration 1000000h: is longer than the longest duration, 1000000000s (about 31 years); give a shorter one, "
+          "like \"10m\"\n");
+    CHECK(err_of({"--target", "http://127.0.0.1:1", "--request-timeout", "5parsecs"}) ==
+          "--request-timeout 5parsecs: has unit 'parsecs'; use ns, us, ms, s, m or h, like \"30s\"\n");
+}
+
+TEST_CASE("cli: a real directory at output_dir/latest is reported and left alone", "[core][cli]") {
+    test::test_server server(1);
+    test::temp_dir dir;
+    const auto mine = dir.write("out/latest/mine.txt", "not shootout's");
+    const auto file = dir.write("m.toml", "output_dir = \"out\"\nscenarios = [\"ping\"]\npatterns = [\"steady\"]\n"
+                                          "[pattern.steady]\nconnections = 1\nwarmup = \"0s\"\nduration = \"200ms\"\n"
+                                          "[engine]\nthreads = 1\n[[framework]]\nname = \"a\"\nurl = \"" + server.base_url() + "\"\n");
+    const auto r = run_binary({"--log-level", "warn", "--config", file.string()});  // the warning is a log line
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.err, Catch::Contains((dir.path() / "out" / "latest").string() + " is a directory, not the link shootout "
+                                      "keeps to the latest run, so it was left as it is and does not point at"));
+    CHECK(std::filesystem::exists(mine));
 }

@@ -292,3 +292,104 @@ TEST_CASE("manifest: structural errors and the plugins' own value checks are rep
           "m.toml:6:15: error: pattern 'steady': option 'connections': must be 1 to 1000000\n"
           "m.toml:10:13: error: framework 'x': 'websocket' must be a boolean (true or false), found a string");
 }
+
+TEST_CASE("manifest: names that cannot be file names, or would make two measurements share a file, are refused at "
+          "their place, saying what is allowed",
+          "[core][manifest][names]") {
+    const std::string allowed = "1 to 64 letters, digits, '-', '_' or '.', not starting with '.' or '_', not ending with "
+                                "'_' and without \"__\" (names become parts of file names, joined by \"__\")";
+    auto framework = [](const std::string& name) {
+        return "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname = \"" + name +
+               "\"\nurl = \"http://127.0.0.1:9\"\n";
+    };
+    // x__ping with ping and x with ping__ping would both be x__ping__ping__steady__run1.json.
+    CHECK(diagnostics_of(framework("x__ping")) ==
+          "m.toml:4:8: error: framework name \"x__ping\" would make result file names ambiguous; it must be " + allowed);
+    CHECK_THAT(diagnostics_of(framework("x_")), Catch::Contains("m.toml:4:8: error: framework name \"x_\" would make"));
+    CHECK_THAT(diagnostics_of(framework("_x")), Catch::Contains("m.toml:4:8: error: framework name \"_x\" would make"));
+    CHECK(diagnostics_of(framework(".hidden")) == "m.toml:4:8: error: framework name \".hidden\" starts with '.'; it must be " + allowed);
+    CHECK_THAT(diagnostics_of(framework("..")), Catch::Contains("m.toml:4:8: error: framework name \"..\" starts with '.'"));
+    CHECK(diagnostics_of(framework("a/b")) == "m.toml:4:8: error: framework name \"a/b\" must be " + allowed);
+    // Scenario and pattern names (an entry may rename a plugin) are file names too.
+    CHECK(diagnostics_of("scenarios = [\"ping__ping\"]\npatterns = [\"steady\"]\n[scenario.ping__ping]\nplugin = \"ping\"\n" +
+                         valid_frameworks) ==
+          "m.toml:1:14: error: scenario name \"ping__ping\" would make result file names ambiguous; it must be " + allowed);
+    CHECK_THAT(diagnostics_of("scenarios = [\"/../../../../x\"]\npatterns = [\"steady\"]\n" + valid_frameworks),
+               Catch::StartsWith("m.toml:1:14: error: scenario name \"/../../../../x\" must be " + allowed));
+    CHECK_THAT(diagnostics_of("scenarios = [\"ping\"]\npatterns = [\"a/b\"]\n" + valid_frameworks),
+               Catch::StartsWith("m.toml:2:13: error: pattern name \"a/b\" must be " + allowed));
+    CHECK(diagnostics_of(framework("fast-api.v2_x")).empty());
+}
+
+TEST_CASE("manifest: a manifest over 4 MiB, or one that never ends, is refused with its size and the limit, exit 2",
+          "[core][manifest][limits]") {
+    temp_dir dir;
+    const auto big = dir.write("big.toml", "scenarios = [\"ping\"]\n");
+    std::filesystem::resize_file(big, 4 * 1024 * 1024 + 1);  // sparse: no disk is used
+    auto r = test::run_shootout({"validate", "--config", big.string()});
+    CHECK(r.exit_code == core::exit_usage);
+    CHECK(r.err == big.string() + ": error: the manifest is too large: it is 4194305 bytes, more than the limit of 4 MiB; "
+                                  "check the path given to --config\n");
+    r = test::run_shootout({"validate", "--config", "/dev/zero"});
+    CHECK(r.exit_code == core::exit_usage);
+    CHECK(r.err == "/dev/zero: error: the manifest is too large: it holds more than the limit of 4 MiB (it is not a "
+                   "regular file); check the path given to --config\n");
+    r = test::run_shootout({"--config", "/dev/zero"});
+    CHECK(r.exit_code == core::exit_usage);
+    const auto at_limit = dir.write("limit.toml", "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n" + valid_frameworks);
+    std::filesystem::resize_file(at_limit, 4 * 1024 * 1024);  // NUL padding: read, then refused by the TOML parser
+    CHECK_THAT(test::run_shootout({"validate", "--config", at_limit.string()}).err, Catch::Contains("not valid TOML"));
+}
+
+TEST_CASE("manifest: a local framework whose program or working_dir does not exist is refused, not skipped later",
+          "[core][manifest]") {
+    const std::string head = "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname = \"a\"\nurl = "
+                             "\"http://127.0.0.1:9\"\n[framework.local]\n";
+    CHECK(diagnostics_of(head + "command = [\"sh\"]\nworking_dir = \"missing\"\n") ==
+          "m.toml:8:15: error: framework 'a': local: 'working_dir' missing is not a directory; give an existing "
+          "directory, relative to the manifest");
+    CHECK_THAT(diagnostics_of(head + "command = [\"no-such-program-here\", \"--serve\"]\n"),
+               Catch::StartsWith("m.toml:7:11: error: framework 'a': local: 'command': cannot find the program "
+                                 "'no-such-program-here' (not in PATH); give a path relative to working_dir ("));
+    CHECK_THAT(diagnostics_of(head + "command = [\"apps/nothing/serve.sh\"]\n"),
+               Catch::Contains("cannot find the program 'apps/nothing/serve.sh' (no such executable file)"));
+    CHECK(diagnostics_of(head + "command = [\"sh\", \"-c\", \"exit 0\"]\n").empty());
+}
+
+TEST_CASE("manifest: an empty scenarios or patterns list is refused, listing what is available", "[core][manifest]") {
+    CHECK_THAT(diagnostics_of("scenarios = []\npatterns = [\"steady\"]\n" + valid_frameworks),
+               Catch::StartsWith("m.toml:1:13: error: 'scenarios' is empty: list at least one scenario, like scenarios = "
+                                 "[\"ping\"] (available: db-read, db-write, json, ping,"));
+    CHECK_THAT(diagnostics_of("scenarios = [\"ping\"]\npatterns = []\n" + valid_frameworks),
+               Catch::StartsWith("m.toml:2:12: error: 'patterns' is empty: list at least one pattern, like patterns = "
+                                 "[\"steady\"]"));
+}
+
+TEST_CASE("manifest: CR, LF or NUL in a path, health_path or container, and '=' or NUL in an environment name, are "
+          "refused at their place",
+          "[core][manifest]") {
+    CHECK(diagnostics_of("scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[scenario.ping]\npath = \"/ping\\r\\nHost: "
+                         "evil\"\n" + valid_frameworks) ==
+          "m.toml:4:8: error: scenario 'ping': option 'path' holds a line break (CR or LF) or NUL, which would split the "
+          "request it goes into; remove it");
+    const std::string head = "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname = \"a\"\nurl = "
+                             "\"http://127.0.0.1:9\"\n";
+    CHECK(diagnostics_of(head + "container = \"x\\ny\"\n") ==
+          "m.toml:6:13: error: framework 'a': 'container' holds a line break (CR or LF) or NUL, which would split the "
+          "Docker Engine request; give the container's name or id");
+    const std::string local = head + "[framework.local]\ncommand = [\"sh\"]\n";
+    CHECK(diagnostics_of(local + "health_path = \"/ping\\nX: 1\"\n") ==
+          "m.toml:8:15: error: framework 'a': local: 'health_path' holds a line break (CR or LF) or NUL, which would "
+          "split the health check's request; remove it");
+    CHECK(diagnostics_of(local + "[framework.local.environment]\n\"A=B\" = \"1\"\n") ==
+          "m.toml:9:1: error: framework 'a': local: environment: variable name 'A=B' must be non-empty, without '=' or NUL");
+    CHECK(diagnostics_of(local + "[framework.local.environment]\n\"A\\u0000\" = \"1\"\n") ==
+          "m.toml:9:1: error: framework 'a': local: environment: variable name 'A\\x00' must be non-empty, without '=' or "
+          "NUL");
+    CHECK(diagnostics_of(local + "[framework.local.environment]\nK = \"a\\u0000b\"\n") ==
+          "m.toml:9:5: error: framework 'a': local: environment 'K' holds a NUL, which cannot be passed to a program; "
+          "remove it");
+    CHECK_THAT(diagnostics_of("scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[local.environment]\n\"X=1\" = \"2\"\n" +
+                              valid_frameworks),
+               Catch::Contains("m.toml:4:1: error: local: environment: variable name 'X=1'"));
+}

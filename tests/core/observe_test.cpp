@@ -84,6 +84,20 @@ TEST_CASE("observe: folded files merge by stack and skip lines that are not stac
     CHECK(stacks == core::observe::folded_stacks{{"a;b", 7}, {"a;c", 2}, {"x;y", 1}});
 }
 
+TEST_CASE("observe: frame names with line breaks or bytes that are not UTF-8 are written printable, one line per stack",
+          "[observe][profile][printable]") {
+    test::temp_dir dir;
+    core::observe::folded_stacks stacks;
+    stacks["main;evil\nframe;caf\xE9"] = 3;
+    stacks["main;ok"] = 1;
+    const auto file = dir.path() / "s.folded";
+    core::observe::write_folded(file, stacks);
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    CHECK(text.str() == "main;evil\\x0Aframe;caf\\xE9 3\nmain;ok 1\n");
+}
+
 TEST_CASE("observe: a real perf record of a native busy loop folds into stacks", "[observe][profile]") {
     if (!core::observe::on_path("perf")) {
         WARN("perf is not installed: skipped");

@@ -433,3 +433,101 @@ TEST_CASE("report: with --output elsewhere, the flamegraph reporter reads the ru
     CHECK(twice.exit_code == 2);
     CHECK(twice.err == "--reporter md: given twice; each reporter writes its report once\n");
 }
+
+TEST_CASE("report: two raw files of one measurement are refused, naming both, exit 1, and no report is written",
+          "[core][report][names]") {
+    test::temp_dir dir;
+    fs::create_directories(dir.path() / "run" / "raw");
+    fs::copy(fixture_raw, dir.path() / "run" / "raw", fs::copy_options::recursive);
+    // What x__ping / ping and x / ping__ping once both wrote: two documents, one measurement.
+    fs::copy_file(fixture_raw / "flask__ping__steady__run2.json", dir.path() / "run" / "raw" / "flask__ping__steady__run2-copy.json");
+    const auto out = dir.path() / "reports";
+    auto r = test::run_shootout({"--log-level", "warn", "report", "--results", (dir.path() / "run").string(), "--output",
+                                 out.string(), "--reporter", "md"});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("error: flask__ping__steady__run2-copy.json and flask__ping__steady__run2.json both "
+                                      "hold flask / ping / steady / run 2\n"));
+    CHECK_THAT(r.err, Catch::Contains("no report written"));
+    CHECK_FALSE(fs::exists(out / "REPORT.md"));
+}
+
+TEST_CASE("report: a raw file whose names or profile lead out of the run directory is left out, naming what is wrong, "
+          "and nothing is read or written outside",
+          "[core][report][names]") {
+    test::temp_dir dir;
+    fs::create_directories(dir.path() / "run" / "raw");
+    dir.write("secret.folded", "main;secret 100\n");  // outside the run directory
+    dir.write("run/profiles/ok.folded", "main;serve 100\n");
+    auto doc = core::measurement_to_json(measured("fastapi", "ping", "steady", 1, 100, 1000, 1), fixture_environment());
+    doc.as_object()["profile"] = {{"profiler", "perf"}, {"folded_path", "profiles/ok.folded"}, {"samples", 100}};
+    dir.write("run/raw/good.json", boost::json::serialize(doc));
+    auto escaping_name = doc;
+    escaping_name.as_object()["scenario"] = "/../../../../x";
+    escaping_name.as_object()["run"] = 2;
+    dir.write("run/raw/name.json", boost::json::serialize(escaping_name));
+    auto absolute_profile = doc;
+    absolute_profile.as_object()["run"] = 3;
+    absolute_profile.as_object()["profile"].as_object()["folded_path"] = (dir.path() / "secret.folded").string();
+    dir.write("run/raw/absolute.json", boost::json::serialize(absolute_profile));
+    auto climbing_profile = doc;
+    climbing_profile.as_object()["run"] = 4;
+    climbing_profile.as_object()["profile"].as_object()["folded_path"] = "profiles/../../secret.folded";
+    dir.write("run/raw/climbing.json", boost::json::serialize(climbing_profile));
+
+    const auto out = dir.path() / "run" / "reports";
+    auto r = test::run_shootout({"--log-level", "warn", "report", "--results", (dir.path() / "run").string(), "--output",
+                                 out.string(), "--reporter", "flamegraph,md"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("name.json: field 'scenario': name \"/../../../../x\" must be 1 to 64 letters"));
+    CHECK_THAT(r.err, Catch::Contains("absolute.json: profile: folded_path \"" + (dir.path() / "secret.folded").string() +
+                                      "\" must be a path relative to the run directory, without '..'"));
+    CHECK_THAT(r.err, Catch::Contains("climbing.json: profile: folded_path \"profiles/../../secret.folded\" must be"));
+    CHECK_THAT(r.err, Catch::Contains("leave out 3 of 4"));
+    CHECK(fs::exists(out / sdk::flamegraph_path("fastapi", "ping", "steady", 1)));  // the good one
+    std::size_t svgs = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(dir.path())) svgs += entry.path().extension() == ".svg";
+    CHECK(svgs == 1);
+}
+
+TEST_CASE("raw results: a file over 256 MiB, and histograms that would take absurd memory, are refused, naming the file",
+          "[core][results][limits]") {
+    test::temp_dir dir;
+    auto doc = core::measurement_to_json(measured("fastapi", "ping", "steady", 1, 100, 1000, 1), fixture_environment());
+    dir.write("raw/good.json", boost::json::serialize(doc));
+    const auto huge = dir.write("raw/huge.json", boost::json::serialize(doc));
+    fs::resize_file(huge, (std::uintmax_t{256} << 20) + 1);  // sparse: no disk is used, and it is never read
+    // INT64_MAX at 5 digits: 6 million counts (49 MB) from a few bytes of JSON, beyond a document's budget.
+    auto wide = doc;
+    wide.as_object()["run"] = 2;
+    auto& histogram = wide.as_object()["latency_us"].as_object();
+    histogram["highest"] = INT64_MAX;
+    histogram["significant_digits"] = 5;
+    histogram["buckets"] = boost::json::array{};
+    histogram["count"] = 0;
+    dir.write("raw/wide.json", boost::json::serialize(wide));
+    auto outside = doc;
+    outside.as_object()["run"] = 3;
+    outside.as_object()["latency_us"].as_object()["buckets"] = boost::json::array{boost::json::array{1u << 30, 5}};
+    dir.write("raw/outside.json", boost::json::serialize(outside));
+    auto overflowing = doc;
+    overflowing.as_object()["run"] = 4;
+    overflowing.as_object()["latency_us"].as_object()["buckets"] =
+        boost::json::array{boost::json::array{1, UINT64_MAX}, boost::json::array{2, 2}};
+    overflowing.as_object()["latency_us"].as_object()["count"] = 1;  // what the wrapped sum would say
+    dir.write("raw/overflowing.json", boost::json::serialize(overflowing));
+
+    const auto loaded = core::load_raw_results(dir.path() / "raw");
+    CHECK(loaded.files == 5);
+    CHECK(loaded.results.measurements.size() == 1);
+    std::string all;
+    for (const auto& p : loaded.problems) all += p + "\n";
+    INFO(all);
+    CHECK(loaded.problems.size() == 4);
+    CHECK_THAT(all, Catch::Contains(huge.string() + ": too large for a raw result: it is 268435457 bytes, more than the "
+                                                    "limit of 256 MiB"));
+    CHECK_THAT(all, Catch::Contains("wide.json: histogram: highest 9223372036854775807 and significant_digits 5 need "));
+    CHECK_THAT(all, Catch::Contains("shootout writes histograms of 23552 counts"));
+    CHECK_THAT(all, Catch::Contains("outside.json: histogram: bucket index 1073741824 is outside the layout"));
+    CHECK_THAT(all, Catch::Contains("overflowing.json: histogram: the bucket counts add up to more than"));
+}

@@ -125,6 +125,25 @@ TEST_CASE("flamegraph: a profile that cannot be read is reported with its path",
                                       " of fastapi / json"));
 }
 
+TEST_CASE("flamegraph: a measurement whose names or profile lead out of the output directory is refused, and nothing "
+          "is read or written outside",
+          "[plugins][flamegraph][names]") {
+    test::temp_dir dir;
+    const auto out = dir.path() / "run";
+    fs::create_directories(out / "profiles");
+    fs::copy_file(fixtures / "small.folded", out / "profiles" / "small.folded");
+    fs::copy_file(fixtures / "small.folded", dir.path() / "outside.folded");
+    auto escaping = profiled("profiles/small.folded", 100);
+    escaping.framework = "../../escaped";
+    CHECK_THROWS_WITH(report(out, {escaping}), Catch::Contains("refusing " + (out / sdk::flamegraph_path("../../escaped", "json", "steady", 1)).string() +
+                                                               ": it is outside " + out.string()));
+    CHECK_THROWS_WITH(report(out, {profiled("../outside.folded", 100)}),
+                      Catch::Contains("refusing " + (out / "../outside.folded").string() + ": it is outside"));
+    std::size_t svgs = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(dir.path())) svgs += entry.path().extension() == ".svg";
+    CHECK(svgs == 0);
+}
+
 TEST_CASE("flamegraph: the Python sampler finds a known hot function, and it dominates its flamegraph", "[plugins][flamegraph][profile]") {
     test::temp_dir dir;
     const auto stacks = sample_fixture(dir.path(), "hot_function.py", "hot");

@@ -355,10 +355,15 @@ private:
             self->buffer_.consume(self->buffer_.size());
             if (self->at_upgrade_.close_websocket_after_first) return self->drop();
             if (const auto code = self->at_upgrade_.close_websocket_code_after_first)
-                return self->ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), code == 1001 ? "going away" : "internal error"),
+                return self->ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), self->close_reason_text(code)),
                                              [self](beast::error_code) { self->drop(); });
             self->read();
         });
+    }
+
+    std::string close_reason_text(std::uint16_t code) const {
+        if (!at_upgrade_.close_websocket_reason.empty()) return at_upgrade_.close_websocket_reason;
+        return code == 1001 ? "going away" : "internal error";
     }
 
     void drop() {
@@ -441,6 +446,7 @@ private:
         res_.version(req_.version());
         stream_ = route(st_, faults_, req_, res_);
         if (faults_.wrong_content_type && !stream_) res_.set(http::field::content_type, "text/html");
+        if (!faults_.content_type.empty()) res_.set(http::field::content_type, faults_.content_type);
         keep_alive_ = req_.keep_alive() && !faults_.connection_close;
         res_.keep_alive(keep_alive_);
         res_.prepare_payload();

@@ -255,13 +255,16 @@ public:
 
 private:
     void write(const measurement& m) {
-        const auto folded = dir_ / m.profile->folded_path;
+        // A relative profile is the run's own (profiles/...); `shootout report --output` elsewhere
+        // gives the host's absolute path into the run directory, checked when it read the raw file.
+        const std::filesystem::path folded_path(m.profile->folded_path);
+        const auto folded = folded_path.is_absolute() ? folded_path : path_inside(dir_, folded_path);
         std::ifstream in(folded);
         if (!in) throw std::runtime_error("cannot read the profile " + folded.string() + " of " + m.framework + " / " + m.scenario);
         frame_node root;
         add_folded(in, root);
         if (root.samples == 0) throw std::runtime_error("the profile " + folded.string() + " holds no sample");
-        const auto file = dir_ / flamegraph_path(m.framework, m.scenario, m.pattern, m.run);
+        const auto file = path_inside(dir_, flamegraph_path(m.framework, m.scenario, m.pattern, m.run));
         std::filesystem::create_directories(file.parent_path());
         std::ofstream out(file, std::ios::binary | std::ios::trunc);
         const double width = static_cast<double>(width_);

@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <ostream>
+#include <stdexcept>
+#include <string>
 
 #include "abi.h"
 #include "results.h"
@@ -19,6 +21,21 @@ struct report_context {
     std::ostream& out;                 ///< stdout, or a string stream in tests
     std::ostream& err;                 ///< stderr, or a string stream in tests
 };
+
+/// `dir / relative`, if that stays inside `dir` once "..", symbolic links and absolute paths are
+/// resolved; throws std::runtime_error naming both otherwise. A reporter builds file names from
+/// measurements (names, profile paths), which a crafted raw result could point anywhere.
+inline std::filesystem::path path_inside(const std::filesystem::path& dir, const std::filesystem::path& relative) {
+    namespace fs = std::filesystem;
+    const auto joined = dir / relative;
+    std::string base = fs::weakly_canonical(fs::absolute(dir)).string();
+    if (base.empty() || base.back() != '/') base += '/';
+    const std::string full = fs::weakly_canonical(fs::absolute(joined)).string();
+    if (full.size() <= base.size() || full.compare(0, base.size(), base) != 0)
+        throw std::runtime_error("refusing " + joined.string() + ": it is outside " + dir.string() +
+                                 ", where this reporter may read and write");
+    return joined;
+}
 
 class SHOOTOUT_SDK_API reporter {
 public:
