@@ -12,6 +12,7 @@
 
 #include "manifest.h"
 #include "observe/profiler.h"
+#include "run/judge.h"
 
 namespace CLI { class App; }
 
@@ -59,7 +60,7 @@ struct measure_request {
     sdk::target target;
     sdk::scenario* scenario = nullptr;
     std::string scenario_name;
-    const sdk::load_pattern* pattern = nullptr;
+    sdk::load_plan plan;  ///< what the load does (a pattern's plan, or one made for a probe)
     std::string pattern_name;
     unsigned run = 1;
     engine_settings engine;
@@ -79,9 +80,10 @@ struct measure_request {
 /// server does: a failed check or a broken plan comes back as outcome::failed with the reason.
 sdk::measurement measure(const measure_request& request);
 
-/// "generator-bound" warnings: one per worker thread that was busy more than 90 % of the
-/// measured time, since then the generator, not the server, may have set the pace.
-std::vector<std::string> generator_bound_warnings(const std::vector<double>& worker_cpu_seconds, double seconds);
+/// The pattern's plan, or nothing with `problem` saying why it could not make one.
+std::optional<sdk::load_plan> plan_of(const sdk::load_pattern& pattern, const std::string& name, std::string& problem);
+/// The request's measurement, failed with `reason` before anything ran.
+sdk::measurement failed_measurement(const measure_request& request, std::string reason);
 
 /// Target fields from a framework entry.
 sdk::target target_of(const framework_entry& fw);

@@ -1,0 +1,287 @@
+// `shootout run`: one scenario against one URL, from flags instead of a manifest.
+#include <algorithm>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
+#include <shootout/sdk/statistics.h>
+
+#include "errors.h"
+#include "option_parsing.h"
+#include "plugin_host.h"
+#include "results_json.h"
+#include "run/console.h"
+#include "run/interrupt.h"
+#include "runner.h"
+
+namespace shootout::core {
+namespace {
+
+// Applies "key=value" pairs to a plugin's options, typed by its declaration.
+void apply_cli_options(const plugin_info& info, const std::vector<std::string>& pairs, sdk::option_values& values,
+                       std::string_view flag) {
+    for (const auto& pair : pairs) {
+        const auto eq = pair.find('=');
+        if (eq == std::string::npos)
+            throw config_error(fmt::format("{} {}: write it as key=value", flag, pair));
+        const std::string key = pair.substr(0, eq);
+        const auto spec = std::find_if(info.options.begin(), info.options.end(),
+                                       [&](const sdk::option_spec& s) { return key == s.key; });
+        if (spec == info.options.end()) {
+            std::vector<std::string> known;
+            for (const auto& s : info.options) known.push_back(s.key);
+            throw config_error(fmt::format("{} {}: {} '{}' has no option '{}' (known: {}){}", flag, pair,
+                                           kind_name(info.kind), info.id, key,
+                                           known.empty() ? std::string("none") : fmt::format("{}", fmt::join(known, ", ")),
+                                           did_you_mean(key, known)));
+        }
+        auto value = parse_default(spec->type, pair.substr(eq + 1));
+        if (!value)
+            throw config_error(fmt::format("{} {}: '{}' must be {}", flag, pair, key, describe(spec->type)));
+        values.set(key, std::move(*value));
+    }
+}
+
+// The judged sample of bodies, with the failed fraction and its interval, as run --json shows it.
+boost::json::object body_checks_to_json(const sdk::sample_checks& c) {
+    boost::json::object o{{"judged", c.judged}, {"failed", c.failed}};
+    if (c.judged) {
+        const auto range = sdk::stats::wilson95(c.failed, c.judged);
+        o["failed_fraction"] = static_cast<double>(c.failed) / static_cast<double>(c.judged);
+        o["interval95"] = {range.low, range.high};
+    }
+    return o;
+}
+
+}  // namespace
+
+void add_adhoc_options(CLI::App& command, adhoc_options& o) {
+    command.add_option("--target", o.target, "base URL of the server, like http://127.0.0.1:8080")->required();
+    command.add_option("--scenario", o.scenario, "scenario plugin id")->capture_default_str();
+    command.add_option("--pattern", o.pattern, "load-pattern plugin id")->capture_default_str();
+    command.add_option("--connections", o.connections,
+                       "connections (sets the pattern's 'connections'; with constant-rate, the pool's cap)");
+    command.add_option("--rate", o.rate, "requests or messages per second (sets the pattern's 'rate': constant-rate)");
+    command.add_option("--duration", o.duration, "measured time, like 10s (sets the pattern's 'duration')");
+    command.add_option("--warmup", o.warmup, "unmeasured warm-up, like 2s (sets the pattern's 'warmup')");
+    command.add_option("--threads", o.threads, "worker threads (0: one per CPU)")->capture_default_str();
+    command.add_option("--connect-timeout", o.connect_timeout, "connect timeout")->capture_default_str();
+    command.add_option("--request-timeout", o.request_timeout, "request timeout")->capture_default_str();
+    command.add_option("--verify-sample", o.verify_sample, "verify one response in N (0: none)")->capture_default_str();
+    command.add_option("--scenario-option", o.scenario_options, "scenario option as key=value (repeatable)");
+    command.add_option("--pattern-option", o.pattern_options, "pattern option as key=value (repeatable)");
+    command.add_flag("--json", o.json, "print one JSON object to stdout");
+}
+
+sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs) {
+    plugin_host host;
+    host.discover(plugin_dirs);
+    if (!host.problems().empty()) {
+        std::string message = "some libraries in the plugin path are not usable plugins:";
+        for (const auto& p : host.problems()) message += "\n  " + p.message;
+        throw plugin_error(message);
+    }
+    const auto* scenario_info = host.find(plugin_kind::scenario, o.scenario);
+    if (!scenario_info) throw config_error("--scenario: " + host.unknown_plugin_message(plugin_kind::scenario, o.scenario));
+    const auto* pattern_info = host.find(plugin_kind::load_pattern, o.pattern);
+    if (!pattern_info) throw config_error("--pattern: " + host.unknown_plugin_message(plugin_kind::load_pattern, o.pattern));
+
+    // The target, checked like a manifest's url.
+    framework_entry fw;
+    fw.name = "target";
+    if (auto problem = set_target_url(fw, o.target); !problem.empty()) throw config_error("--target " + problem);
+
+    sdk::option_values scenario_values = scenario_info->defaults;
+    apply_cli_options(*scenario_info, o.scenario_options, scenario_values, "--scenario-option");
+    sdk::option_values pattern_values = pattern_info->defaults;
+    // Each flag sets the pattern option of its name, and its errors name the flag.
+    auto set_pattern_option = [&](const char* flag, const char* key, const std::string& value) {
+        const auto spec = std::find_if(pattern_info->options.begin(), pattern_info->options.end(),
+                                       [key](const sdk::option_spec& s) { return std::string_view(s.key) == key; });
+        if (spec == pattern_info->options.end())
+            throw config_error(fmt::format("{}: pattern '{}' has no option '{}'{}", flag, o.pattern, key,
+                                           std::string_view(key) == "rate" ? "; use --pattern constant-rate"
+                                           : o.pattern == "spike"          ? "; give spike its stages with --pattern-option "
+                                                                             "stages=..."
+                                                                           : ""));
+        auto parsed = parse_default(spec->type, value);
+        if (!parsed)
+            throw config_error(fmt::format("{} {}: {}", flag, value,
+                                           spec->type == sdk::option_type::duration ? duration_problem(value)
+                                                                                    : "must be " + describe(spec->type)));
+        pattern_values.set(key, std::move(*parsed));
+    };
+    if (o.connections) set_pattern_option("--connections", "connections", std::to_string(*o.connections));
+    if (o.rate) set_pattern_option("--rate", "rate", fmt::format("{}", *o.rate));
+    if (o.duration) set_pattern_option("--duration", "duration", *o.duration);
+    if (o.warmup) set_pattern_option("--warmup", "warmup", *o.warmup);
+    // constant-rate's stages replace its rate and duration: both given, one would be dropped unsaid.
+    const bool stages_given = std::any_of(o.pattern_options.begin(), o.pattern_options.end(),
+                                          [](const std::string& kv) { return kv.rfind("stages=", 0) == 0; });
+    if (stages_given && o.pattern == "constant-rate" && (o.rate || o.duration))
+        throw config_error("--pattern-option stages=... sets the rate and the measured time stage by stage: drop "
+                           "--rate and --duration, or drop the stages");
+    apply_cli_options(*pattern_info, o.pattern_options, pattern_values, "--pattern-option");
+
+    std::unique_ptr<sdk::scenario> scenario;
+    std::unique_ptr<sdk::load_pattern> pattern;
+    try {
+        scenario = host.make_scenario(*scenario_info, scenario_values);
+    } catch (const sdk::config_error& e) {
+        throw config_error(fmt::format("--scenario-option {}: scenario '{}': {}", e.key(), o.scenario, e.what()));
+    }
+    try {
+        pattern = host.make_load_pattern(*pattern_info, pattern_values);
+    } catch (const sdk::config_error& e) {
+        // Named by the flag that set it, when a flag did.
+        const bool by_option = std::any_of(o.pattern_options.begin(), o.pattern_options.end(),
+                                           [&](const std::string& kv) { return kv.rfind(e.key() + "=", 0) == 0; });
+        const bool by_flag = !by_option && ((e.key() == "connections" && o.connections) || (e.key() == "rate" && o.rate) ||
+                                            (e.key() == "duration" && o.duration) || (e.key() == "warmup" && o.warmup));
+        throw config_error(by_flag ? fmt::format("--{}: pattern '{}': {}", e.key(), o.pattern, e.what())
+                                   : fmt::format("--pattern-option {}: pattern '{}': {}", e.key(), o.pattern, e.what()));
+    }
+
+    measure_request request;
+    request.target = target_of(fw);
+    request.target.framework = o.target;
+    request.scenario = scenario.get();
+    request.scenario_name = o.scenario;
+    request.pattern_name = o.pattern;
+    auto duration_of = [](const std::string& text, std::string_view flag) {
+        auto d = parse_duration(text);
+        if (!d) throw config_error(fmt::format("{} {}: {}", flag, text, duration_problem(text)));
+        return *d;
+    };
+    // The same bounds as the manifest's [engine] table.
+    if (o.threads > 1024) throw config_error(fmt::format("--threads {}: must be at most 1024 (0: one per CPU)", o.threads));
+    request.engine.threads = o.threads;
+    request.engine.connect_timeout = duration_of(o.connect_timeout, "--connect-timeout");
+    request.engine.request_timeout = duration_of(o.request_timeout, "--request-timeout");
+    for (auto [flag, value] : {std::pair{"--connect-timeout", request.engine.connect_timeout},
+                               std::pair{"--request-timeout", request.engine.request_timeout}})
+        if (value < std::chrono::milliseconds(1))
+            throw config_error(fmt::format("{}: must be at least 1ms; every request would time out", flag));
+    request.engine.verify_sample = o.verify_sample;
+    request.interrupted = &interrupt_flag();
+    request.show_progress = true;
+    std::string problem;
+    auto plan = plan_of(*pattern, o.pattern, problem);
+    if (!plan) return failed_measurement(request, problem);
+    request.plan = std::move(*plan);
+
+    const interrupt_scope interrupts;
+    return measure(request);
+}
+
+bool adhoc_interrupted() { return interrupt_requested(); }
+
+int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs, std::ostream& out) {
+    const auto m = measure_adhoc(o, plugin_dirs);
+    // The reports' threshold (max_error_rate, 0.1 % by default): above it the server failed under
+    // this load, and the exit code says so, as a manifest run's does.
+    const sdk::stats::criteria criteria;
+    const auto attempts = m.completed + m.errors.total();
+    const double error_rate = attempts ? static_cast<double>(m.errors.total()) / static_cast<double>(attempts) : 0.0;
+    const auto error_problem = sdk::stats::error_problem(m.completed, m.errors, m.body_checks, criteria);
+    const bool too_many_errors = error_problem.has_value();
+    if (too_many_errors && m.outcome == sdk::outcome::measured) spdlog::error("failed: {}", *error_problem);
+    if (o.json) {
+        const auto& h = m.latency_us;
+        boost::json::object doc{
+            {"target", o.target},
+            {"scenario", o.scenario},
+            {"pattern", o.pattern},
+            {"outcome", outcome_name(m.outcome)},
+            {"reason", m.reason},
+            {"requests", m.completed},
+            {"seconds", m.seconds},
+            {"rps", m.rate},
+            {"errors", errors_to_json(m.errors)},
+            {"error_rate", error_rate},
+            {"error_rate_ok", !too_many_errors},
+            {"verified", m.verified},
+            {"body_checks", body_checks_to_json(m.body_checks)},
+            {"unfinished", {{"requests", m.unfinished}, {"oldest_wait_us", m.unfinished_oldest_us}}},
+            {"latency_us",
+             {{"p50", h.value_at_percentile(50)},
+              {"p95", h.value_at_percentile(95)},
+              {"p99", h.value_at_percentile(99)},
+              {"p999", h.value_at_percentile(99.9)},
+              {"max", h.max()},
+              {"mean", h.mean()}}},
+            {"connections", {{"asked", m.connections_asked}, {"established", m.connections_established}}},
+            {"bytes", {{"sent", m.bytes_sent}, {"received", m.bytes_received}}},
+            {"throughput_mb_s", throughput_to_json(m)},
+            {"generator", {{"cpu_seconds", m.generator_cpu_seconds}}},
+            {"warnings", boost::json::value_from(m.warnings)}};
+        if (m.latency_uncorrected_us) {
+            const auto& u = *m.latency_uncorrected_us;
+            doc["latency_uncorrected_us"] = {{"p50", u.value_at_percentile(50)},
+                                             {"p95", u.value_at_percentile(95)},
+                                             {"p99", u.value_at_percentile(99)},
+                                             {"p999", u.value_at_percentile(99.9)},
+                                             {"max", u.max()},
+                                             {"mean", u.mean()}};
+            auto figure = [&m](const char* key) {
+                auto it = m.extra.find(key);
+                return it == m.extra.end() ? std::int64_t{0} : std::stoll(it->second);
+            };
+            doc["rate"] = {{"planned", m.planned_rate},
+                           {"achieved", m.achieved_rate},
+                           {"late_requests", m.late_requests},
+                           {"due_unsent_at_end", figure("requests_due_unsent_at_end")},
+                           {"send_lag_us", {{"p50", figure("send_lag_p50_us")},
+                                            {"p99", figure("send_lag_p99_us")},
+                                            {"max", figure("send_lag_max_us")}}}};
+        }
+        if (m.handshake_us)
+            doc["handshake_us"] = {{"p50", m.handshake_us->value_at_percentile(50)},
+                                   {"p99", m.handshake_us->value_at_percentile(99)},
+                                   {"max", m.handshake_us->max()}};
+        if (m.connect_us)
+            doc["connect_us"] = {{"p50", m.connect_us->value_at_percentile(50)},
+                                 {"p99", m.connect_us->value_at_percentile(99)},
+                                 {"max", m.connect_us->max()}};
+        if (m.first_byte_us)
+            doc["first_byte_us"] = {{"p50", m.first_byte_us->value_at_percentile(50)},
+                                    {"p99", m.first_byte_us->value_at_percentile(99)}};
+        // Every measured phase on its own: a spike's stages, or steady's single "measure".
+        boost::json::array stages;
+        for (const auto& p : m.phases)
+            stages.push_back({{"name", p.name},
+                              {"seconds", p.seconds},
+                              {"requests", p.completed},
+                              {"rps", p.seconds > 0 ? static_cast<double>(p.completed) / p.seconds : 0.0},
+                              {"errors", p.errors.total()},
+                              {"latency_us", {{"p50", p.latency_us.value_at_percentile(50)}, {"p99", p.latency_us.value_at_percentile(99)}}},
+                              {"connections", {{"planned", p.connections_planned}, {"open", p.connections_open}}}});
+        doc["stages"] = std::move(stages);
+        boost::json::array timeline;
+        for (const auto& t : m.timeline)
+            timeline.push_back({{"second", t.second},
+                                {"requests", t.completed},
+                                {"errors", t.errors},
+                                {"p50_us", t.p50_us},
+                                {"p99_us", t.p99_us},
+                                {"connections", {{"planned", t.planned_connections}, {"open", t.open_connections}}},
+                                {"planned_rate", t.planned_rate}});
+        doc["timeline"] = std::move(timeline);
+        doc["histogram"] = histogram_to_json(h);
+        out << boost::json::serialize(doc) << '\n';
+    } else {
+        print_summary({m}, out);
+        if (m.outcome == sdk::outcome::measured)
+            out << fmt::format("\n{} requests in {:.2f} s, {:.1f} MB read ({:.1f} MB/s), {:.1f} MB sent ({:.1f} MB/s), "
+                               "generator CPU {:.2f} s\n",
+                               m.completed, m.seconds, static_cast<double>(m.bytes_received) / 1e6,
+                               static_cast<double>(m.bytes_received) / 1e6 / std::max(m.seconds, 1e-9),
+                               static_cast<double>(m.bytes_sent) / 1e6,
+                               static_cast<double>(m.bytes_sent) / 1e6 / std::max(m.seconds, 1e-9), m.generator_cpu_seconds);
+    }
+    return m.outcome == sdk::outcome::measured && !too_many_errors && !interrupt_requested() ? exit_ok : exit_run_failed;
+}
+
+}  // namespace shootout::core
