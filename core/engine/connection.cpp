@@ -279,6 +279,11 @@ bool connection::feed(const char* data, std::size_t size) {
             fail(error_class::read, "malformed response: " + ec.message(), true);
             return false;
         }
+        if (parser_->is_done() && sink_.interim()) {
+            sink_.next_response();
+            parser_.emplace(sink_);
+            continue;
+        }
         if (parser_->is_done()) {
             if (consumed < input.size()) {
                 if (upgrading_) {  // the first frames, right behind the 101

@@ -64,6 +64,9 @@ struct engine_result {
     /// any unfinished wait was added to the latency: a wait far beyond it means the server
     /// stopped answering.
     std::int64_t slowest_answered_us = 0;
+    /// How long the measured time went on after its last answer (all of it if none came): a
+    /// server killed or hung near the end answers nothing for its last seconds.
+    std::int64_t silent_tail_us = 0;
     /// WebSocket: the status a server answered an upgrade with, when it was not 101 (it does not
     /// offer WebSocket there), and the reason as one line.
     std::optional<unsigned> upgrade_refused_status;

@@ -61,6 +61,16 @@ struct response_sink {
         if (upgrade) upgrade->clear();
     }
     std::string_view content_type_view() const { return {content_type.data(), content_type_size}; }
+    /// After an interim (1xx) response: the final one follows, judged as the same answer.
+    void next_response() {
+        status = 0;
+        content_type_size = 0;
+        body_bytes = 0;
+        wrong_media_type = false;
+    }
+    /// An interim response (100 Continue, 103 Early Hints...) precedes the final answer to the same
+    /// request (RFC 9110 15.2). 101 ends the HTTP exchange, so it is final.
+    bool interim() const { return status >= 100 && status < 200 && status != 101; }
 };
 
 // Beast's parser with callbacks that keep only what shootout needs: no header map, no body
@@ -97,6 +107,7 @@ private:
         }
     }
     void on_header_impl(boost::beast::error_code&) override {
+        if (sink_.interim()) return;  // no body, nothing to judge: the final answer follows
         if (!sink_.expect.media_type.empty() && !sdk::media_type_is(sink_.content_type_view(), sink_.expect.media_type)) {
             sink_.wrong_media_type = true;
             sink_.check = nullptr;  // wrong already, and counted so on every response: no body to judge

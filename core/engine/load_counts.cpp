@@ -29,6 +29,7 @@ void load_counts::merge(const load_counts& o) {
     peak_open += o.peak_open;
 
     slowest_answer_us = std::max(slowest_answer_us, o.slowest_answer_us);
+    last_answer_at_us = std::max(last_answer_at_us, o.last_answer_at_us);
 
     unfinished_in_flight_us.insert(unfinished_in_flight_us.end(), o.unfinished_in_flight_us.begin(),
                                    o.unfinished_in_flight_us.end());

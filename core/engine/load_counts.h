@@ -61,6 +61,9 @@ struct load_counts {
 
     // The larger of the two.
     std::int64_t slowest_answer_us = 0;  ///< the longest wait for any answer in the measured time, errors included
+    /// When the last answer of the measured time came (any status), from the start of the first
+    /// measured phase; -1 if none did.
+    std::int64_t last_answer_at_us = -1;
 
     // Concatenated.
     std::vector<std::int64_t> unfinished_in_flight_us;  ///< waits of the requests in flight at the plan's end (one per connection at most)

@@ -224,6 +224,7 @@ public:
         counts_.bytes_sent += sent_bytes;
         counts_.bytes_received += received_bytes;
         counts_.slowest_answer_us = std::max(counts_.slowest_answer_us, micros(now - planned));  // whatever the answer said
+        counts_.last_answer_at_us = micros(now - measure_origin_);
         const bool correctness = config_.role == sdk::session_role::correctness_check;
         if (!correctness && (status < 200 || status > 299)) {
             count_error(error_class::status, fmt::format("status {}", status));

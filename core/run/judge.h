@@ -19,6 +19,7 @@ struct judge_inputs {
     std::vector<double> worker_cpu_seconds;  ///< each worker thread's CPU time in the measured phases
     std::vector<std::string> failures;       ///< the first few failures' reasons, in order
     std::int64_t slowest_answered_us = 0;    ///< the longest wait for any answer (errors included)
+    std::int64_t silent_tail_us = 0;         ///< the measured time after its last answer
     bool interrupted = false;                ///< the load was stopped early (Ctrl-C)
     bool open_model = false;
     std::chrono::nanoseconds request_timeout{std::chrono::seconds(30)};
@@ -33,7 +34,11 @@ void judge(sdk::measurement& m, const judge_inputs& in);
 /// measured time, since then the generator, not the server, may have set the pace.
 std::vector<std::string> generator_bound_warnings(const std::vector<double>& worker_cpu_seconds, double seconds);
 
-/// The reason a measurement whose server stopped answering fails, or nothing.
-std::optional<std::string> stall_problem(const sdk::measurement& m, std::int64_t slowest_answered_us);
+/// The reason a measurement whose server stopped answering fails, or nothing: it answered
+/// nothing for the end of the measured time while requests failed or waited (killed, hung), or
+/// a request waited far longer than any answer took. "Far longer" is over a second and over
+/// twice the slowest answer, so a server whose every answer is slow is not taken for a dead one.
+std::optional<std::string> stall_problem(const sdk::measurement& m, std::int64_t slowest_answered_us,
+                                         std::int64_t silent_tail_us);
 
 }  // namespace shootout::core

@@ -213,6 +213,7 @@ sdk::measurement measure_unguarded(const measure_request& request) {
     judge(measured, {.worker_cpu_seconds = result.worker_cpu_seconds,
                      .failures = result.failures,
                      .slowest_answered_us = result.slowest_answered_us,
+                     .silent_tail_us = result.silent_tail_us,
                      .interrupted = result.interrupted,
                      .open_model = request.plan.model == sdk::load_model::open,
                      .request_timeout = config.request_timeout});

@@ -5,6 +5,11 @@
 #include <sstream>
 #include <thread>
 
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <shootout/sdk/statistics.h>
 
 #include <boost/json.hpp>
@@ -169,7 +174,9 @@ TEST_CASE("verdicts: a server that hangs in the middle of a closed-loop run fail
     CHECK(r.exit_code == 1);
     const auto doc = boost::json::parse(r.out);
     CHECK(doc.at("outcome") == "failed");
-    CHECK(std::string(doc.at("reason").as_string()).find("the server stopped answering: 4 request(s) were unanswered") == 0);
+    const std::string reason(doc.at("reason").as_string());
+    CHECK(reason.find("the server stopped answering: nothing was answered in the last 1.") == 0);
+    CHECK(reason.find("and 4 were still unanswered at the end") != std::string::npos);
     CHECK(number_at(doc, {"unfinished", "requests"}) == 4);  // one per connection
     // Each waited from about 1 s in to the end at 2.5 s.
     CHECK(number_at(doc, {"unfinished", "oldest_wait_us"}) > 1.2e6);
@@ -273,4 +280,88 @@ TEST_CASE("verdicts: Wilson's interval matches published values", "[verdict][sta
     check(1, 29, 0.0061, 0.1718);
     check(29, 29, 0.8830, 1.0000);
     check(0, 0, 0.0, 1.0);  // nothing judged: nothing known
+}
+
+namespace {
+
+// The test server as a process of its own (build/bin/shootout_test_server), so that it can be
+// killed as a real server dies: its sockets reset, its port refuses.
+class server_process {
+public:
+    server_process() {
+        const auto program = (std::filesystem::path(SHOOTOUT_BUILTIN_PLUGIN_DIR) / "../../../bin/shootout_test_server")
+                                 .lexically_normal()
+                                 .string();
+        int out[2];
+        REQUIRE(::pipe(out) == 0);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+        posix_spawn_file_actions_addclose(&actions, out[0]);
+        char* argv[] = {const_cast<char*>(program.c_str()), const_cast<char*>("1"), nullptr};
+        REQUIRE(::posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv, environ) == 0);
+        posix_spawn_file_actions_destroy(&actions);
+        ::close(out[1]);
+        char line[32] = {};
+        std::size_t got = 0;
+        while (got < sizeof line - 1) {  // its first line is the port
+            const auto n = ::read(out[0], line + got, 1);
+            if (n <= 0 || line[got] == '\n') break;
+            ++got;
+        }
+        ::close(out[0]);
+        port_ = std::atoi(line);
+        REQUIRE(port_ > 0);
+    }
+    ~server_process() {
+        kill();
+        ::waitpid(pid_, nullptr, 0);
+    }
+    void kill() { ::kill(pid_, SIGKILL); }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+private:
+    pid_t pid_ = 0;
+    int port_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("verdicts: a server killed near the end of a run fails, not passes at a low error rate", "[verdict][faults]") {
+    server_process server;
+    // Killed 1 s into a 2.5 s run: the four connections' requests fail, then each reconnect is
+    // refused once per tick, a few dozen errors against tens of thousands of answers (0.1 %:
+    // it passed before). Nothing was answered for the last 1.5 s.
+    std::thread killer([&server] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+        server.kill();
+    });
+    const auto r = test::run_shootout({"--log-level", "warn", "run", "--target", server.url(), "--connections", "4",
+                                       "--threads", "1", "--warmup", "0s", "--duration", "2500ms", "--json"});
+    killer.join();
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    const auto doc = boost::json::parse(r.out);
+    CHECK(doc.at("outcome") == "failed");
+    const std::string reason(doc.at("reason").as_string());
+    CHECK(reason.find("the server stopped answering: nothing was answered in the last 1.") == 0);
+    CHECK(number_at(doc, {"requests"}) > 100);
+}
+
+TEST_CASE("verdicts: an interim 103 Early Hints or 100 Continue before each answer is skipped, not an error",
+          "[verdict][faults]") {
+    for (unsigned interim : {103u, 100u}) {
+        INFO("interim status " << interim);
+        test::test_server server(1);
+        server.set_faults({.interim_status = interim});
+        const auto r = adhoc(server, {"--duration", "500ms", "--verify-sample", "1"});
+        INFO(r.out << r.err);
+        CHECK(r.exit_code == 0);
+        const auto doc = boost::json::parse(r.out);
+        CHECK(doc.at("outcome") == "measured");
+        CHECK(number_at(doc, {"errors", "read"}) == 0);
+        CHECK(number_at(doc, {"errors", "status"}) == 0);
+        CHECK(number_at(doc, {"requests"}) > 100);
+        CHECK(number_at(doc, {"body_checks", "failed"}) == 0);
+    }
 }

@@ -473,6 +473,16 @@ private:
     }
 
     void send() {
+        if (faults_.interim_status) {
+            // An interim response first (RFC 9110 15.2), then the real answer.
+            raw_ = fmt::format("HTTP/1.1 {} {}\r\nLink: </style.css>; rel=preload\r\n\r\n", faults_.interim_status,
+                               faults_.interim_status == 100 ? "Continue" : "Early Hints");
+            faults_.interim_status = 0;
+            return net::async_write(socket_, net::buffer(raw_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                if (ec) return self->close();
+                self->send();
+            });
+        }
         if (stream_) return start_stream();
         if (faults_.close_mid_response) {
             std::ostringstream head;

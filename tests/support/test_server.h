@@ -27,6 +27,7 @@ struct faults {
     std::uint16_t close_websocket_code_after_first = 0;  ///< non-zero: echo the first message, then a close frame with this code (1001 "going away", 1011 "internal error")
     std::string close_websocket_reason;        ///< with close_websocket_code_after_first: the close frame's reason (any bytes)
     std::string content_type;                  ///< non-empty: every HTTP response's Content-Type, as given (any bytes but CR and LF)
+    unsigned interim_status = 0;               ///< non-zero (100, 103): an interim response with this status before every HTTP answer
     bool echo_twice = false;                   ///< WebSocket: send every echo twice (a server that answers what nobody asked)
 };
 

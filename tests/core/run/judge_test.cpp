@@ -109,3 +109,23 @@ TEST_CASE("judge: the open model says when its plan was not carried out, and why
     CHECK(has_warning(refused, "planned load not reached"));
     CHECK(!has_warning(refused, "generator-bound"));
 }
+
+TEST_CASE("judge: a server that answered nothing at the end while requests failed is dead, not slow", "[run][judge]") {
+    auto killed = healthy();
+    killed.errors.connect = 30;  // refused reconnects, once per tick
+    core::judge(killed, {.slowest_answered_us = 5'000, .silent_tail_us = 1'500'000});
+    CHECK(killed.outcome == sdk::outcome::failed);
+    CHECK(killed.reason.find("the server stopped answering: nothing was answered in the last 1.50 s") == 0);
+
+    // Every answer takes 3 s: 2.5 s without one is its ordinary pace.
+    auto slow = healthy();
+    slow.unfinished = 4;
+    slow.unfinished_oldest_us = 2'500'000;
+    core::judge(slow, {.slowest_answered_us = 3'000'000, .silent_tail_us = 2'500'000});
+    CHECK(slow.outcome == sdk::outcome::measured);
+
+    // Silence with nothing waiting and nothing failing (a plan that winds down to no load).
+    auto quiet = healthy();
+    core::judge(quiet, {.slowest_answered_us = 5'000, .silent_tail_us = 2'000'000});
+    CHECK(quiet.outcome == sdk::outcome::measured);
+}
