@@ -1,13 +1,11 @@
 """Sanic system under test (Sanic's own server and worker manager), asyncpg pool per worker.
 
 Implements apps-contract.md: /ping, /json, /db-read, /db-write, /upload, /stream, /ws-echo.
-Sanic is not packaged in Debian 12: this app runs in Docker only (see requirements.txt).
 
 Run: python3 -m sanic app:app --host ... --port ... --workers N --no-access-logs (see serve.sh)
 """
 
 import hashlib
-import json
 import logging
 import math
 import os
@@ -19,16 +17,10 @@ import asyncpg
 from sanic import Sanic
 from sanic.response import raw, text
 
-try:
-    import orjson
+import orjson
 
-    def dumps(obj):
-        return orjson.dumps(obj)
-
-except ImportError:  # same bytes as orjson for the values used here
-
-    def dumps(obj):
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+# orjson writes and reads every JSON body (the lock file installs it): compact, no spaces.
+dumps = orjson.dumps
 
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://bench:bench@127.0.0.1:5432/bench")
@@ -86,8 +78,8 @@ def json_response(obj, status=200):
 def parse_item(body):
     """Validated (name, description, price) from a JSON body, or None."""
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data = orjson.loads(body)
+    except ValueError:  # orjson.JSONDecodeError, invalid UTF-8 included
         return None
     if not isinstance(data, dict):
         return None
