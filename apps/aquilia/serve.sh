@@ -13,7 +13,7 @@ BIND=${BIND:-127.0.0.1}
 WORKERS=${WORKERS:-$(nproc)}
 DATABASE_URL=${DATABASE_URL:-postgresql://bench:bench@127.0.0.1:5432/bench}
 DB_POOL_MAX=${DB_POOL_MAX:-10}
-PYTHON=${PYTHON:-$HERE/../../.venvs/aquilia/bin/python}
+PYTHON=${PYTHON:-$(cd "$HERE/../.." && pwd)/.venvs/aquilia/bin/python}
 if [ ! -x "$PYTHON" ]; then
   echo "apps/aquilia/serve.sh: no Python at $PYTHON: run scripts/setup.sh (it builds .venvs/aquilia from apps/aquilia/requirements.txt), or set PYTHON" >&2
   exit 127

@@ -13,7 +13,7 @@ WORKERS=${WORKERS:-$(nproc)}
 THREADS=${THREADS:-4}
 DATABASE_URL=${DATABASE_URL:-postgresql://bench:bench@127.0.0.1:5432/bench}
 DB_POOL_MAX=${DB_POOL_MAX:-10}
-PYTHON=${PYTHON:-$HERE/../../.venvs/django/bin/python}
+PYTHON=${PYTHON:-$(cd "$HERE/../.." && pwd)/.venvs/django/bin/python}
 if [ ! -x "$PYTHON" ]; then
   echo "apps/django/serve.sh: no Python at $PYTHON: run scripts/setup.sh (it builds .venvs/django from apps/django/requirements.txt), or set PYTHON" >&2
   exit 127

@@ -12,7 +12,7 @@ BIND=${BIND:-127.0.0.1}
 WORKERS=${WORKERS:-$(nproc)}
 DATABASE_URL=${DATABASE_URL:-postgresql://bench:bench@127.0.0.1:5432/bench}
 DB_POOL_MAX=${DB_POOL_MAX:-10}
-PYTHON=${PYTHON:-$HERE/../../.venvs/fastapi/bin/python}
+PYTHON=${PYTHON:-$(cd "$HERE/../.." && pwd)/.venvs/fastapi/bin/python}
 if [ ! -x "$PYTHON" ]; then
   echo "apps/fastapi/serve.sh: no Python at $PYTHON: run scripts/setup.sh (it builds .venvs/fastapi from apps/fastapi/requirements.txt), or set PYTHON" >&2
   exit 127

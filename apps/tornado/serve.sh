@@ -14,7 +14,7 @@ BIND=${BIND:-127.0.0.1}
 WORKERS=${WORKERS:-$(nproc)}
 DATABASE_URL=${DATABASE_URL:-postgresql://bench:bench@127.0.0.1:5432/bench}
 DB_POOL_MAX=${DB_POOL_MAX:-10}
-PYTHON=${PYTHON:-$HERE/../../.venvs/tornado/bin/python}
+PYTHON=${PYTHON:-$(cd "$HERE/../.." && pwd)/.venvs/tornado/bin/python}
 if [ ! -x "$PYTHON" ]; then
   echo "apps/tornado/serve.sh: no Python at $PYTHON: run scripts/setup.sh (it builds .venvs/tornado from apps/tornado/requirements.txt), or set PYTHON" >&2
   exit 127
