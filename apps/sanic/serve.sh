@@ -19,10 +19,5 @@ if [ ! -x "$PYTHON" ]; then
   exit 127
 fi
 export PORT BIND WORKERS DATABASE_URL DB_POOL_MAX
-# `python -m` puts this directory on sys.path, so the workers import app:app from here.
-exec "$PYTHON" -m sanic app:app \
-    --host "$BIND" \
-    --port "$PORT" \
-    --workers "$WORKERS" \
-    --no-access-logs \
-    --no-motd
+# app.py calls app.run() itself (the listen backlog is not on Sanic's command line).
+exec "$PYTHON" "$HERE/app.py"
