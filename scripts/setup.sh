@@ -71,8 +71,10 @@ install_venv() {  # name lock_file
     echo "$sum" >"$venv/.lock-sha256"
     rm -f "$log"
   else
-    echo "setup: error: $name: installing ${lock#$root/} failed; pip's last lines (whole log: ${log#$root/}):" >&2
-    tail -n 15 "$log" | sed 's/^/    /' >&2
+    echo "setup: error: $name: installing ${lock#$root/} failed; pip's error and last lines (whole log: ${log#$root/}):" >&2
+    # From pip's first ERROR line on (what failed, and for a hash mismatch the package and the
+    # hashes below it), else the end of the log.
+    if grep -q '^ERROR' "$log"; then sed -n '/^ERROR/,$p' "$log" | head -n 12; else tail -n 12 "$log"; fi | sed 's/^/    /' >&2
     # No half-built venv: its check_command then fails and the shootout reports $name as not installed.
     rm -rf "$venv"
     failed+=("$name")
