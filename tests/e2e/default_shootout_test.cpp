@@ -56,6 +56,7 @@ reporters = ["flamegraph"]
 [profile]
 targets = ["fastapi/json"]
 profiler = "{0}"
+frequency = 499
 [pattern.steady]
 connections = 4
 warmup = "0s"
