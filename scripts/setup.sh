@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Installs every Debian package shootout needs (only what is missing, so a second run is quick)
-# and builds it in Release into build/. Idempotent; run as root or with sudo available.
+# Installs every Debian package shootout needs (only what is missing, so a second run is quick),
+# builds one Python virtual environment per app under test from its lock file (from PyPI), the
+# tools venv (py-spy), and builds shootout in Release into build/. Idempotent; run as root or with
+# sudo available.
 #
 #   scripts/setup.sh            install and build
 #   BUILD_DIR=out scripts/setup.sh
+#
+# The venvs live in .venvs/<app> (git ignores it), made with Debian's /usr/bin/python3 (3.11) and
+# `pip install --require-hashes -r apps/<app>/requirements.txt`. A venv is rebuilt only when its
+# lock file changed: the lock's SHA-256 is stored in .venvs/<app>/.lock-sha256 after a complete
+# install. A failed install names the app and shows pip's last lines; the other apps still
+# install, the C++ is still built, and setup exits 1 at the end.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir=${BUILD_DIR:-$root/build}
@@ -22,9 +30,11 @@ packages=(
   linux-perf
   # docker-compose validates docker-compose.yml without an engine, for the consistency test
   docker-compose python3-yaml
-  # the systems under test that Debian packages (apps/README.md), and their database
-  postgresql python3-flask python3-django python3-fastapi python3-uvicorn python3-h11 python3-tornado
-  python3-asyncpg python3-psycopg2 python3-websockets python3-uvloop python3-multipart gunicorn
+  # the WebSocket client of bench/ws-echo-vs-python.sh (the original suite's approach)
+  python3-websockets
+  # the apps' database, and venv (ensurepip) for their virtual environments; the frameworks
+  # themselves come from PyPI (apps/<app>/requirements.txt), not from Debian
+  postgresql python3-venv
 )
 
 missing=()
@@ -39,6 +49,60 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# One venv per lock file. Debian's interpreter, not whatever python3 is first on PATH, so every
+# machine (and CI) builds the same environments; the image uses python:3.11 with the same locks.
+venv_python=${SHOOTOUT_VENV_PYTHON:-/usr/bin/python3}
+venvs=$root/.venvs
+mkdir -p "$venvs"
+failed=()
+install_venv() {  # name lock_file
+  local name=$1 lock=$2 venv=$venvs/$1 sum
+  sum="$(sha256sum "$lock" | cut -d' ' -f1) $("$venv_python" -c 'import platform; print(platform.python_version())')"
+  if [ -f "$venv/.lock-sha256" ] && [ "$(cat "$venv/.lock-sha256")" = "$sum" ]; then
+    return 0
+  fi
+  echo "setup: installing $name's environment from ${lock#$root/} into ${venv#$root/}"
+  rm -rf "$venv"
+  local log=$venvs/$name.pip.log
+  # --require-hashes: every package, transitive ones included, must be the pinned file.
+  if "$venv_python" -m venv "$venv" >"$log" 2>&1 &&
+     "$venv/bin/python" -m pip install --disable-pip-version-check --no-input --require-hashes \
+       -r "$lock" >>"$log" 2>&1; then
+    echo "$sum" >"$venv/.lock-sha256"
+    rm -f "$log"
+  else
+    echo "setup: error: $name: installing ${lock#$root/} failed; pip's error and last lines (whole log: ${log#$root/}):" >&2
+    # From pip's first ERROR line on (what failed, and for a hash mismatch the package and the
+    # hashes below it), else the end of the log.
+    if grep -q '^ERROR' "$log"; then sed -n '/^ERROR/,$p' "$log" | head -n 12; else tail -n 12 "$log"; fi | sed 's/^/    /' >&2
+    # No half-built venv: its check_command then fails and the shootout reports $name as not installed.
+    rm -rf "$venv"
+    failed+=("$name")
+  fi
+}
+for app in flask django fastapi aquilia sanic tornado; do
+  install_venv "$app" "$root/apps/$app/requirements.txt"
+done
+install_venv tools "$root/scripts/tools/requirements.txt"
+
 cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build_dir" -j"$(nproc)"
 echo "setup: built $build_dir/bin/shootout"
+
+# The profiler spawns py-spy from PATH: link the tools venv's into /usr/local/bin, unless a
+# py-spy that is not such a link is already there (someone's own install is left alone).
+if [ -x "$venvs/tools/bin/py-spy" ]; then
+  link=/usr/local/bin/py-spy
+  if [ ! -e "$link" ] || [ -L "$link" ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    [ "$(readlink "$link" 2>/dev/null)" = "$venvs/tools/bin/py-spy" ] || $sudo ln -sfn "$venvs/tools/bin/py-spy" "$link"
+  else
+    echo "setup: note: $link is not a link to a venv; the profiler uses that py-spy, not ${venvs#$root/}/tools/bin/py-spy"
+  fi
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "setup: error: the environment of ${failed[*]} could not be installed (see above); the shootout will report it as not installed" >&2
+  exit 1
+fi

@@ -1,4 +1,4 @@
-"""Aquilia system under test: a real Aquilia controller app served by uvicorn.
+"""Aquilia system under test: a real Aquilia controller app served by uvicorn (httptools, uvloop).
 
 Implements apps-contract.md. Every HTTP endpoint is an Aquilia Controller route
 (@GET / @POST on ShootoutController), registered through an AppManifest and served
@@ -6,22 +6,20 @@ by AquiliaServer's ASGI application, with its middleware stack, router, DI-scope
 request context and Response objects.
 
 One deliberate exception, /ws-echo: Aquilia's WebSocket runtime (AquilaSockets,
-@Socket/SocketController) speaks its own JSON event-envelope protocol: every frame
-is decoded as a JSON envelope and replies are always sent as text frames, and the
-ASGI adapter hands every WebSocket connection to that runtime (@WS controller
-routes are not dispatched for WebSocket scopes). A plain echo that returns text as
-text and binary as binary cannot be expressed with it, so this module wraps the
-Aquilia ASGI app and answers the /ws-echo WebSocket itself, at the ASGI level.
-Everything else, including lifespan, goes to Aquilia.
-
-Aquilia is not packaged in Debian 12: this app runs in Docker only. It was written
-against the Aquilia sources (AquiliaServer, AppManifest, Controller, RequestCtx,
-Response, Request) and could not be run on the machine it was written on.
+@Socket/SocketController) speaks its own event-envelope protocol. Checked again in
+Aquilia 1.4.2 (aquilia/sockets/runtime.py): the ASGI adapter hands every WebSocket
+connection to that runtime, which decodes every frame with its codec (JSON by
+default) into an envelope before any handler runs, answers a frame that is not an
+envelope with an error message, ignores empty frames, and sends every reply as a
+text frame. A plain echo that returns any text as text and binary as binary cannot
+be expressed with it, so this module wraps the Aquilia ASGI app and answers the
+/ws-echo WebSocket itself, at the ASGI level (under the same uvicorn, so the
+WebSocket protocol code is uvicorn's, as for FastAPI). Everything else, including
+lifespan, goes to Aquilia.
 """
 
 import asyncio
 import hashlib
-import json
 import logging
 import math
 import os
@@ -34,16 +32,10 @@ from aquilia import GET, POST, AppManifest, Controller, RequestCtx, Response
 from aquilia.config import ConfigLoader
 from aquilia.server import AquiliaServer
 
-try:
-    import orjson
+import orjson
 
-    def dumps(obj):
-        return orjson.dumps(obj)
-
-except ImportError:  # same bytes as orjson for the values used here
-
-    def dumps(obj):
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+# orjson writes and reads every JSON body (the lock file installs it): compact, no spaces.
+dumps = orjson.dumps
 
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://bench:bench@127.0.0.1:5432/bench")
@@ -100,8 +92,8 @@ def json_response(obj, status=200):
 def parse_item(raw):
     """Validated (name, description, price) from a JSON body, or None."""
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        data = orjson.loads(raw)
+    except ValueError:  # orjson.JSONDecodeError, invalid UTF-8 included
         return None
     if not isinstance(data, dict):
         return None

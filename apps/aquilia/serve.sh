@@ -1,9 +1,10 @@
 #!/bin/sh
-# Start the Aquilia app (AquiliaServer ASGI app) under uvicorn, like FastAPI.
-# The same command runs locally and in Docker; Aquilia is not packaged in Debian 12,
-# so in practice this app runs in Docker (python:3.11-slim, requirements.txt).
+# Start the Aquilia app (AquiliaServer ASGI app) under uvicorn, like FastAPI (uvicorn is the
+# server Aquilia's own "server" extra installs). The same command runs locally and in Docker.
 # Environment: PORT (8080), BIND (127.0.0.1), WORKERS (nproc),
-#              DATABASE_URL, DB_POOL_MAX (10), PYTHON (/usr/bin/python3).
+#              DATABASE_URL, DB_POOL_MAX (10),
+#              PYTHON (the app's venv, .venvs/aquilia/bin/python, that scripts/setup.sh builds
+#              from requirements.txt; the Docker image sets its own python3).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE"
@@ -12,15 +13,20 @@ BIND=${BIND:-127.0.0.1}
 WORKERS=${WORKERS:-$(nproc)}
 DATABASE_URL=${DATABASE_URL:-postgresql://bench:bench@127.0.0.1:5432/bench}
 DB_POOL_MAX=${DB_POOL_MAX:-10}
-PYTHON=${PYTHON:-/usr/bin/python3}
+PYTHON=${PYTHON:-$(cd "$HERE/../.." && pwd)/.venvs/aquilia/bin/python}
+if [ ! -x "$PYTHON" ]; then
+  echo "apps/aquilia/serve.sh: no Python at $PYTHON: run scripts/setup.sh (it builds .venvs/aquilia from apps/aquilia/requirements.txt), or set PYTHON" >&2
+  exit 127
+fi
 export PORT BIND WORKERS DATABASE_URL DB_POOL_MAX
-# --http h11: the same HTTP parser as the FastAPI app (Debian's httptools 0.1.1 is older than
-# uvicorn 0.17 expects); the Docker image pins the same uvicorn and h11 as FastAPI's.
+# httptools (the C HTTP parser) and uvloop, from uvicorn's "standard" extra: named, not left to
+# "auto", so a venv without them fails to start instead of falling back to h11 and asyncio.
 exec "$PYTHON" -m uvicorn app:app \
     --app-dir "$HERE" \
     --host "$BIND" \
     --port "$PORT" \
     --workers "$WORKERS" \
-    --http h11 \
+    --http httptools \
+    --loop uvloop \
     --log-level warning \
     --no-access-log

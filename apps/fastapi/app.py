@@ -1,15 +1,15 @@
 """FastAPI system under test (uvicorn), asyncpg pool per worker process.
 
 Implements apps-contract.md: /ping, /json, /db-read, /db-write, /upload, /stream, /ws-echo.
-FastAPI 0.92 (Debian 12) has no lifespan= argument: the pool is opened and closed
-in startup/shutdown event handlers, which the pinned Docker version also supports.
+The pool is opened and closed by a lifespan handler (Starlette 1.0 removed the
+on_event("startup") handlers older FastAPI apps used).
 """
 
 import hashlib
-import json
 import math
 import os
 import re
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -18,16 +18,10 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.websockets import WebSocketDisconnect
 
-try:
-    import orjson
+import orjson
 
-    def dumps(obj):
-        return orjson.dumps(obj)
-
-except ImportError:  # same bytes as orjson for the values used here
-
-    def dumps(obj):
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+# orjson writes and reads every JSON body (the lock file installs it): compact, no spaces.
+dumps = orjson.dumps
 
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgresql://bench:bench@127.0.0.1:5432/bench")
@@ -43,20 +37,20 @@ INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
 SELECT_ITEM = "SELECT id, name, description, price, created_at FROM items WHERE id = $1"
 INSERT_ITEM = "INSERT INTO items (name, description, price) VALUES ($1, $2, $3) RETURNING id"
 
-app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 pool = None
 
 
-@app.on_event("startup")
-async def open_pool():
+@asynccontextmanager
+async def lifespan(app):
     global pool
     pool = await asyncpg.create_pool(DATABASE_URL, min_size=1, max_size=DB_POOL_MAX)
-
-
-@app.on_event("shutdown")
-async def close_pool():
-    if pool is not None:
+    try:
+        yield
+    finally:
         await pool.close()
+
+
+app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
 
 
 def json_response(obj, status=200):
@@ -66,8 +60,8 @@ def json_response(obj, status=200):
 def parse_item(raw):
     """Validated (name, description, price) from a JSON body, or None."""
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        data = orjson.loads(raw)
+    except ValueError:  # orjson.JSONDecodeError, invalid UTF-8 included
         return None
     if not isinstance(data, dict):
         return None

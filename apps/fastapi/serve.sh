@@ -1,7 +1,9 @@
 #!/bin/sh
 # Start the FastAPI app under uvicorn. The same command runs locally and in Docker.
 # Environment: PORT (8080), BIND (127.0.0.1), WORKERS (nproc),
-#              DATABASE_URL, DB_POOL_MAX (10), PYTHON (/usr/bin/python3).
+#              DATABASE_URL, DB_POOL_MAX (10),
+#              PYTHON (the app's venv, .venvs/fastapi/bin/python, that scripts/setup.sh builds
+#              from requirements.txt; the Docker image sets its own python3).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE"
@@ -10,15 +12,20 @@ BIND=${BIND:-127.0.0.1}
 WORKERS=${WORKERS:-$(nproc)}
 DATABASE_URL=${DATABASE_URL:-postgresql://bench:bench@127.0.0.1:5432/bench}
 DB_POOL_MAX=${DB_POOL_MAX:-10}
-PYTHON=${PYTHON:-/usr/bin/python3}
+PYTHON=${PYTHON:-$(cd "$HERE/../.." && pwd)/.venvs/fastapi/bin/python}
+if [ ! -x "$PYTHON" ]; then
+  echo "apps/fastapi/serve.sh: no Python at $PYTHON: run scripts/setup.sh (it builds .venvs/fastapi from apps/fastapi/requirements.txt), or set PYTHON" >&2
+  exit 127
+fi
 export PORT BIND WORKERS DATABASE_URL DB_POOL_MAX
-# --http h11: Debian's httptools (0.1.1) is older than uvicorn 0.17 expects, and the
-# Docker image uses h11 too so both runs parse HTTP the same way.
+# httptools (the C HTTP parser) and uvloop, from uvicorn's "standard" extra: named, not left to
+# "auto", so a venv without them fails to start instead of falling back to h11 and asyncio.
 exec "$PYTHON" -m uvicorn app:app \
     --app-dir "$HERE" \
     --host "$BIND" \
     --port "$PORT" \
     --workers "$WORKERS" \
-    --http h11 \
+    --http httptools \
+    --loop uvloop \
     --log-level warning \
     --no-access-log

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Start the Flask app: gunicorn, gthread worker. The same command runs locally and in Docker.
 # Environment: PORT (8080), BIND (127.0.0.1), WORKERS (nproc), THREADS (4),
-#              DATABASE_URL, DB_POOL_MAX (10), PYTHON (/usr/bin/python3).
+#              DATABASE_URL, DB_POOL_MAX (10),
+#              PYTHON (the app's venv, .venvs/flask/bin/python, that scripts/setup.sh builds
+#              from requirements.txt; the Docker image sets its own python3).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE"
@@ -11,7 +13,11 @@ WORKERS=${WORKERS:-$(nproc)}
 THREADS=${THREADS:-4}
 DATABASE_URL=${DATABASE_URL:-postgresql://bench:bench@127.0.0.1:5432/bench}
 DB_POOL_MAX=${DB_POOL_MAX:-10}
-PYTHON=${PYTHON:-/usr/bin/python3}
+PYTHON=${PYTHON:-$(cd "$HERE/../.." && pwd)/.venvs/flask/bin/python}
+if [ ! -x "$PYTHON" ]; then
+  echo "apps/flask/serve.sh: no Python at $PYTHON: run scripts/setup.sh (it builds .venvs/flask from apps/flask/requirements.txt), or set PYTHON" >&2
+  exit 127
+fi
 export PORT BIND WORKERS THREADS DATABASE_URL DB_POOL_MAX
 # No --access-logfile: gunicorn writes no access log unless one is given.
 exec "$PYTHON" -m gunicorn app:app \

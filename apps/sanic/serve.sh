@@ -1,9 +1,10 @@
 #!/bin/sh
 # Start the Sanic app with Sanic's own server and worker manager.
-# The same command runs locally and in Docker; Sanic is not packaged in Debian 12,
-# so in practice this app runs in Docker (python:3.11-slim, requirements.txt).
+# The same command runs locally and in Docker.
 # Environment: PORT (8080), BIND (127.0.0.1), WORKERS (nproc),
-#              DATABASE_URL, DB_POOL_MAX (10), PYTHON (/usr/bin/python3).
+#              DATABASE_URL, DB_POOL_MAX (10),
+#              PYTHON (the app's venv, .venvs/sanic/bin/python, that scripts/setup.sh builds
+#              from requirements.txt; the Docker image sets its own python3).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 cd "$HERE"
@@ -12,12 +13,11 @@ BIND=${BIND:-127.0.0.1}
 WORKERS=${WORKERS:-$(nproc)}
 DATABASE_URL=${DATABASE_URL:-postgresql://bench:bench@127.0.0.1:5432/bench}
 DB_POOL_MAX=${DB_POOL_MAX:-10}
-PYTHON=${PYTHON:-/usr/bin/python3}
+PYTHON=${PYTHON:-$(cd "$HERE/../.." && pwd)/.venvs/sanic/bin/python}
+if [ ! -x "$PYTHON" ]; then
+  echo "apps/sanic/serve.sh: no Python at $PYTHON: run scripts/setup.sh (it builds .venvs/sanic from apps/sanic/requirements.txt), or set PYTHON" >&2
+  exit 127
+fi
 export PORT BIND WORKERS DATABASE_URL DB_POOL_MAX
-# `python -m` puts this directory on sys.path, so the workers import app:app from here.
-exec "$PYTHON" -m sanic app:app \
-    --host "$BIND" \
-    --port "$PORT" \
-    --workers "$WORKERS" \
-    --no-access-logs \
-    --no-motd
+# app.py calls app.run() itself (the listen backlog is not on Sanic's command line).
+exec "$PYTHON" "$HERE/app.py"

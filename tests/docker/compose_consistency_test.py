@@ -5,13 +5,18 @@ No Docker engine runs on the build machines, so the containers are never started
 be checked without one is checked: `docker-compose config` validates and resolves the compose
 file (schema, interpolation of the defaults), and the resolved services must match the manifest
 that measures them (ports, container names, WebSocket support), run the same code as the local
-apps (the apps/<app> directory, started by its serve.sh), pin every Python dependency, pin the
-frameworks Debian also ships to Debian's major.minor version, and leave PostgreSQL enough
-connections for every app's pools.
+apps (the apps/<app> directory, started by its serve.sh), and leave PostgreSQL enough connections
+for every app's pools. The image and the local environment install the same lock file: the
+Dockerfile and scripts/setup.sh both `pip install --require-hashes -r` apps/<app>/requirements.txt,
+which pins every package with == and hashes; and where setup has built the local venv
+(.venvs/<app>), it was built from that very file (its stored SHA-256) and holds exactly the
+versions the lock pins.
 
 Usage: compose_consistency_test.py SOURCE_DIR     (exit 0: consistent; 1: the problems, listed;
 77: docker-compose is not installed, so the test is skipped)
 """
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -23,9 +28,33 @@ import urllib.parse
 import yaml
 
 APPS = ["flask", "django", "fastapi", "aquilia", "sanic", "tornado"]
-# The module each framework's app imports, for the frameworks Debian 12 packages.
-DEBIAN_MODULES = {"flask": "flask", "django": "django", "fastapi": "fastapi", "tornado": "tornado",
-                  "gunicorn": "gunicorn", "uvicorn": "uvicorn"}
+# The versions installed in a venv, by normalised distribution name.
+INSTALLED = ("import importlib.metadata as m, json, re; print(json.dumps({re.sub(r'[-_.]+', '-', d.metadata['Name']).lower(): "
+             "d.version for d in m.distributions()}))")
+
+
+def normalise(name):
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def lock_pins(path, name, problems):
+    """{package: version} of a pip lock file; every requirement must be name==version with hashes."""
+    pins = {}
+    text = open(path).read().replace("\\\n", " ")
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        # name[extras]==version [; marker] --hash=sha256:... (pip's hash-checking format)
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)(\[[A-Za-z0-9_,.-]+\])?==([0-9][0-9A-Za-z.+!-]*)(?:\s*;[^-]*)?"
+                             r"((?:\s+--hash=sha256:[0-9a-f]{64})*)", line)
+        if not match:
+            problems.append(f"{name}: '{line[:80]}' is not pinned as name==version with --hash")
+            continue
+        if not match.group(4):
+            problems.append(f"{name}: {match.group(1)}=={match.group(3)} has no --hash")
+        pins[normalise(match.group(1))] = match.group(3)
+    return pins
 
 
 def main(source):
@@ -77,28 +106,39 @@ def main(source):
         # The contract says Flask and Django have no WebSocket: the manifest must say so.
         if (app in ("flask", "django")) != (fw.get("websocket", True) is False):
             problems.append(f"shootout.docker.toml framework '{app}': websocket must be false exactly for flask and django")
-        requirements = os.path.join(app_dir, "requirements.txt")
-        if not os.path.isfile(requirements):
+        lock = os.path.join(app_dir, "requirements.txt")
+        if not os.path.isfile(lock):
             continue
-        for line in open(requirements):
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            match = re.fullmatch(r"([A-Za-z0-9_.\[\]-]+)==([0-9][0-9A-Za-z.]*)", line)
-            if not match:
-                problems.append(f"apps/{app}/requirements.txt: '{line}' is not pinned with ==")
-                continue
-            package, version = match.group(1).lower(), match.group(2)
-            module = DEBIAN_MODULES.get(package)
-            if module is None:
-                continue
-            local = subprocess.run(["/usr/bin/python3", "-c", f"import {module}; print(getattr({module}, '__version__', "
-                                    f"getattr({module}, 'version', '')))"], capture_output=True, text=True)
-            if local.returncode != 0:
-                continue  # not installed here: nothing to compare with
-            if local.stdout.strip().split(".")[:2] != version.split(".")[:2]:
-                problems.append(f"apps/{app}/requirements.txt pins {package}=={version}, but Debian's {module} is "
-                                f"{local.stdout.strip()}: Docker and local runs would measure different versions")
+        pins = lock_pins(lock, f"apps/{app}/requirements.txt", problems)
+        # The local venv, where setup built it: from this lock, with exactly its versions.
+        venv = os.path.join(source, ".venvs", app)
+        stamp = os.path.join(venv, ".lock-sha256")
+        if os.path.isfile(stamp):
+            digest = hashlib.sha256(open(lock, "rb").read()).hexdigest()
+            if open(stamp).read().split()[0] != digest:
+                problems.append(f".venvs/{app} was built from another apps/{app}/requirements.txt than the one here "
+                                f"(the image installs this one): run scripts/setup.sh")
+            else:
+                installed = subprocess.run([os.path.join(venv, "bin", "python"), "-c", INSTALLED], capture_output=True,
+                                           text=True, timeout=60)
+                if installed.returncode != 0:
+                    problems.append(f".venvs/{app}: cannot list its packages: {installed.stderr.strip()[-300:]}")
+                else:
+                    have = json.loads(installed.stdout)
+                    for package, version in sorted(pins.items()):
+                        if have.get(package) != version:
+                            problems.append(f".venvs/{app} has {package} {have.get(package, 'not installed')}, but "
+                                            f"apps/{app}/requirements.txt (installed by the image) pins {version}")
+
+    # The Dockerfile and setup.sh install each app's lock file, with --require-hashes.
+    dockerfile = open(os.path.join(source, "apps", "shared", "Dockerfile")).read()
+    if not re.search(r"^COPY \$\{APP\}/requirements\.txt /app/requirements\.txt$", dockerfile, re.M) or \
+            not re.search(r"^RUN pip install --require-hashes -r /app/requirements\.txt$", dockerfile, re.M):
+        problems.append("apps/shared/Dockerfile must COPY ${APP}/requirements.txt and `pip install --require-hashes -r` it")
+    setup = open(os.path.join(source, "scripts", "setup.sh")).read()
+    if "--require-hashes" not in setup or not re.search(r'install_venv "\$app" "\$root/apps/\$app/requirements\.txt"', setup) \
+            or not all(app in re.search(r"for app in ([a-z ]+); do", setup).group(1).split() for app in APPS):
+        problems.append("scripts/setup.sh must install every app's venv from apps/<app>/requirements.txt with --require-hashes")
 
     # Every app's pools must fit in PostgreSQL's max_connections.
     pg = services.get("postgres", {})
@@ -115,7 +155,7 @@ def main(source):
     for p in problems:
         print(p)
     print(f"{len(problems)} problem(s) in docker-compose.yml, apps/ and shootout.docker.toml" if problems
-          else f"consistent: {len(APPS)} apps, their images, ports, containers and pins")
+          else f"consistent: {len(APPS)} apps, their images, ports, containers, and one lock file each for image and venv")
     return 1 if problems else 0
 
 
