@@ -28,7 +28,7 @@ struct manifest_location {
 struct local_launch {
     std::vector<std::string> command;
     /// Run before starting: a non-zero exit means "not installed here", and the framework is
-    /// skipped with missing_hint ("sanic is not packaged in Debian 12; use docker compose").
+    /// skipped with missing_hint ("run scripts/setup.sh, which builds .venvs/sanic").
     std::vector<std::string> check_command;
     std::string missing_hint;
     /// Prints the framework's version (recorded in the results), optional.

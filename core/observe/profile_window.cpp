@@ -26,7 +26,7 @@ std::variant<observe::profile_plan, std::string> choose_profiler(const profile_s
         const bool perf = settings.profiler == choice::perf;
         if (!observe::on_path(perf ? "perf" : "py-spy"))
             return fmt::format("{} is not on PATH, so {}'s container cannot be profiled{}", perf ? "perf" : "py-spy",
-                               fw.name, perf ? "" : " (py-spy is not packaged in Debian 12; pip install py-spy)");
+                               fw.name, perf ? "" : " (scripts/setup.sh installs it from PyPI into .venvs/tools and links /usr/local/bin/py-spy)");
         try {
             plan.pid = observe::container_pid(observe::docker_socket_path(), fw.container);
         } catch (const observe::docker_error& e) {
@@ -58,7 +58,7 @@ std::variant<observe::profile_plan, std::string> choose_profiler(const profile_s
             plan.kind = observe::profiler_kind::python_sampler;
             break;
         case choice::py_spy:
-            if (!observe::on_path("py-spy")) return "py-spy is not on PATH (it is not packaged in Debian 12; pip install py-spy)";
+            if (!observe::on_path("py-spy")) return "py-spy is not on PATH (scripts/setup.sh installs it from PyPI and links /usr/local/bin/py-spy)";
             plan.kind = observe::profiler_kind::py_spy;
             break;
         case choice::perf:
