@@ -60,6 +60,7 @@ public:
     bool active() const { return active_; }
     bool connected() const { return state_ == state::writing || state_ == state::reading || state_ == state::idle; }
     bool in_flight() const { return state_ == state::writing || state_ == state::reading; }
+    bool upgrading() const { return upgrading_; }  // WebSocket: the handshake, not a message, is on the wire
     bool idle() const { return state_ == state::idle; }
     clock_type::time_point planned_at() const { return planned_at_; }  // of the request in flight
     void activate() { set_active(true); retiring_ = false; }

@@ -303,6 +303,7 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
     result.slowest_answered_us = total.slowest_answer_us;
     const auto measured_us = static_cast<std::int64_t>(timed.measured_seconds_until(finished) * 1e6);
     result.silent_tail_us = std::max<std::int64_t>(0, measured_us - std::max<std::int64_t>(0, total.last_answer_at_us));
+    result.failed_in_silent_tail = total.last_error_at_us > total.last_answer_at_us;
     result.failures = total.failures;
     if (total.upgrade_refused_status) {
         result.upgrade_refused_status = total.upgrade_refused_status;

@@ -67,6 +67,8 @@ struct engine_result {
     /// How long the measured time went on after its last answer (all of it if none came): a
     /// server killed or hung near the end answers nothing for its last seconds.
     std::int64_t silent_tail_us = 0;
+    /// Requests failed during that silent end (a dead server's refused reconnects).
+    bool failed_in_silent_tail = false;
     /// WebSocket: the status a server answered an upgrade with, when it was not 101 (it does not
     /// offer WebSocket there), and the reason as one line.
     std::optional<unsigned> upgrade_refused_status;

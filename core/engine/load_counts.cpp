@@ -30,6 +30,7 @@ void load_counts::merge(const load_counts& o) {
 
     slowest_answer_us = std::max(slowest_answer_us, o.slowest_answer_us);
     last_answer_at_us = std::max(last_answer_at_us, o.last_answer_at_us);
+    last_error_at_us = std::max(last_error_at_us, o.last_error_at_us);
 
     unfinished_in_flight_us.insert(unfinished_in_flight_us.end(), o.unfinished_in_flight_us.begin(),
                                    o.unfinished_in_flight_us.end());

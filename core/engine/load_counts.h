@@ -64,6 +64,7 @@ struct load_counts {
     /// When the last answer of the measured time came (any status), from the start of the first
     /// measured phase; -1 if none did.
     std::int64_t last_answer_at_us = -1;
+    std::int64_t last_error_at_us = -1;  ///< when the last error of the measured time was counted, on the same clock
 
     // Concatenated.
     std::vector<std::int64_t> unfinished_in_flight_us;  ///< waits of the requests in flight at the plan's end (one per connection at most)

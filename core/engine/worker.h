@@ -250,8 +250,10 @@ public:
     }
 
     void count_error(error_class cls, std::string reason) {
-        roll(clock_type::now());
+        const auto now = clock_type::now();
+        roll(now);
         if (!measuring_) return;
+        counts_.last_error_at_us = micros(now - measure_origin_);
         auto bump = [cls](sdk::error_counts& e) {
             switch (cls) {
                 case error_class::connect: ++e.connect; break;
@@ -343,7 +345,7 @@ private:
         const auto end = windows_.back().end;
         if (windows_.back().measured_index >= 0) {
             for (const auto& c : connections_)
-                if (c->in_flight()) {
+                if (c->in_flight() && !c->upgrading()) {  // a handshake is a connection, not a request
                     counts_.unfinished_in_flight_us.push_back(std::max<std::int64_t>(0, micros(end - c->planned_at())));
                     ++counts_.unfinished;
                 }

@@ -167,12 +167,11 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
     request.engine.verify_sample = o.verify_sample;
     request.interrupted = &interrupt_flag();
     request.show_progress = true;
+    const interrupt_scope interrupts;  // first, so that no earlier interrupt is read as this one's
     std::string problem;
     auto plan = plan_of(*pattern, o.pattern, problem);
     if (!plan) return failed_measurement(request, problem);
     request.plan = std::move(*plan);
-
-    const interrupt_scope interrupts;
     return measure(request);
 }
 

@@ -87,16 +87,19 @@ std::vector<std::string> generator_bound_warnings(const std::vector<double>& wor
 // connects are few: without this, a server that hung or died near the end passed with the req/s
 // of the time before.
 std::optional<std::string> stall_problem(const sdk::measurement& m, std::int64_t slowest_answered_us,
-                                         std::int64_t silent_tail_us) {
+                                         std::int64_t silent_tail_us, bool failed_in_silent_tail) {
     constexpr std::int64_t at_least_us = 1'000'000;
     const std::int64_t far = std::max(at_least_us, 2 * slowest_answered_us);
-    if (silent_tail_us > far && (m.unfinished > 0 || m.errors.total() > 0))
+    // Silence alone is no fault (a plan that ends idle, a low rate): it takes requests failing in
+    // it (a dead server refusing connects) or one waiting through it (a hung one).
+    const bool long_wait = m.unfinished > 0 && m.unfinished_oldest_us > far;
+    if (silent_tail_us > far && (failed_in_silent_tail || long_wait))
         return fmt::format("the server stopped answering: nothing was answered in the last {:.2f} s of the measured "
                            "time, over twice as long as the slowest answer ({:.1f} ms); meanwhile {} request(s) failed "
                            "and {} were still unanswered at the end (their waits so far are in the latency)",
                            static_cast<double>(silent_tail_us) / 1e6, static_cast<double>(slowest_answered_us) / 1e3,
                            m.errors.total(), m.unfinished);
-    if (m.unfinished > 0 && m.unfinished_oldest_us > far)
+    if (long_wait)
         return fmt::format("the server stopped answering: {} request(s) were unanswered when the measured time ended, "
                            "the oldest after {:.2f} s, over twice as long as the slowest answered request ({:.1f} ms); "
                            "their waits so far are in the latency",
@@ -118,7 +121,7 @@ void judge(sdk::measurement& m, const judge_inputs& in) {
     if (m.completed == 0) {
         m.outcome = sdk::outcome::failed;
         m.reason = nothing_completed_reason(m, in);
-    } else if (auto stalled = stall_problem(m, in.slowest_answered_us, in.silent_tail_us)) {
+    } else if (auto stalled = stall_problem(m, in.slowest_answered_us, in.silent_tail_us, in.failed_in_silent_tail)) {
         m.outcome = sdk::outcome::failed;
         m.reason = std::move(*stalled);
     }

@@ -20,6 +20,7 @@ struct judge_inputs {
     std::vector<std::string> failures;       ///< the first few failures' reasons, in order
     std::int64_t slowest_answered_us = 0;    ///< the longest wait for any answer (errors included)
     std::int64_t silent_tail_us = 0;         ///< the measured time after its last answer
+    bool failed_in_silent_tail = false;      ///< requests failed after the last answer
     bool interrupted = false;                ///< the load was stopped early (Ctrl-C)
     bool open_model = false;
     std::chrono::nanoseconds request_timeout{std::chrono::seconds(30)};
@@ -39,6 +40,6 @@ std::vector<std::string> generator_bound_warnings(const std::vector<double>& wor
 /// a request waited far longer than any answer took. "Far longer" is over a second and over
 /// twice the slowest answer, so a server whose every answer is slow is not taken for a dead one.
 std::optional<std::string> stall_problem(const sdk::measurement& m, std::int64_t slowest_answered_us,
-                                         std::int64_t silent_tail_us);
+                                         std::int64_t silent_tail_us, bool failed_in_silent_tail);
 
 }  // namespace shootout::core

@@ -214,6 +214,7 @@ sdk::measurement measure_unguarded(const measure_request& request) {
                      .failures = result.failures,
                      .slowest_answered_us = result.slowest_answered_us,
                      .silent_tail_us = result.silent_tail_us,
+                     .failed_in_silent_tail = result.failed_in_silent_tail,
                      .interrupted = result.interrupted,
                      .open_model = request.plan.model == sdk::load_model::open,
                      .request_timeout = config.request_timeout});

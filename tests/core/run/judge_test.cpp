@@ -113,7 +113,7 @@ TEST_CASE("judge: the open model says when its plan was not carried out, and why
 TEST_CASE("judge: a server that answered nothing at the end while requests failed is dead, not slow", "[run][judge]") {
     auto killed = healthy();
     killed.errors.connect = 30;  // refused reconnects, once per tick
-    core::judge(killed, {.slowest_answered_us = 5'000, .silent_tail_us = 1'500'000});
+    core::judge(killed, {.slowest_answered_us = 5'000, .silent_tail_us = 1'500'000, .failed_in_silent_tail = true});
     CHECK(killed.outcome == sdk::outcome::failed);
     CHECK(killed.reason.find("the server stopped answering: nothing was answered in the last 1.50 s") == 0);
 
@@ -124,8 +124,19 @@ TEST_CASE("judge: a server that answered nothing at the end while requests faile
     core::judge(slow, {.slowest_answered_us = 3'000'000, .silent_tail_us = 2'500'000});
     CHECK(slow.outcome == sdk::outcome::measured);
 
-    // Silence with nothing waiting and nothing failing (a plan that winds down to no load).
+    // Silence with nothing failing in it, and at most a fresh request waiting: a plan that ends
+    // idle or at a low rate, even after errors earlier on.
     auto quiet = healthy();
-    core::judge(quiet, {.slowest_answered_us = 5'000, .silent_tail_us = 2'000'000});
+    quiet.errors.status = 5;
+    quiet.unfinished = 1;
+    quiet.unfinished_oldest_us = 3'000;
+    core::judge(quiet, {.slowest_answered_us = 5'000, .silent_tail_us = 2'000'000, .failed_in_silent_tail = false});
     CHECK(quiet.outcome == sdk::outcome::measured);
+
+    // A hung server: nothing failed, but a request waited through the silence.
+    auto hung = healthy();
+    hung.unfinished = 4;
+    hung.unfinished_oldest_us = 1'900'000;
+    core::judge(hung, {.slowest_answered_us = 5'000, .silent_tail_us = 1'900'000});
+    CHECK(hung.reason.find("the server stopped answering: nothing was answered in the last 1.90 s") == 0);
 }
