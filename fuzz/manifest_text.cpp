@@ -26,13 +26,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Never destroyed, so that the exit handler that removes it can still name it.
 const fs::path& manifest_file() {
-    static const fs::path file = [] {
+    static const fs::path* file = [] {
         const fs::path dir = fs::temp_directory_path() / ("shootout-fuzz-manifest-" + std::to_string(::getpid()));
         fs::create_directories(dir);
-        return dir / "m.toml";
+        std::atexit([] {  // libFuzzer ends a timed run with exit()
+            std::error_code ignored;
+            fs::remove_all(manifest_file().parent_path(), ignored);
+        });
+        return new fs::path(dir / "m.toml");
     }();
-    return file;
+    return *file;
 }
 
 const core::plugin_host& builtin_host() {
