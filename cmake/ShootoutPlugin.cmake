@@ -1,13 +1,15 @@
 # shootout_add_plugin(<name> SOURCES <src>... [LINK_LIBRARIES <lib>...] [NO_INSTALL])
 #
 # Builds one plugin: a MODULE library named <name>.so with hidden visibility, linked with
-# -Wl,--no-undefined so a missing symbol is a link error rather than a load-time surprise.
+# -Wl,--no-undefined so a missing symbol is a link error rather than a load-time surprise (except
+# where a sanitizer's runtime is the host's to provide: see Sanitizers.cmake).
 # Used the same way in the shootout tree and, through find_package(ShootoutSDK), out of it.
 #
 # Output: SHOOTOUT_PLUGIN_OUTPUT_DIR if set (the shootout tree sets it to the plugins directory
 # next to the binary), else <build>/plugins. Install: SHOOTOUT_PLUGIN_INSTALL_DIR if set, else
 # lib/shootout/plugins under the install prefix.
 include_guard(GLOBAL)
+include(${CMAKE_CURRENT_LIST_DIR}/Sanitizers.cmake)
 
 function(shootout_add_plugin name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "NO_INSTALL" "" "SOURCES;LINK_LIBRARIES")
@@ -17,7 +19,10 @@ function(shootout_add_plugin name)
   add_library(${name} MODULE ${arg_SOURCES})
   target_link_libraries(${name} PRIVATE Shootout::sdk ${arg_LINK_LIBRARIES})
   target_compile_features(${name} PRIVATE cxx_std_20)
-  target_link_options(${name} PRIVATE "LINKER:--no-undefined")
+  shootout_module_may_forbid_undefined(forbid_undefined)
+  if(forbid_undefined)
+    target_link_options(${name} PRIVATE "LINKER:--no-undefined")
+  endif()
   if(DEFINED SHOOTOUT_PLUGIN_OUTPUT_DIR)
     set(output_dir "${SHOOTOUT_PLUGIN_OUTPUT_DIR}")
   else()

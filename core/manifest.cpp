@@ -643,7 +643,11 @@ void read_profile(checker& c, const toml::table& root, manifest& m) {
     for (const auto& f : m.frameworks) frameworks.push_back(f.name);
     for (const auto& e : m.scenarios) scenarios.push_back(e.name);
     for (const auto& e : m.patterns) patterns.push_back(e.name);
-    for (const auto& [text, where] : *targets) {
+    for (const auto& entry : *targets) {
+        // Named, not a structured binding: the lambda below uses them, and clang before 16
+        // cannot capture a structured binding (C++20 P1091).
+        const std::string& text = entry.first;
+        const manifest_location& where = entry.second;
         std::vector<std::string> parts;
         for (std::size_t at = 0;;) {
             const auto slash = text.find('/', at);

@@ -229,6 +229,17 @@ T number(const json::object& o, std::string_view key, std::string_view where) {
     }
 }
 
+// A bucket's index or count (found by fuzz/raw_result_json: Boost.JSON's own "not exact" escaped,
+// naming no field).
+template <typename T>
+T bucket_number(const json::value& v, std::string_view what) {
+    try {
+        return v.to_number<T>();
+    } catch (const std::exception&) {
+        throw raw_result_error(fmt::format("histogram: a bucket's {} must be a whole number, not {}", what, json::serialize(v)));
+    }
+}
+
 template <typename T>
 T number_or(const json::object& o, std::string_view key, std::string_view where, T fallback) {
     return o.contains(key) ? number<T>(o, key, where) : fallback;
@@ -311,8 +322,8 @@ sdk::histogram histogram_from_json(const json::value& v, std::size_t& counts_bud
     for (const auto& b : array_at(o, "buckets", "histogram")) {
         if (!b.is_array() || b.get_array().size() != 2)
             throw raw_result_error("histogram: each bucket must be [index, count]");
-        const auto index = b.get_array()[0].to_number<std::size_t>();
-        const auto count = b.get_array()[1].to_number<std::uint64_t>();
+        const auto index = bucket_number<std::size_t>(b.get_array()[0], "index");
+        const auto count = bucket_number<std::uint64_t>(b.get_array()[1], "count");
         if (h.count() + count < h.count())
             throw raw_result_error(fmt::format("histogram: the bucket counts add up to more than {}", UINT64_MAX));
         if (!h.add_at_index(index, count))

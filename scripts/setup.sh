@@ -19,6 +19,8 @@ build_dir=${BUILD_DIR:-$root/build}
 packages=(
   # toolchain
   build-essential cmake pkg-config git
+  # clang and its runtimes (libFuzzer, sanitizers) for the fuzz preset (docs/hardening.md)
+  clang-14 libclang-rt-14-dev
   # libraries (Boost 1.81, not the default 1.74: the two conflict)
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libpqxx-dev catch2 libcli11-dev libssl-dev

@@ -320,6 +320,28 @@ TEST_CASE("raw results: another schema_version, a missing field and broken JSON 
     CHECK_THAT(all, Catch::Contains("missing.json: document: missing field 'rate'"));
 }
 
+// Found by fuzz/raw_result_json (fuzz/crashes/raw_result_json-bucket-not-whole): a bucket of
+// [1.5, 2] or ["x", 1] escaped as Boost.JSON's "not exact", which names no field.
+TEST_CASE("raw results: a histogram bucket that is not two whole numbers is refused, naming the bucket", "[core][results]") {
+    sdk::histogram h;
+    h.record(1000);
+    const auto good = core::histogram_to_json(h);
+    for (const auto& [bucket, reason] : std::vector<std::pair<std::string, std::string>>{
+             {"[1.5, 1]", "histogram: a bucket's index must be a whole number, not 1.5E0"},
+             {"[\"x\", 1]", "histogram: a bucket's index must be a whole number, not \"x\""},
+             {"[0, -1]", "histogram: a bucket's count must be a whole number, not -1"}}) {
+        INFO(bucket);
+        auto doc = good;
+        doc.as_object()["buckets"] = boost::json::array{boost::json::parse(bucket)};
+        try {
+            core::histogram_from_json(doc);
+            FAIL("read");
+        } catch (const core::raw_result_error& e) {
+            CHECK(std::string(e.what()) == reason);
+        }
+    }
+}
+
 TEST_CASE("statistics: median, Student's t interval, coefficient of variation, and one run has no interval", "[sdk][statistics]") {
     const auto s = stats::spread_of({100, 110, 90});
     CHECK(s.median == 100);

@@ -333,7 +333,7 @@ TEST_CASE("websocket protocol: each protocol error is reported with its reason, 
         {"top bit of 64-bit length", bytes({0x82, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0}),
          "the server sent a 64-bit payload length with its top bit set (RFC 6455 section 5.2)"},
         {"bytes after close", server_frame(0x88, bytes({0x03, 0xe8})) + server_frame(0x81, "late"),
-         "the server sent 6 bytes after its close frame"},
+         "the server sent bytes after its close frame"},
     };
     for (const auto& c : cases) {
         INFO(c.what);
@@ -348,6 +348,26 @@ TEST_CASE("websocket protocol: each protocol error is reported with its reason, 
         REQUIRE(d.feed("\x81\x02ok", 4, r));
         CHECK(r.events.back() == "text:ok");
     }
+}
+
+// Found by fuzz/websocket_decoder (fuzz/crashes/websocket_decoder-bytes-after-close): the error
+// counted the bytes after the close frame in the read that held them, so the same stream gave
+// "84 bytes" in one read and "9 bytes" in four.
+TEST_CASE("websocket protocol: bytes after a close frame give the same error however the reads are cut",
+          "[core][websocket]") {
+    const std::string stream = server_frame(0x88, bytes({0x03, 0xe8}) + "bye") + server_frame(0x81, std::string(80, 'L'));
+    const std::size_t close_size = 2 + 5;
+    std::vector<std::string> errors;
+    for (const std::size_t cut : {stream.size(), close_size, close_size + 1, close_size + 40}) {
+        recorder r;
+        ws::decoder d(1024);
+        auto result = d.feed(stream.data(), cut, r);
+        if (result && cut < stream.size()) result = d.feed(stream.data() + cut, stream.size() - cut, r);
+        CHECK(r.events == std::vector<std::string>{"close:1000:bye"});
+        REQUIRE_FALSE(result.ok);
+        errors.emplace_back(result.error);
+    }
+    CHECK(errors == std::vector<std::string>(4, "the server sent bytes after its close frame"));
 }
 
 TEST_CASE("websocket protocol: what the encoder sends, unmasked, decodes to the same bytes", "[core][websocket]") {

@@ -11,8 +11,11 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
+# A plugin shares the host's sanitizer runtime (cmake/Sanitizers.cmake): build it as the host was.
+sanitize=$(sed -n 's/^SHOOTOUT_SANITIZE:STRING=//p' "$build/CMakeCache.txt")
 cmake -S "$src/examples/out-of-tree-plugin" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
-  -DCMAKE_BUILD_TYPE=Release >"$work/configure.log" 2>&1 || { cat "$work/configure.log"; fail "configure"; }
+  -DCMAKE_BUILD_TYPE=Release -DSHOOTOUT_SANITIZE="$sanitize" >"$work/configure.log" 2>&1 \
+  || { cat "$work/configure.log"; fail "configure"; }
 cmake --build "$work/build" >"$work/build.log" 2>&1 || { cat "$work/build.log"; fail "build"; }
 [ -f "$work/build/plugins/reporter-tsv.so" ] || fail "no reporter-tsv.so in $work/build/plugins"
 

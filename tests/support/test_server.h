@@ -25,8 +25,8 @@ struct faults {
     bool refuse_websocket = false;             ///< answer upgrades on /ws-echo with 404, like a framework without WebSocket
     bool close_websocket_after_first = false;  ///< accept the upgrade, echo the first message, then drop the TCP socket
     std::uint16_t close_websocket_code_after_first = 0;  ///< non-zero: echo the first message, then a close frame with this code (1001 "going away", 1011 "internal error")
-    std::string close_websocket_reason;        ///< with close_websocket_code_after_first: the close frame's reason (any bytes)
-    std::string content_type;                  ///< non-empty: every HTTP response's Content-Type, as given (any bytes but CR and LF)
+    std::string close_websocket_reason{};      ///< with close_websocket_code_after_first: the close frame's reason (any bytes)
+    std::string content_type{};                ///< non-empty: every HTTP response's Content-Type, as given (any bytes but CR and LF)
     unsigned interim_status = 0;               ///< non-zero (100, 103): an interim response with this status before every HTTP answer
     bool echo_twice = false;                   ///< WebSocket: send every echo twice (a server that answers what nobody asked)
 };

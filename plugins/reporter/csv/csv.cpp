@@ -18,7 +18,7 @@ public:
     using summary_file_reporter::summary_file_reporter;
 
 private:
-    std::string render(const sdk::result_set& results, const stats::summary& summary) override {
+    std::string render(const sdk::result_set& /*results: the summary holds every column*/, const stats::summary& summary) override {
         std::string out =
             "framework,scenario,runs,req_s,req_s_stdev,p50_ms,p95_ms,p99_ms,avg_ms,errors,cpu_pct,mem_mib,"
             "pattern,status,rank,req_s_ci_low,req_s_ci_high,req_s_cv_pct,noisy,p99_ms_run_min,p99_ms_run_max,p999_ms,"

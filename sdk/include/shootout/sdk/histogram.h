@@ -19,9 +19,12 @@ namespace shootout::sdk {
 
 class histogram {
 public:
-    /// Values are clamped to [1, highest]; digits is 1 to 5. The defaults cover 1 µs to 1 hour
-    /// at 3 significant digits (about 190 KB of counts).
-    explicit histogram(std::int64_t highest = 3'600'000'000, int significant_digits = 3)
+    /// The default layout: 1 µs to 1 hour at 3 significant digits (about 190 KB of counts). Not
+    /// explicit, so that an aggregate holding histograms (sdk::measurement) can be made with `{}`
+    /// (an explicit default constructor makes `sdk::measurement{}` ill-formed; clang refuses it).
+    histogram() : histogram(3'600'000'000, 3) {}
+    /// Values are clamped to [1, highest]; digits is 1 to 5.
+    explicit histogram(std::int64_t highest, int significant_digits = 3)
         : highest_(highest), digits_(significant_digits) {
         if (highest < 2) throw std::invalid_argument("histogram: highest must be at least 2");
         if (significant_digits < 1 || significant_digits > 5)

@@ -1,0 +1,31 @@
+// Fuzz target: reading one raw-result document (core/results_json.h), as `shootout report` reads
+// every file of a run: Boost.JSON parses the text, measurement_from_json reads the document. A
+// document that is not one must be refused with a raw_result_error that says why (any other
+// exception escapes and is reported as a finding). A document that is read must write back and
+// read again to the same thing: the codec claims to be lossless.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include <boost/json.hpp>
+
+#include "results_json.h"
+
+namespace json = boost::json;
+using namespace shootout;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    boost::system::error_code ec;
+    const json::value doc = json::parse(std::string_view(reinterpret_cast<const char*>(data), size), ec);
+    if (ec) return 0;
+    core::raw_result first;
+    try {
+        first = core::measurement_from_json(doc);
+    } catch (const core::raw_result_error&) {
+        return 0;  // refused, with a reason: what a strict reader should do
+    }
+    const json::value written = core::measurement_to_json(first.measurement, first.environment);
+    const core::raw_result second = core::measurement_from_json(written);  // must not throw
+    if (core::measurement_to_json(second.measurement, second.environment) != written) std::abort();  // not lossless
+    return 0;
+}
