@@ -99,13 +99,20 @@ std::optional<std::string> stall_problem(const sdk::measurement& m, std::int64_t
                            "and {} were still unanswered at the end (their waits so far are in the latency)",
                            static_cast<double>(silent_tail_us) / 1e6, static_cast<double>(slowest_answered_us) / 1e3,
                            m.errors.total(), m.unfinished);
-    if (long_wait)
-        return fmt::format("the server stopped answering: {} request(s) were unanswered when the measured time ended, "
-                           "the oldest after {:.2f} s, over twice as long as the slowest answered request ({:.1f} ms); "
-                           "their waits so far are in the latency",
-                           m.unfinished, static_cast<double>(m.unfinished_oldest_us) / 1e6,
-                           static_cast<double>(slowest_answered_us) / 1e3);
     return std::nullopt;
+}
+
+// Requests the server left behind while it went on answering others (seen from gunicorn's
+// gthread workers: one connection's request waits the whole run). Not a dead server, so not a
+// failure, but a reader must know: their waits are in the latency's maximum.
+std::optional<std::string> left_behind_warning(const sdk::measurement& m, std::int64_t slowest_answered_us) {
+    constexpr std::int64_t at_least_us = 1'000'000;
+    if (m.unfinished == 0 || m.unfinished_oldest_us <= std::max(at_least_us, 2 * slowest_answered_us)) return std::nullopt;
+    return fmt::format("a request was left unanswered while others were answered: {} request(s) were unanswered when the "
+                       "measured time ended, the oldest after {:.2f} s, over twice as long as the slowest answered request "
+                       "({:.1f} ms); its wait so far is in the latency",
+                       m.unfinished, static_cast<double>(m.unfinished_oldest_us) / 1e6,
+                       static_cast<double>(slowest_answered_us) / 1e3);
 }
 
 void judge(sdk::measurement& m, const judge_inputs& in) {
@@ -124,6 +131,8 @@ void judge(sdk::measurement& m, const judge_inputs& in) {
     } else if (auto stalled = stall_problem(m, in.slowest_answered_us, in.silent_tail_us, in.failed_in_silent_tail)) {
         m.outcome = sdk::outcome::failed;
         m.reason = std::move(*stalled);
+    } else if (auto behind = left_behind_warning(m, in.slowest_answered_us)) {
+        m.warnings.push_back(std::move(*behind));
     }
 }
 

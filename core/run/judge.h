@@ -36,9 +36,10 @@ void judge(sdk::measurement& m, const judge_inputs& in);
 std::vector<std::string> generator_bound_warnings(const std::vector<double>& worker_cpu_seconds, double seconds);
 
 /// The reason a measurement whose server stopped answering fails, or nothing: it answered
-/// nothing for the end of the measured time while requests failed or waited (killed, hung), or
-/// a request waited far longer than any answer took. "Far longer" is over a second and over
-/// twice the slowest answer, so a server whose every answer is slow is not taken for a dead one.
+/// nothing for the end of the measured time while requests failed in it (killed) or one waited
+/// through it (hung). "Far longer" is over a second and over twice the slowest answer, so a
+/// server whose every answer is slow is not taken for a dead one. A request left waiting while
+/// the server went on answering others is a warning (judge), not this.
 std::optional<std::string> stall_problem(const sdk::measurement& m, std::int64_t slowest_answered_us,
                                          std::int64_t silent_tail_us, bool failed_in_silent_tail);
 
