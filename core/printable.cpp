@@ -68,9 +68,8 @@ void make_printable(sdk::measurement& m) {
         clean(m.profile->profiler);
         clean(m.profile->folded_path);
     }
-    decltype(m.extra) extra;
-    for (auto& [k, v] : m.extra) extra[printable(k)] = printable(v);
-    m.extra = std::move(extra);
+    clean(m.placement.server_cpus);
+    clean(m.placement.generator_cpus);
 }
 
 void make_printable(sdk::environment& e) {

@@ -7,6 +7,7 @@
 
 #include "errors.h"
 #include "manifest.h"
+#include "stats/summarize.h"
 
 namespace shootout::core {
 
@@ -31,11 +32,14 @@ fs::path raw_results_dir(const fs::path& results) {
 }
 
 bool finish_reporters(const std::vector<std::unique_ptr<sdk::reporter>>& reporters,
-                      const std::vector<std::string>& names, const sdk::result_set& results) {
+                      const std::vector<std::string>& names, const sdk::result_set& results,
+                      const sdk::stats::criteria& criteria) {
+    const auto summary = stats::summarize(results, criteria);
+    const sdk::report_input input{results, summary};
     bool ok = true;
     for (std::size_t i = 0; i < reporters.size(); ++i) {
         try {
-            reporters[i]->finish(results);
+            reporters[i]->finish(input);
         } catch (const std::exception& e) {
             spdlog::error("reporter '{}' failed: {}", names[i], e.what());
             ok = false;
@@ -53,6 +57,7 @@ int run_report(const report_options& options, const std::vector<search_dir>& plu
     plugin_host host;
     std::vector<std::unique_ptr<sdk::reporter>> reporters;
     std::vector<std::string> names;
+    sdk::stats::criteria criteria;  // the manifest's [verdict], or the defaults
     if (!options.config.empty()) {
         manifest m = load_manifest(options.config, host, plugin_dirs);
         for (const auto& wanted : options.reporters)
@@ -131,7 +136,7 @@ int run_report(const report_options& options, const std::vector<search_dir>& plu
             ok = false;
         }
     }
-    ok = finish_reporters(reporters, names, loaded.results) && ok;
+    ok = finish_reporters(reporters, names, loaded.results, criteria) && ok;
     spdlog::info("{} reporter(s) ({}) wrote into {} from {} measurement(s)", reporters.size(), fmt::join(names, ", "),
                  output.string(), loaded.results.measurements.size());
     return ok && loaded.problems.empty() ? exit_ok : exit_run_failed;

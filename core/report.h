@@ -13,7 +13,7 @@
 #include <shootout/sdk/reporter.h>
 
 #include "plugin_host.h"
-#include "results_json.h"
+#include "results/raw_json.h"
 
 namespace shootout::core {
 
@@ -32,10 +32,12 @@ struct report_options {
 /// naming the directory and what was expected when there are no raw results there.
 std::filesystem::path raw_results_dir(const std::filesystem::path& results);
 
-/// Runs finish() of every reporter on `results`; a reporter that throws is logged with its
-/// name and the others still run. Returns false if any failed.
+/// Runs finish() of every reporter on `results` and their summary (computed here, once, with
+/// `criteria`); a reporter that throws is logged with its name and the others still run.
+/// Returns false if any failed.
 bool finish_reporters(const std::vector<std::unique_ptr<sdk::reporter>>& reporters,
-                      const std::vector<std::string>& names, const sdk::result_set& results);
+                      const std::vector<std::string>& names, const sdk::result_set& results,
+                      const sdk::stats::criteria& criteria);
 
 /// `shootout report`. Returns the exit code.
 int run_report(const report_options& options, const std::vector<search_dir>& plugin_dirs, std::ostream& out,

@@ -9,7 +9,7 @@
 
 #include <boost/json.hpp>
 
-#include "results_json.h"
+#include "results/raw_json.h"
 
 namespace json = boost::json;
 using namespace shootout;

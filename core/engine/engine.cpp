@@ -74,10 +74,6 @@ sdk::histogram count_unfinished(const load_counts& c, sdk::measurement& m, bool 
     return counted;
 }
 
-void merge_buckets(sdk::histogram& into, const std::vector<std::pair<std::uint32_t, std::uint64_t>>& buckets) {
-    for (const auto& [index, count] : buckets) into.add_at_index(index, count);
-}
-
 // The counters and histograms of a measurement, straight from the merged counts.
 void copy_counts(const load_counts& c, const sdk::load_plan& plan, sdk::measurement& m) {
     m.latency_us = c.latency_us;
@@ -120,11 +116,9 @@ void open_model_figures(const load_counts& c, const timed_plan& timed, clock_typ
     m.latency_uncorrected_us = c.latency_uncorrected_us;
     m.planned_rate = m.seconds > 0 ? timed.measured_requests_until(finished) / m.seconds : 0;
     m.achieved_rate = m.seconds > 0 ? static_cast<double>(c.sent_measured) / m.seconds : 0;
-    m.extra["send_lag_p50_us"] = std::to_string(c.send_lag_us.value_at_percentile(50));
-    m.extra["send_lag_p99_us"] = std::to_string(c.send_lag_us.value_at_percentile(99));
-    m.extra["send_lag_max_us"] = std::to_string(c.send_lag_us.max());
-    m.extra["requests_sent"] = std::to_string(c.sent_measured);
-    m.extra["requests_due_unsent_at_end"] = std::to_string(c.backlog);
+    m.send_lag_us = c.send_lag_us;
+    m.requests_sent = c.sent_measured;
+    m.requests_unsent_at_end = c.backlog;
 }
 
 // One point per measured second: the slices' records of that second added up, their latency
@@ -145,9 +139,14 @@ std::vector<sdk::timeline_point> timeline_of(const load_counts& c, const timed_p
             point.completed += r->completed;
             point.errors += r->errors;
             point.open_connections += r->open;
-            merge_buckets(scratch, r->buckets);
+            scratch.add_sparse(r->buckets);
         }
         if (second == last_second) scratch.merge(unfinished);
+        // The percentiles come from the buckets alone, as anyone reading them back (a report, a
+        // shard merge) computes them: the exact extremes of the merged histogram are not kept.
+        point.latency_buckets = scratch.sparse();
+        scratch.reset();
+        scratch.add_sparse(point.latency_buckets);
         point.p50_us = scratch.value_at_percentile(50);
         point.p99_us = scratch.value_at_percentile(99);
         // planned at the end of this second (or of the plan, if sooner)

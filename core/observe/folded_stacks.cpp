@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "printable.h"
-#include "results_json.h"
+#include "files.h"
 
 namespace shootout::core::observe {
 namespace {

@@ -20,7 +20,7 @@
 
 #include "launcher/local_process.h"
 #include "process_tree.h"
-#include "results_json.h"
+#include "files.h"
 
 extern char** environ;
 

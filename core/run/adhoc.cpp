@@ -6,12 +6,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
-#include <shootout/sdk/statistics.h>
+#include "stats/summarize.h"
 
 #include "errors.h"
 #include "option_parsing.h"
 #include "plugin_host.h"
-#include "results_json.h"
+#include "results/raw_json.h"
 #include "run/console.h"
 #include "run/interrupt.h"
 #include "runner.h"
@@ -45,10 +45,10 @@ void apply_cli_options(const plugin_info& info, const std::vector<std::string>& 
 }
 
 // The judged sample of bodies, with the failed fraction and its interval, as run --json shows it.
-boost::json::object body_checks_to_json(const sdk::sample_checks& c) {
+boost::json::object judged_sample_to_json(const sdk::sample_checks& c) {
     boost::json::object o{{"judged", c.judged}, {"failed", c.failed}};
     if (c.judged) {
-        const auto range = sdk::stats::wilson95(c.failed, c.judged);
+        const auto range = stats::wilson95(c.failed, c.judged);
         o["failed_fraction"] = static_cast<double>(c.failed) / static_cast<double>(c.judged);
         o["interval95"] = {range.low, range.high};
     }
@@ -184,7 +184,7 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
     const sdk::stats::criteria criteria;
     const auto attempts = m.completed + m.errors.total();
     const double error_rate = attempts ? static_cast<double>(m.errors.total()) / static_cast<double>(attempts) : 0.0;
-    const auto error_problem = sdk::stats::error_problem(m.completed, m.errors, m.body_checks, criteria);
+    const auto error_problem = stats::error_problem(m.completed, m.errors, m.body_checks, criteria);
     const bool too_many_errors = error_problem.has_value();
     if (too_many_errors && m.outcome == sdk::outcome::measured) spdlog::error("failed: {}", *error_problem);
     if (o.json) {
@@ -202,7 +202,7 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
             {"error_rate", error_rate},
             {"error_rate_ok", !too_many_errors},
             {"verified", m.verified},
-            {"body_checks", body_checks_to_json(m.body_checks)},
+            {"body_checks", judged_sample_to_json(m.body_checks)},
             {"unfinished", {{"requests", m.unfinished}, {"oldest_wait_us", m.unfinished_oldest_us}}},
             {"latency_us",
              {{"p50", h.value_at_percentile(50)},
@@ -224,17 +224,13 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
                                              {"p999", u.value_at_percentile(99.9)},
                                              {"max", u.max()},
                                              {"mean", u.mean()}};
-            auto figure = [&m](const char* key) {
-                auto it = m.extra.find(key);
-                return it == m.extra.end() ? std::int64_t{0} : std::stoll(it->second);
-            };
             doc["rate"] = {{"planned", m.planned_rate},
                            {"achieved", m.achieved_rate},
                            {"late_requests", m.late_requests},
-                           {"due_unsent_at_end", figure("requests_due_unsent_at_end")},
-                           {"send_lag_us", {{"p50", figure("send_lag_p50_us")},
-                                            {"p99", figure("send_lag_p99_us")},
-                                            {"max", figure("send_lag_max_us")}}}};
+                           {"due_unsent_at_end", m.requests_unsent_at_end},
+                           {"send_lag_us", {{"p50", m.send_lag_us ? m.send_lag_us->value_at_percentile(50) : 0},
+                                            {"p99", m.send_lag_us ? m.send_lag_us->value_at_percentile(99) : 0},
+                                            {"max", m.send_lag_us ? m.send_lag_us->max() : 0}}}};
         }
         if (m.handshake_us)
             doc["handshake_us"] = {{"p50", m.handshake_us->value_at_percentile(50)},

@@ -41,7 +41,7 @@ void open_model_warnings(sdk::measurement& m) {
                 : fmt::format("the pool was not full ({} of {} connections), so the generator could not keep up: give "
                               "it more CPU or threads",
                               m.connections_established, m.connections_asked);
-        const auto waiting = m.extra.count("requests_due_unsent_at_end") ? m.extra.at("requests_due_unsent_at_end") : "0";
+        const auto waiting = m.requests_unsent_at_end;
         m.warnings.push_back(fmt::format(
             "{}planned load not reached: {:.0f} requests/s sent of {:.0f} planned, {} still waiting when the load "
             "stopped; {}",

@@ -1,7 +1,7 @@
 // The verdict on one measurement, from its figures alone: the warnings a careful reader needs
 // and whether it counts as measured or failed. Pure (no sockets, no clock), so every rule is
 // tested on made-up measurements. The error-rate rules that also apply across runs live in
-// sdk/statistics.h (error_problem), for the reports to share.
+// core/stats/summarize.h (error_problem), for the reports to share.
 #pragma once
 
 #include <chrono>

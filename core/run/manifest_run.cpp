@@ -13,7 +13,7 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <shootout/sdk/reporter.h>
-#include <shootout/sdk/statistics.h>
+#include "stats/summarize.h"
 
 #include "database/postgres.h"
 #include "errors.h"
@@ -22,7 +22,9 @@
 #include "observe/profile_window.h"
 #include "printable.h"
 #include "report.h"
-#include "results_json.h"
+#include "files.h"
+#include "results/environment.h"
+#include "results/raw_json.h"
 #include "run/console.h"
 #include "run/interrupt.h"
 #include "runner.h"
@@ -385,8 +387,8 @@ private:
         result.scenario = m_.scenarios[s].name;
         result.pattern = m_.patterns[p].name;
         result.run = run;
-        if (!server.cpus().empty()) result.extra["server_cpus"] = cpu_list(server.cpus());
-        if (!m_.engine.cpus.empty()) result.extra["generator_cpus"] = cpu_list(m_.engine.cpus);
+        if (!server.cpus().empty()) result.placement.server_cpus = cpu_list(server.cpus());
+        if (!m_.engine.cpus.empty()) result.placement.generator_cpus = cpu_list(m_.engine.cpus);
         if (!server.version().empty()) results_.environment.framework_versions[fw.name] = printable(server.version());
         make_printable(result);  // the database's and launcher's messages may quote the server too
         keep(std::move(result));
@@ -421,11 +423,13 @@ private:
     int finish() {
         std::vector<std::string> reporter_names;
         for (const auto& r : m_.reporters) reporter_names.push_back(r.name);
-        if (!finish_reporters(instances_.reporters, reporter_names, assemble_results(std::move(documents_)))) any_failed_ = true;
+        const auto criteria = console_criteria(m_);
+        if (!finish_reporters(instances_.reporters, reporter_names, assemble_results(std::move(documents_)), criteria))
+            any_failed_ = true;
         if (!instances_.reporters.empty()) spdlog::info("reports ({}) in {}", fmt::join(reporter_names, ", "), run_dir_.string());
         print_summary(results_.measurements, out_);
         bool heading = false;
-        for (const auto& g : sdk::stats::summarize(results_, console_criteria(m_)).groups) {
+        for (const auto& g : stats::summarize(results_, criteria).groups) {
             if (g.verdict != sdk::stats::verdict::failed) continue;
             if (!heading) out_ << "\nfailed:\n";
             heading = true;

@@ -20,15 +20,18 @@ public:
 
     void begin(const report_context& context) override { dir_ = context.output_dir; }
 
-    void finish(const result_set& results) override {
+    // The host hands over the summary with the manifest's [verdict] applied: the verdict column
+    // is the one every other report and the console show.
+    void finish(const report_input& input) override {
         std::ofstream out(dir_ / file_);
-        out << "framework\tscenario\tpattern\trun\toutcome\treq_s\tp50_us\tp99_us\terrors\n";
-        for (const auto& m : results.measurements) {
+        out << "framework\tscenario\tpattern\trun\toutcome\treq_s\tp50_us\tp99_us\terrors\tverdict\n";
+        for (const auto& m : input.results.measurements) {
+            const auto* group = stats::find_group(input.summary, m.framework, m.scenario, m.pattern);
             static const char* outcomes[] = {"measured", "failed", "skipped", "not_supported"};
             out << m.framework << '\t' << m.scenario << '\t' << m.pattern << '\t' << m.run << '\t'
                 << outcomes[static_cast<int>(m.outcome)] << '\t' << m.rate << '\t'
                 << m.latency_us.value_at_percentile(50) << '\t' << m.latency_us.value_at_percentile(99) << '\t'
-                << m.errors.total() << '\n';
+                << m.errors.total() << '\t' << (group ? stats::verdict_name(group->verdict) : "") << '\n';
         }
         if (!out) throw std::runtime_error("cannot write " + (dir_ / file_).string());
     }

@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <shootout/sdk/statistics.h>
+#include "stats/summarize.h"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -289,7 +289,7 @@ TEST_CASE("verdicts: in a manifest run, sampled wrong bodies fail the framework 
 TEST_CASE("verdicts: Wilson's interval matches published values", "[verdict][stats]") {
     // Newcombe (1998), Table I, method 3 (score interval without continuity correction).
     auto check = [](std::uint64_t x, std::uint64_t n, double low, double high) {
-        const auto i = sdk::stats::wilson95(x, n);
+        const auto i = core::stats::wilson95(x, n);
         CHECK(i.low == Approx(low).margin(0.00006));
         CHECK(i.high == Approx(high).margin(0.00006));
     };

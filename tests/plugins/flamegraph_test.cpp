@@ -50,7 +50,8 @@ void report(const fs::path& dir, std::vector<sdk::measurement> measurements) {
     reporter->begin({dir, out, err});
     sdk::result_set results;
     results.measurements = std::move(measurements);
-    reporter->finish(results);
+    const sdk::stats::summary summary;  // the flamegraph reporter draws profiles, not figures
+    reporter->finish({results, summary});
 }
 
 struct svg_frame {

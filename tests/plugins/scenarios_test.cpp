@@ -136,7 +136,7 @@ TEST_CASE("scenarios: a manifest run measures, fails what is wrong, and keeps ra
     std::stringstream text;
     text << in.rdbuf();
     auto doc = boost::json::parse(text.str()).as_object();
-    CHECK(doc.at("schema_version") == 1);
+    CHECK(doc.at("schema_version") == 2);
     CHECK(doc.at("outcome") == "measured");
     CHECK(doc.at("completed").to_number<std::uint64_t>() > 0);
     CHECK(doc.at("latency_us").at("count").to_number<std::uint64_t>() == doc.at("completed").to_number<std::uint64_t>());

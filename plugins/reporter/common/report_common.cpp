@@ -15,15 +15,6 @@ namespace shootout::reporters {
 
 namespace fs = std::filesystem;
 
-sdk::stats::criteria criteria_from(const sdk::option_values& options) {
-    sdk::stats::criteria c;
-    c.max_error_rate = options.number("max_error_rate");
-    if (!(c.max_error_rate >= 0 && c.max_error_rate < 1))
-        throw sdk::config_error("max_error_rate", fmt::format("must be a fraction from 0 to 1 (0.001 is 0.1 %), not {}",
-                                                              c.max_error_rate));
-    return c;
-}
-
 std::string file_name_from(const sdk::option_values& options, const std::string& key) {
     const auto& name = options.string(key);
     if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..")
@@ -173,8 +164,8 @@ methodology methodology_of(const sdk::result_set& results, const sdk::stats::sum
             for (const auto& phase : m.phases) p.phases.emplace_back(phase.name, phase.seconds);
         p.connections_asked = std::max(p.connections_asked, m.connections_asked);
         if (m.planned_rate > 0 || m.latency_uncorrected_us) p.open_model = true;
-        if (auto s = m.extra.find("server_cpus"); s != m.extra.end() && f.server_cpus.empty()) f.server_cpus = s->second;
-        if (auto g = m.extra.find("generator_cpus"); g != m.extra.end() && f.generator_cpus.empty()) f.generator_cpus = g->second;
+        if (f.server_cpus.empty()) f.server_cpus = m.placement.server_cpus;
+        if (f.generator_cpus.empty()) f.generator_cpus = m.placement.generator_cpus;
     }
     f.runs = summary.max_runs;
     if (f.runs < 2) f.interleaved = false;

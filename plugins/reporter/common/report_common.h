@@ -11,17 +11,10 @@
 #include <vector>
 
 #include <shootout/sdk/plugin.h>
-#include <shootout/sdk/statistics.h>
+#include <shootout/sdk/reporter.h>
+#include <shootout/sdk/summary.h>
 
 namespace shootout::reporters {
-
-/// The failure threshold every built-in reporter takes, so a manifest can set it per report.
-inline constexpr sdk::option_spec max_error_rate_option{
-    "max_error_rate", sdk::option_type::number, "0.001",
-    "a result whose errors / (completed + errors) is above this is listed as failed, not ranked"};
-
-/// Reads and checks the shared options (throws sdk::config_error naming the key).
-sdk::stats::criteria criteria_from(const sdk::option_values& options);
 
 /// A plain file name inside the output directory (throws sdk::config_error otherwise).
 std::string file_name_from(const sdk::option_values& options, const std::string& key = "file");
@@ -29,31 +22,28 @@ std::string file_name_from(const sdk::option_values& options, const std::string&
 /// Writes `text` to dir/name through a temporary file and a rename; throws with the path on failure.
 void write_report_file(const std::filesystem::path& dir, const std::string& name, std::string_view text);
 
-/// The options of a summary_file_reporter: its file (default `default_file`) and max_error_rate.
-constexpr std::array<sdk::option_spec, 2> summary_file_options(const char* default_file) {
-    return {{{"file", sdk::option_type::string, default_file, "file name inside the run directory"}, max_error_rate_option}};
+/// The options of a summary_file_reporter: its file (default `default_file`). The verdict's
+/// criteria are the manifest's [verdict] table, for every report at once.
+constexpr std::array<sdk::option_spec, 1> summary_file_options(const char* default_file) {
+    return {{{"file", sdk::option_type::string, default_file, "file name inside the run directory"}}};
 }
 
 /// What md, csv, json and html have in common: one file in the output directory, named by the
-/// `file` option, holding the statistics summarised with the `max_error_rate` criteria. A
-/// reporter only renders; finish() summarises and writes.
+/// `file` option, rendering the summary the host computed. A reporter only renders; finish() writes.
 class summary_file_reporter : public sdk::reporter {
 public:
-    explicit summary_file_reporter(const sdk::plugin_context& context)
-        : file_(file_name_from(context.options)), criteria_(criteria_from(context.options)) {}
+    explicit summary_file_reporter(const sdk::plugin_context& context) : file_(file_name_from(context.options)) {}
 
     void begin(const sdk::report_context& context) override { dir_ = context.output_dir; }
-    void finish(const sdk::result_set& results) override {
-        write_report_file(dir_, file_, render(results, sdk::stats::summarize(results, criteria_)));
+    void finish(const sdk::report_input& input) override {
+        write_report_file(dir_, file_, render(input.results, input.summary));
     }
 
 protected:
     virtual std::string render(const sdk::result_set& results, const sdk::stats::summary& summary) = 0;
-    const sdk::stats::criteria& criteria() const { return criteria_; }
 
 private:
     std::string file_;
-    sdk::stats::criteria criteria_;
     std::filesystem::path dir_;
 };
 

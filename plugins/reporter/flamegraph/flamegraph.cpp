@@ -235,9 +235,9 @@ public:
 
     void begin(const report_context& context) override { dir_ = context.output_dir; }
 
-    void finish(const result_set& results) override {
+    void finish(const report_input& input) override {
         std::vector<std::string> failures;
-        for (const auto& m : results.measurements) {
+        for (const auto& m : input.results.measurements) {
             if (!m.profile) continue;
             try {
                 write(m);

@@ -66,7 +66,7 @@ private:
         if (!not_ranked.empty()) out += "Not ranked (failed, skipped or not supported):\n\n" + not_ranked + '\n';
         if (!noisy.empty())
             out += fmt::format("Noisy (coefficient of variation above {:.0f} %): treat their order with care.\n\n{}\n",
-                               100 * criteria().noisy_cv, noisy);
+                               100 * summary.criteria.noisy_cv, noisy);
 
         for (const auto& r : summary.rankings) out += section(r);
         out += methodology_section(results, summary, facts);

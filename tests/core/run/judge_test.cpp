@@ -103,7 +103,7 @@ TEST_CASE("judge: the open model says when its plan was not carried out, and why
     m.planned_rate = 2000;
     m.achieved_rate = 1000;
     m.late_requests = 100;
-    m.extra["requests_due_unsent_at_end"] = "5000";
+    m.requests_unsent_at_end = 5000;
     core::judge(m, {.open_model = true});
     CHECK(has_warning(m, "generator-bound: planned load not reached: 1000 requests/s sent of 2000 planned, 5000 still "
                          "waiting"));

@@ -13,7 +13,10 @@
 /// semantics (the descriptor, the option and result structs, the virtual interfaces).
 /// 2: http_session::expected() (a head every response is checked against), measurement's
 ///    `unfinished` and `body_checks`.
-#define SHOOTOUT_ABI_VERSION 2u
+/// 3: reporter::finish(const report_input&) (the host's summary handed over, the statistics
+///    out of the SDK), measurement's per-second latency buckets and typed open-model counters
+///    and placement in place of `extra`.
+#define SHOOTOUT_ABI_VERSION 3u
 
 /// Symbols and types that must be shared between the host and plugins built with
 /// -fvisibility=hidden (virtual tables, type_info for exceptions) are marked with this.

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace shootout::sdk {
@@ -141,6 +142,21 @@ public:
         const std::int64_t v = value_at_index(index);
         min_ = std::min(min_, lowest_equivalent(v));
         max_ = std::max(max_, std::min(highest_equivalent(v), highest_));
+        return true;
+    }
+    /// The non-empty counts as (index, count), lowest index first: a second's few hundred
+    /// buckets rather than the layout's tens of thousands. add_sparse() is its inverse.
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> sparse() const {
+        std::vector<std::pair<std::uint32_t, std::uint64_t>> out;
+        for (std::size_t i = 0; i < counts_.size(); ++i)
+            if (counts_[i]) out.emplace_back(static_cast<std::uint32_t>(i), counts_[i]);
+        return out;
+    }
+    /// Adds sparse counts of this layout; false (and nothing added) if an index is out of range.
+    bool add_sparse(const std::vector<std::pair<std::uint32_t, std::uint64_t>>& buckets) noexcept {
+        for (const auto& b : buckets)
+            if (b.first >= counts_.size()) return false;
+        for (const auto& [index, count] : buckets) add_at_index(index, count);
         return true;
     }
     void add_clamped(std::uint64_t n) noexcept { clamped_ += n; }

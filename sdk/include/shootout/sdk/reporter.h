@@ -12,6 +12,7 @@
 
 #include "abi.h"
 #include "results.h"
+#include "summary.h"
 
 namespace shootout::sdk {
 
@@ -37,6 +38,14 @@ inline std::filesystem::path path_inside(const std::filesystem::path& dir, const
     return joined;
 }
 
+/// What a reporter reports: every measurement, and their summary. The host computes the summary
+/// once, with the manifest's [verdict] criteria (summary.criteria), so every report ranks,
+/// ties and fails results by the same rules as the console and the exit code.
+struct report_input {
+    const result_set& results;
+    const stats::summary& summary;  ///< its pointers refer into `results`
+};
+
 class SHOOTOUT_SDK_API reporter {
 public:
     virtual ~reporter() = default;
@@ -44,9 +53,9 @@ public:
     virtual void begin(const report_context& context) { (void)context; }
     /// After each measurement ends (measured, failed, skipped or not supported).
     virtual void on_measurement(const measurement& m) { (void)m; }
-    /// At the end, with every measurement; writes the report. Throws std::exception on failure
-    /// (disk full, say); the host reports it and still runs the other reporters.
-    virtual void finish(const result_set& results) = 0;
+    /// At the end, with every measurement and their summary; writes the report. Throws
+    /// std::exception on failure (disk full, say); the host reports it and still runs the others.
+    virtual void finish(const report_input& input) = 0;
 };
 
 }  // namespace shootout::sdk

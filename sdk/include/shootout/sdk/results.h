@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "histogram.h"
@@ -46,6 +47,11 @@ struct timeline_point {
     std::uint64_t completed = 0;          ///< requests completed without error in the interval
     std::uint64_t errors = 0;             ///< of any class, in the interval
     std::int64_t p50_us = 0, p99_us = 0;  ///< latency of the requests completed in the interval
+    /// This second's latencies as sparse counts of the measurement's latency_us layout, (index,
+    /// count) in index order: what p50_us and p99_us were derived from, and what merges exactly
+    /// (second by second, across threads or shards). The last measured second also holds the
+    /// waits of the unfinished requests that count in latency_us.
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> latency_buckets;
     std::uint32_t open_connections = 0;   ///< at the end of the interval
     std::uint32_t planned_connections = 0;
     double planned_rate = 0;              ///< open model only
@@ -92,6 +98,11 @@ inline std::string flamegraph_path(const std::string& framework, const std::stri
     return "flamegraphs/" + framework + "__" + scenario + "__" + pattern + "__run" + std::to_string(run) + ".svg";
 }
 
+/// The CPUs a measurement's processes were pinned to, as lists ("0-1,3"); empty when not pinned.
+struct cpu_placement {
+    std::string server_cpus, generator_cpus;
+};
+
 /// How a (framework, scenario, pattern, run) ended.
 enum class outcome {
     measured,       ///< passed its correctness check and was measured
@@ -130,6 +141,9 @@ struct measurement {
     /// requests actually sent per second in it (`rate` counts those answered without error).
     double planned_rate = 0, achieved_rate = 0;
     std::uint64_t late_requests = 0;             ///< open model: sent 1 ms or more after their planned time
+    std::uint64_t requests_sent = 0;             ///< open model: requests sent in the measured time
+    std::uint64_t requests_unsent_at_end = 0;    ///< open model: due but never sent when the plan ended
+    std::optional<histogram> send_lag_us;        ///< open model: each measured send's lag behind its plan
     std::uint64_t bytes_sent = 0, bytes_received = 0;
 
     std::vector<timeline_point> timeline;
@@ -142,7 +156,7 @@ struct measurement {
     std::optional<write_accounting> writes;     ///< for scenarios whose writes are counted in the database
     std::optional<profile_info> profile;        ///< set when the server was profiled during this measurement
     std::vector<std::string> warnings;  ///< e.g. "generator-bound: worker 0 at 97 % CPU"
-    std::map<std::string, std::string> extra;  ///< scenario- or pattern-specific figures
+    cpu_placement placement;            ///< where the server and the generator were pinned
 };
 
 /// Where and with what the results were produced.

@@ -1,6 +1,8 @@
 // Raw results on disk: one schema-versioned JSON document per measurement, written atomically as
-// each measurement ends, holding everything needed to recompute and merge later (histograms
-// are stored whole, as sparse bucket counts).
+// each measurement ends, holding everything needed to recompute and merge later: histograms are
+// stored whole, as sparse bucket counts, and so is every second of the timeline. Every figure
+// derived from counts (a rate, a percentile) is written beside them for people and jq, and
+// checked against them when read. docs/results.md describes the schema.
 #pragma once
 
 #include <filesystem>
@@ -16,7 +18,11 @@
 namespace shootout::core {
 
 /// Version of the raw-result document; bumped when a field changes meaning or goes away.
-inline constexpr int raw_result_schema_version = 1;
+/// 2: per-second latency buckets, typed open-model counters and CPU placement (no `extra`
+///    strings), body_checks and unfinished required. Version 1 documents are still read.
+inline constexpr int raw_result_schema_version = 2;
+/// The oldest version read.
+inline constexpr int oldest_raw_result_schema_version = 1;
 
 /// "measured", "failed", "skipped", "not_supported".
 std::string_view outcome_name(sdk::outcome o);
@@ -26,20 +32,8 @@ boost::json::object errors_to_json(const sdk::error_counts& e);
 /// {"sent": MB/s, "received": MB/s} over the measured time.
 boost::json::object throughput_to_json(const sdk::measurement& m);
 boost::json::value measurement_to_json(const sdk::measurement& m, const sdk::environment& env);
-
-/// Writes `text` to `path` through a temporary file in the same directory and a rename, so a
-/// reader (or an interrupted run) sees either the old file or the whole new one.
-void write_file_atomically(const std::filesystem::path& path, std::string_view text);
-
-/// The environment of this process: version, build type, CPU, cores, kernel, host name.
-sdk::environment current_environment();
-
-/// Current UTC time in a strftime format; by default ISO-8601 ("2026-11-28T07:38:51Z").
-std::string utc_now(const char* strftime_format = "%Y-%m-%dT%H:%M:%SZ");
-
-}  // namespace shootout::core
-
-namespace shootout::core {
+/// {"judged": …, "failed": …}
+boost::json::object body_checks_to_json(const sdk::sample_checks& c);
 
 /// Thrown when a raw-result document cannot be read; the message names the field and the fix.
 class raw_result_error : public std::runtime_error {
@@ -65,13 +59,17 @@ struct raw_result {
     std::string source;  ///< the file it came from (its name orders documents without a sequence)
 };
 
-/// The inverse of measurement_to_json (lossless: histograms, timeline, phases, samples, extras).
-/// Throws raw_result_error for another schema, an unknown schema_version or a missing field.
+/// The inverse of measurement_to_json (lossless: histograms, timeline, phases, samples). Throws
+/// raw_result_error for another schema, an unknown schema_version, a missing field, or derived
+/// figures that disagree with their counts (see check_consistency; version 2 documents only).
 raw_result measurement_from_json(const boost::json::value& doc);
 
-/// The environment of a whole run from the environments of its documents: the earliest start,
-/// the latest end, every framework version, the rest from the last document.
-sdk::environment merge_environments(const std::vector<sdk::environment>& environments);
+/// Throws raw_result_error naming the figure when a figure derived from counts disagrees with
+/// them: the rate with completed / seconds, the measured phases' seconds with the measured time,
+/// a second's p50 or p99 with its buckets. (A histogram's own figures are checked as it is read.)
+/// Written by shootout, they always agree; a hand-edited or corrupted file is refused rather
+/// than reported with numbers its own counts contradict.
+void check_consistency(const sdk::measurement& m);
 
 /// One result set from raw results: measurements in the order they were run (by sequence, then
 /// source), the environments merged. The run's own reports and `shootout report` both use this.

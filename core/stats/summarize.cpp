@@ -1,41 +1,27 @@
-// Statistics across runs, for reporters: one summary per (framework, scenario, pattern), and a
-// ranking per (scenario, pattern) that calls overlapping intervals ties.
-//
-// Header-only so that reporter plugins (shared libraries that cannot link the core) and the
-// core compute exactly the same figures. Everything here is a pure function of the results:
-// no clock, no randomness, so a report regenerated from raw results is the same byte for byte.
-//
-// The interval. Runs are few (1 to 10), so a distribution-free interval on the median (order
-// statistics) would span all the runs or more and say nothing. We report the median req/s as
-// the figure (robust to one disturbed run) and, as its uncertainty, Student's t 95 % interval
-// for the mean of the runs: mean ± t(0.975, n-1) · s / √n. With one run there is no interval,
-// and the summary says so (`rate.interval` is empty).
-#pragma once
+#include "stats/summarize.h"
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <numeric>
-#include <optional>
-#include <string>
 #include <tuple>
-#include <utility>
-#include <vector>
 
-#include "results.h"
+namespace shootout::core::stats {
 
-namespace shootout::sdk::stats {
-
-/// What makes a result count as failed, beyond failing its correctness check.
-struct criteria {
-    double max_error_rate = 0.001;  ///< errors / (completed + errors) over the measured phases
-    double noisy_cv = 0.05;         ///< coefficient of variation of req/s across runs above which a result is noisy
-};
+using sdk::stats::group;
+using sdk::stats::ranking;
+using sdk::stats::summary;
+using sdk::stats::verdict;
+using sdk::error_counts;
+using sdk::histogram;
+using sdk::measurement;
+using sdk::outcome;
+using sdk::result_set;
+using sdk::sample_checks;
 
 /// The 0.975 quantile of Student's t distribution with `dof` degrees of freedom (two-sided 95 %).
-inline double t_975(unsigned dof) noexcept {
+double t_975(unsigned dof) noexcept {
     static constexpr double table[] = {0,      12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
                                        2.201,  2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
                                        2.080,  2.074,  2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
@@ -47,14 +33,9 @@ inline double t_975(unsigned dof) noexcept {
     return 1.960;
 }
 
-struct interval {
-    double low = 0, high = 0;
-    bool overlaps(const interval& o) const noexcept { return low <= o.high && o.low <= high; }
-};
-
 /// Wilson's 95 % score interval for a proportion of `failed` in `trials`: unlike the normal
 /// approximation it stays inside [0, 1] and honest with few trials, none failed or all failed.
-inline interval wilson95(std::uint64_t failed, std::uint64_t trials) noexcept {
+interval wilson95(std::uint64_t failed, std::uint64_t trials) noexcept {
     if (trials == 0) return {0, 1};
     const double n = static_cast<double>(trials), p = static_cast<double>(failed) / n, z = 1.959964;
     const double centre = p + z * z / (2 * n);
@@ -64,7 +45,7 @@ inline interval wilson95(std::uint64_t failed, std::uint64_t trials) noexcept {
 }
 
 /// "1.23 %" (two decimals), as every verdict message writes a fraction.
-inline std::string percent_text(double fraction) {
+std::string percent_text(double fraction) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.2f %%", 100 * fraction);
     return buf;
@@ -77,7 +58,7 @@ inline std::string percent_text(double fraction) {
 /// - the share of wrong bodies among those judged. Bodies are judged on a sample, so their
 ///   failures divided by all responses would shrink a server's lies by the sampling factor: a
 ///   server whose every body is wrong would show 1 % with one response in 100 judged.
-inline std::optional<std::string> error_problem(std::uint64_t completed, const error_counts& errors,
+std::optional<std::string> error_problem(std::uint64_t completed, const error_counts& errors,
                                                 const sample_checks& bodies, const criteria& c) {
     const auto attempts = completed + errors.total();
     const double rate = attempts ? static_cast<double>(errors.total()) / static_cast<double>(attempts) : 0;
@@ -94,17 +75,7 @@ inline std::optional<std::string> error_problem(std::uint64_t completed, const e
            ": bodies are judged on a sample, so about that share of all responses is wrong";
 }
 
-/// A figure measured once per run, summarised across runs.
-struct spread {
-    std::size_t n = 0;
-    double median = 0, mean = 0;
-    double stdev = 0;  ///< sample standard deviation (n - 1); 0 with one run
-    double cv = 0;     ///< stdev / mean; 0 with one run
-    double min = 0, max = 0;
-    std::optional<interval> interval95;  ///< Student's t for the mean; empty with fewer than two runs
-};
-
-inline spread spread_of(std::vector<double> values) {
+spread spread_of(std::vector<double> values) {
     spread s;
     s.n = values.size();
     if (values.empty()) return s;
@@ -124,85 +95,9 @@ inline spread spread_of(std::vector<double> values) {
     return s;
 }
 
-/// How one (framework, scenario, pattern) came out over all its runs.
-enum class verdict {
-    ranked,         ///< measured, verified, errors under the threshold
-    failed,         ///< a run failed its correctness check or the server died, or too many errors
-    skipped,        ///< no run could be attempted (not installed, interrupted)
-    not_supported,  ///< the framework does not offer this scenario
-};
-
-inline const char* verdict_name(verdict v) noexcept {
-    switch (v) {
-        case verdict::ranked: return "ranked";
-        case verdict::failed: return "failed";
-        case verdict::skipped: return "skipped";
-        case verdict::not_supported: return "not_supported";
-    }
-    return "unknown";
-}
-
-/// The percentiles a latency spectrum shows, in order.
-inline constexpr double spectrum_percentiles[] = {50, 75, 90, 95, 99, 99.9, 99.99};
-
-/// One (framework, scenario, pattern) over all its runs.
-struct group {
-    std::string framework, scenario, pattern;
-    stats::verdict verdict = stats::verdict::ranked;
-    std::string reason;  ///< why it is failed, skipped or not supported; empty when ranked
-    std::vector<const measurement*> runs;  ///< every run, in run order (whatever its outcome)
-    std::size_t runs_measured = 0;         ///< runs that were measured (the figures come from these)
-
-    spread rate;                ///< req/s of the measured runs
-    bool noisy = false;         ///< rate.cv above criteria::noisy_cv (two runs or more)
-    histogram latency_us;       ///< every measured run's histogram merged
-    std::optional<histogram> latency_uncorrected_us;  ///< open model: merged from the actual sends
-    spread p99_us;              ///< per-run p99, for its spread across runs
-    std::uint64_t completed = 0;
-    error_counts errors;        ///< summed over the measured runs
-    double error_rate = 0;      ///< errors / (completed + errors)
-    sample_checks body_checks;  ///< the judged bodies, summed over the measured runs
-    std::optional<double> cpu_percent;  ///< the server's mean CPU over the measured seconds (local servers only)
-    std::optional<double> rss_mib;      ///< the server's peak RSS over the measured seconds
-    double planned_rate = 0, achieved_rate = 0;  ///< open model: means over the runs; 0 otherwise
-    std::uint64_t late_requests = 0;             ///< open model: summed
-    std::vector<std::string> warnings;  ///< each run's warnings, prefixed "run N: "
-
-    bool open_model() const noexcept { return planned_rate > 0 || latency_uncorrected_us.has_value(); }
-};
-
-/// The order of frameworks for one (scenario, pattern): ranked ones best first, then the rest.
-struct ranking {
-    std::string scenario, pattern;
-    std::vector<const group*> ranked;  ///< by median req/s, best first (by corrected p99 when by_latency)
-    bool by_latency = false;           ///< every ranked group is open-model: ranked by corrected p99, lowest first
-    std::vector<unsigned> rank;        ///< 1-based, parallel to `ranked`; tied frameworks share one
-    std::vector<bool> tied_with_previous;  ///< parallel to `ranked`: "≈" rather than ">" before it
-    std::vector<const group*> unranked;    ///< failed, skipped, not supported: in first-seen order
-    /// "fastapi ≈ sanic > tornado", or "" when nothing was ranked.
-    std::string order_text(const char* tie = "≈", const char* ahead = ">") const {
-        std::string s;
-        for (std::size_t i = 0; i < ranked.size(); ++i) {
-            if (i) s += std::string(" ") + (tied_with_previous[i] ? tie : ahead) + " ";
-            s += ranked[i]->framework;
-        }
-        return s;
-    }
-};
-
-/// Everything a report needs. `groups` are in first-seen order of (scenario, pattern), then
-/// framework; `rankings` in first-seen order of (scenario, pattern). Pointers refer into
-/// `groups` and into the result_set, which must outlive the summary.
-struct summary {
-    stats::criteria criteria;
-    std::vector<group> groups;
-    std::vector<ranking> rankings;
-    std::size_t max_runs = 0;  ///< the most runs any group had
-};
-
 /// The server's mean CPU % and peak RSS over the measured seconds of one run, as the run
 /// summary shows them; empty without samples (an external server shootout cannot see).
-inline std::optional<std::pair<double, double>> server_usage(const measurement& m) {
+std::optional<std::pair<double, double>> server_usage(const measurement& m) {
     // Each sample weighs the time since the one before, so a late or missed reading (a slow
     // Docker engine) does not tilt the mean; the same rule as the raw results' summary
     // (core/observe/resource_summary.cpp), so the console and every report agree.
@@ -221,8 +116,8 @@ inline std::optional<std::pair<double, double>> server_usage(const measurement& 
     return std::pair(covered > 0 ? 100.0 * cpu_seconds / covered : 0.0, rss_peak);
 }
 
-namespace detail {
-inline group summarize_group(std::vector<const measurement*> runs, const criteria& c) {
+namespace {
+group summarize_group(std::vector<const measurement*> runs, const criteria& c) {
     group g;
     g.framework = runs.front()->framework;
     g.scenario = runs.front()->scenario;
@@ -301,11 +196,11 @@ inline group summarize_group(std::vector<const measurement*> runs, const criteri
     }
     return g;
 }
-}  // namespace detail
+}  // namespace
 
 /// Summarises a result set: groups the measurements, computes each group's figures and
 /// verdict, and ranks each (scenario, pattern).
-inline summary summarize(const result_set& results, const criteria& c = {}) {
+summary summarize(const result_set& results, const criteria& c) {
     summary s;
     s.criteria = c;
     std::vector<std::pair<std::string, std::string>> order;  // (scenario, pattern), first seen first
@@ -325,7 +220,7 @@ inline summary summarize(const result_set& results, const criteria& c = {}) {
     }
     for (std::size_t i = 0; i < order.size(); ++i)
         for (const auto& fw : frameworks[i]) {
-            s.groups.push_back(detail::summarize_group(members[{order[i].first, order[i].second, fw}], c));
+            s.groups.push_back(summarize_group(members[{order[i].first, order[i].second, fw}], c));
             s.max_runs = std::max(s.max_runs, s.groups.back().runs.size());
         }
     for (const auto& [scenario, pattern] : order) {
@@ -362,12 +257,4 @@ inline summary summarize(const result_set& results, const criteria& c = {}) {
     return s;
 }
 
-/// The group of (framework, scenario, pattern) in a summary, or nullptr.
-inline const group* find_group(const summary& s, const std::string& framework, const std::string& scenario,
-                               const std::string& pattern) {
-    for (const auto& g : s.groups)
-        if (g.framework == framework && g.scenario == scenario && g.pattern == pattern) return &g;
-    return nullptr;
-}
-
-}  // namespace shootout::sdk::stats
+}  // namespace shootout::core::stats
