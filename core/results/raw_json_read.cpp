@@ -140,12 +140,6 @@ sdk::histogram histogram_from_json(const json::value& v, std::size_t& counts_bud
     if (h.count() != number<std::uint64_t>(o, "count", "histogram"))
         throw raw_result_error(fmt::format("histogram: its buckets hold {} values but 'count' says {}", h.count(),
                                            number<std::uint64_t>(o, "count", "histogram")));
-    // The percentiles written beside the buckets are what people and scripts read: they must be
-    // the buckets' own.
-    for (const auto& [key, p] : {std::pair{"p50", 50.0}, {"p95", 95.0}, {"p99", 99.0}, {"p999", 99.9}})
-        if (o.contains(key) && number<std::int64_t>(o, key, "histogram") != h.value_at_percentile(p))
-            throw raw_result_error(fmt::format("histogram: '{}' says {} but its buckets give {}", key,
-                                               number<std::int64_t>(o, key, "histogram"), h.value_at_percentile(p)));
     return h;
 }
 
@@ -153,6 +147,16 @@ sdk::histogram histogram_from_json(const json::value& v, std::size_t& counts_bud
 namespace {
 
 using histogram_reader = std::function<sdk::histogram(const json::value&)>;
+
+// The percentiles written beside a histogram's buckets are what people and scripts read: in a
+// version 2 document they must be the buckets' own. (Version 1 rounded some up by one rank.)
+void check_percentiles(const json::value& v, const sdk::histogram& h) {
+    const auto& o = v.get_object();
+    for (const auto& [key, p] : {std::pair{"p50", 50.0}, {"p95", 95.0}, {"p99", 99.0}, {"p999", 99.9}})
+        if (o.contains(key) && number<std::int64_t>(o, key, "histogram") != h.value_at_percentile(p))
+            throw raw_result_error(fmt::format("histogram: '{}' says {} but its buckets give {}", key,
+                                               number<std::int64_t>(o, key, "histogram"), h.value_at_percentile(p)));
+}
 
 std::vector<std::pair<std::uint32_t, std::uint64_t>> sparse_from_json(const json::array& a, std::string_view where) {
     std::vector<std::pair<std::uint32_t, std::uint64_t>> buckets;
@@ -384,7 +388,11 @@ raw_result measurement_from_json(const json::value& value) {
     const auto& doc = as_object(value, "document");
     const int version = schema_version_of(doc);
     std::size_t budget = histogram_counts_budget;
-    const histogram_reader read = [&budget](const json::value& h) { return histogram_from_json(h, budget); };
+    const histogram_reader read = [&budget, version](const json::value& v) {
+        auto h = histogram_from_json(v, budget);
+        if (version >= 2) check_percentiles(v, h);
+        return h;
+    };
     raw_result r;
     auto& m = r.measurement;
     names_from_json(doc, m);

@@ -92,7 +92,7 @@ TEST_CASE("plugin host: a file that is not a shared library is named, not loaded
 TEST_CASE("plugin host: an unknown id lists what is available and where it looked", "[core][plugins]") {
     auto host = discover({test::builtin_plugins(), "/nonexistent/plugins"});
     CHECK(host.unknown_plugin_message(core::plugin_kind::reporter, "xml") ==
-          "no reporter 'xml'; available: csv, flamegraph, html, json, md (searched: " + test::builtin_plugins().string() +
+          "no reporter 'xml'; available: csv, flamegraph, hdr, html, json, md (searched: " + test::builtin_plugins().string() +
               ", /nonexistent/plugins)");
 }
 

@@ -105,7 +105,7 @@ TEST_CASE("report: without raw results, with an unknown reporter, and with broke
     fs::copy(fixture_raw, dir.path() / "run" / "raw", fs::copy_options::recursive);
     r = test::run_shootout({"report", "--results", (dir.path() / "run").string(), "--reporter", "xml"});
     CHECK(r.exit_code == 2);
-    CHECK_THAT(r.err, Catch::Contains("no reporter 'xml'; available: csv, flamegraph, html, json, md"));
+    CHECK_THAT(r.err, Catch::Contains("no reporter 'xml'; available: csv, flamegraph, hdr, html, json, md"));
 
     dir.write("run/raw/zz-broken.json", "not json");
     r = test::run_shootout({"--log-level", "warn", "report", "--results", (dir.path() / "run").string(), "--reporter", "csv"});

@@ -2,6 +2,7 @@
 // the launcher against an embedded PostgreSQL, every scenario on every framework. Each (framework,
 // scenario) must be measured and verified, db-write must lose no row, and nothing may be left
 // running. Then one framework under load profiled by py-spy and by the project's Python sampler.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -196,6 +197,14 @@ TEST_CASE("e2e: the default shootout measures and verifies every scenario on eve
         INFO(name);
         REQUIRE(fs::exists(run_dir / name));
         CHECK(slurp(run_dir / name) == slurp(again / name));
+    }
+    // The hdr reporter: an interval log with one histogram per measured second of each result.
+    {
+        const auto& doc = results["fastapi/ping"];
+        const auto log = slurp(run_dir / "hdr" / "fastapi__ping__steady__run1.hlog");
+        const auto lines = static_cast<std::size_t>(std::count(log.begin(), log.end(), '\n'));
+        CHECK(lines == 3 + doc.at("timeline").as_array().size());  // two comments and the legend first
+        CHECK(fs::exists(run_dir / "hdr" / "fastapi__ping__steady__run1.latency.hdr"));
     }
     // The report's header names every framework's exact version, from its venv's version_command.
     const auto report_md = slurp(run_dir / "REPORT.md");

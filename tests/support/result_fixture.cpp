@@ -153,6 +153,9 @@ std::vector<sdk::measurement> make_fixture() {
                 }
             }
             m.seconds = 13;
+            m.completed = 0;
+            for (const auto& p : m.phases) m.completed += p.completed;
+            m.rate = static_cast<double>(m.completed) / m.seconds;
             m.connections_asked = 500;
             all.push_back(m);
         }

@@ -273,3 +273,17 @@ TEST_CASE("raw results: a file over 256 MiB, and histograms that would take absu
     CHECK_THAT(all, Catch::Contains("outside.json: histogram: bucket index 1073741824 is outside the layout"));
     CHECK_THAT(all, Catch::Contains("overflowing.json: histogram: the bucket counts add up to more than"));
 }
+
+TEST_CASE("raw results: files written by schema version 1 (shootout 0.1) are still read", "[core][results]") {
+    // Kept as shootout 0.1 wrote them: a spike with stages, an open-model run, a steady run.
+    const auto loaded = core::load_raw_results(fs::path(SHOOTOUT_SOURCE_DIR) / "tests" / "fixtures" / "results" / "raw-v1");
+    CHECK(loaded.problems.empty());
+    REQUIRE(loaded.results.measurements.size() == 3);
+    for (const auto& m : loaded.results.measurements) {
+        INFO(m.framework << " / " << m.scenario << " / " << m.pattern);
+        CHECK(m.latency_us.count() > 0);
+        CHECK_FALSE(m.timeline.empty());
+        CHECK(m.timeline.front().latency_buckets.empty());  // version 1 had none
+        CHECK(m.placement.server_cpus == "1");
+    }
+}

@@ -90,8 +90,11 @@ public:
     /// below which p % of all values fall, as HdrHistogram reports it. 0 when empty.
     std::int64_t value_at_percentile(double p) const noexcept {
         if (total_ == 0) return 0;
-        p = std::clamp(p, 0.0, 100.0);
-        auto wanted = static_cast<std::uint64_t>(std::ceil(p / 100.0 * static_cast<double>(total_)));
+        // As HdrHistogram's reference implementation does: one ulp below the percentile, and the
+        // product before the division, so that 99.9 % of 3000 is the 2997th value, not the
+        // 2998th that 99.9 / 100 · 3000 = 2997.0000000000005 would round up to.
+        p = std::clamp(std::nextafter(p, 0.0), 0.0, 100.0);
+        auto wanted = static_cast<std::uint64_t>(std::ceil(p * static_cast<double>(total_) / 100.0));
         wanted = std::max<std::uint64_t>(wanted, 1);
         std::uint64_t seen = 0;
         for (std::size_t i = 0; i < counts_.size(); ++i) {
