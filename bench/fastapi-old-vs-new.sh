@@ -45,7 +45,7 @@ for round in $(seq "$rounds"); do
     pid=$!
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/ping" >/dev/null && break; sleep 0.1; done
     rps=$(taskset -c 0 "$shootout" run --target "http://127.0.0.1:$port" --scenario ping --connections 50 \
-            --warmup 2s --duration 10s --json 2>/dev/null | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d["rps"]) if d["outcome"]=="measured" and d["error_rate_ok"] else "failed")')
+            --warmup 2s --duration 10s --json 2>/dev/null | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(round(d["measurement"]["rate"]) if d["verdict"]["ok"] else "failed")')
     kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true
     echo "round $round  $setup: $rps req/s"
     results[$setup]="${results[$setup]:-} $rps"

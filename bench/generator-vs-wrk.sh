@@ -56,7 +56,7 @@ run_wrk() {  # connections seconds -> "requests cpu_seconds peak_kb"
 run_shootout() {
   /usr/bin/time -f "%U %S %M" -o "$work/time" taskset -c 0 "$shootout" --log-level warn run --target "$url" \
     --scenario ping --connections "$1" --duration "$2"s --warmup 0s --threads 1 --json >"$work/shootout.out" 2>"$work/shootout.err"
-  local requests; requests=$(python3 -c "import json; print(json.load(open('$work/shootout.out'))['requests'])")
+  local requests; requests=$(python3 -c "import json; print(json.load(open('$work/shootout.out'))['measurement']['completed'])")
   read -r user sys rss <"$work/time"
   echo "$requests $(python3 -c "print($user+$sys)") $rss"
 }
@@ -88,7 +88,7 @@ read -r sr _ srss < <(run_shootout 10000 "$duration")
 read -r wr _ wrss < <(run_wrk 10000 "$duration")
 printf 'shootout: %d KiB peak RSS (%s requests)\nwrk:      %d KiB peak RSS (%s requests)\n' "$srss" "$sr" "$wrss" "$wr"
 grep -h '"established"' "$work/shootout.out" >/dev/null && python3 -c "
-import json; d=json.load(open('$work/shootout.out')); print('shootout connections:', d['connections'], 'errors:', d['errors'])"
+import json; d=json.load(open('$work/shootout.out')); m=d['measurement']; print('shootout connections:', m['connections'], 'errors:', m['errors'])"
 
 echo
 echo "server-bound: a Python server (one process, GIL-bound) on CPU 1, 50 connections, ${duration}s, both with no warm-up"

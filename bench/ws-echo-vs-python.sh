@@ -76,12 +76,13 @@ try:
     result = json.load(open(sys.argv[1]))
 except ValueError:
     print("- shootout printed no result"); sys.exit()
-if result.get("outcome") != "measured":
-    print("-", result.get("reason", "not measured")); sys.exit()
+measurement = result["measurement"]
+if measurement["outcome"] != "measured":
+    print("-", measurement["reason"] or "not measured"); sys.exit()
 user, system = map(float, open(sys.argv[2]).read().split()[-2:])
-# requests: the messages echoed and not failed; generator.cpu_seconds (the worker threads while
+# completed: the messages echoed and not failed; generator.cpu_seconds (the worker threads while
 # measuring) is in the JSON too, but the whole process is what the Python figure counts.
-print(result["requests"], user + system)
+print(measurement["completed"], user + system)
 PY
 }
 

@@ -35,7 +35,8 @@ struct adhoc_options {
 
 void add_adhoc_options(CLI::App& command, adhoc_options& options);
 
-/// `shootout run`: one scenario against one URL. Prints one JSON object (--json) or a summary.
+/// `shootout run`: one scenario against one URL. Prints one JSON document (--json: schema
+/// "shootout.run", docs/running.md) or the console's table.
 int run_adhoc(const adhoc_options& options, const std::vector<search_dir>& plugin_dirs, std::ostream& out);
 
 /// The measurement `shootout run` makes, for callers that judge it themselves (`shootout selftest`).

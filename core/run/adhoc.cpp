@@ -9,9 +9,12 @@
 #include "stats/summarize.h"
 
 #include "errors.h"
+#include "files.h"
 #include "option_parsing.h"
 #include "plugin_host.h"
+#include "results/environment.h"
 #include "results/raw_json.h"
+#include "results/summary_json.h"
 #include "run/console.h"
 #include "run/interrupt.h"
 #include "runner.h"
@@ -44,7 +47,7 @@ void apply_cli_options(const plugin_info& info, const std::vector<std::string>& 
     }
 }
 
-// The judged sample of bodies, with the failed fraction and its interval, as run --json shows it.
+// The judged sample of bodies, with the failed fraction and its Wilson 95 % interval: run --json's verdict.
 boost::json::object judged_sample_to_json(const sdk::sample_checks& c) {
     boost::json::object o{{"judged", c.judged}, {"failed", c.failed}};
     if (c.judged) {
@@ -53,6 +56,71 @@ boost::json::object judged_sample_to_json(const sdk::sample_checks& c) {
         o["interval95"] = {range.low, range.high};
     }
     return o;
+}
+
+/// Version of the `run --json` document; bumped when a field changes meaning or goes away.
+constexpr int run_schema_version = 1;
+
+// What decides run's exit code, and why it is not 0.
+struct adhoc_verdict {
+    std::vector<std::string> problems;         ///< the judge's failure reason, the error problem, an interrupt
+    std::optional<std::string> error_problem;  ///< stats::error_problem's, when the errors fail it
+    double error_rate = 0;                     ///< errors / (completed + errors)
+    bool ok() const noexcept { return problems.empty(); }
+};
+
+// Exit 0 only for a measurement that was measured, stayed under the reports' error thresholds
+// and was not interrupted: every other case names its problem.
+adhoc_verdict judge_adhoc(const sdk::measurement& m, const sdk::stats::criteria& criteria, bool interrupted) {
+    adhoc_verdict v;
+    const auto attempts = m.completed + m.errors.total();
+    v.error_rate = attempts ? static_cast<double>(m.errors.total()) / static_cast<double>(attempts) : 0.0;
+    v.error_problem = stats::error_problem(m.completed, m.errors, m.body_checks, criteria);
+    if (m.outcome != sdk::outcome::measured) v.problems.push_back(m.reason.empty() ? std::string(outcome_name(m.outcome)) : m.reason);
+    if (v.error_problem) v.problems.push_back(*v.error_problem);
+    if (interrupted && m.outcome == sdk::outcome::measured)
+        v.problems.push_back(fmt::format("interrupted after {:.1f} s, before the load's planned end", m.seconds));
+    return v;
+}
+
+// The framework name of an ad-hoc measurement in --json (the URL is the document's "target"): a
+// valid manifest name, so that "measurement" saved as raw/target__<scenario>__<pattern>__run1.json
+// is read by `shootout report` like any raw result.
+constexpr const char* adhoc_framework_name = "target";
+
+// `run --json`: the measurement's summary entry, exactly as summary.json's results[] holds it
+// (one measurement is one group of one run), the measurement exactly as a raw result holds it,
+// and the verdict that decided the exit code. docs/running.md lists where each figure is.
+boost::json::object run_to_json(const adhoc_options& o, const sdk::measurement& m, const sdk::environment& environment,
+                                const adhoc_verdict& v, const sdk::stats::criteria& criteria) {
+    sdk::result_set one{environment, {m}};
+    auto& named = one.measurements.front();
+    named.framework = adhoc_framework_name;
+    auto entries = results_to_json(stats::summarize(one, criteria));
+    return {{"schema", "shootout.run"},
+            {"schema_version", run_schema_version},
+            {"target", o.target},
+            {"scenario", o.scenario},
+            {"pattern", o.pattern},
+            {"summary", std::move(entries.at(0))},
+            {"measurement", measurement_to_json(named, environment)},
+            {"verdict",
+             {{"ok", v.ok()},
+              {"problems", boost::json::value_from(v.problems)},
+              {"error_rate", v.error_rate},
+              {"body_checks", judged_sample_to_json(m.body_checks)}}}};
+}
+
+// The console's table, then the totals wrk users look for.
+void print_adhoc_text(const sdk::measurement& m, std::ostream& out) {
+    print_summary({m}, out);
+    if (m.outcome != sdk::outcome::measured) return;
+    out << fmt::format("\n{} requests in {:.2f} s, {:.1f} MB read ({:.1f} MB/s), {:.1f} MB sent ({:.1f} MB/s), "
+                       "generator CPU {:.2f} s\n",
+                       m.completed, m.seconds, static_cast<double>(m.bytes_received) / 1e6,
+                       static_cast<double>(m.bytes_received) / 1e6 / std::max(m.seconds, 1e-9),
+                       static_cast<double>(m.bytes_sent) / 1e6,
+                       static_cast<double>(m.bytes_sent) / 1e6 / std::max(m.seconds, 1e-9), m.generator_cpu_seconds);
 }
 
 }  // namespace
@@ -178,105 +246,20 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
 bool adhoc_interrupted() { return interrupt_requested(); }
 
 int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs, std::ostream& out) {
+    auto environment = current_environment();
+    environment.started_at = utc_now();
     const auto m = measure_adhoc(o, plugin_dirs);
+    environment.finished_at = utc_now();
     // The reports' threshold (max_error_rate, 0.1 % by default): above it the server failed under
     // this load, and the exit code says so, as a manifest run's does.
     const sdk::stats::criteria criteria;
-    const auto attempts = m.completed + m.errors.total();
-    const double error_rate = attempts ? static_cast<double>(m.errors.total()) / static_cast<double>(attempts) : 0.0;
-    const auto error_problem = stats::error_problem(m.completed, m.errors, m.body_checks, criteria);
-    const bool too_many_errors = error_problem.has_value();
-    if (too_many_errors && m.outcome == sdk::outcome::measured) spdlog::error("failed: {}", *error_problem);
-    if (o.json) {
-        const auto& h = m.latency_us;
-        boost::json::object doc{
-            {"target", o.target},
-            {"scenario", o.scenario},
-            {"pattern", o.pattern},
-            {"outcome", outcome_name(m.outcome)},
-            {"reason", m.reason},
-            {"requests", m.completed},
-            {"seconds", m.seconds},
-            {"rps", m.rate},
-            {"errors", errors_to_json(m.errors)},
-            {"error_rate", error_rate},
-            {"error_rate_ok", !too_many_errors},
-            {"verified", m.verified},
-            {"body_checks", judged_sample_to_json(m.body_checks)},
-            {"unfinished", {{"requests", m.unfinished}, {"oldest_wait_us", m.unfinished_oldest_us}}},
-            {"latency_us",
-             {{"p50", h.value_at_percentile(50)},
-              {"p95", h.value_at_percentile(95)},
-              {"p99", h.value_at_percentile(99)},
-              {"p999", h.value_at_percentile(99.9)},
-              {"max", h.max()},
-              {"mean", h.mean()}}},
-            {"connections", {{"asked", m.connections_asked}, {"established", m.connections_established}}},
-            {"bytes", {{"sent", m.bytes_sent}, {"received", m.bytes_received}}},
-            {"throughput_mb_s", throughput_to_json(m)},
-            {"generator", {{"cpu_seconds", m.generator_cpu_seconds}}},
-            {"warnings", boost::json::value_from(m.warnings)}};
-        if (m.latency_uncorrected_us) {
-            const auto& u = *m.latency_uncorrected_us;
-            doc["latency_uncorrected_us"] = {{"p50", u.value_at_percentile(50)},
-                                             {"p95", u.value_at_percentile(95)},
-                                             {"p99", u.value_at_percentile(99)},
-                                             {"p999", u.value_at_percentile(99.9)},
-                                             {"max", u.max()},
-                                             {"mean", u.mean()}};
-            doc["rate"] = {{"planned", m.planned_rate},
-                           {"achieved", m.achieved_rate},
-                           {"late_requests", m.late_requests},
-                           {"due_unsent_at_end", m.requests_unsent_at_end},
-                           {"send_lag_us", {{"p50", m.send_lag_us ? m.send_lag_us->value_at_percentile(50) : 0},
-                                            {"p99", m.send_lag_us ? m.send_lag_us->value_at_percentile(99) : 0},
-                                            {"max", m.send_lag_us ? m.send_lag_us->max() : 0}}}};
-        }
-        if (m.handshake_us)
-            doc["handshake_us"] = {{"p50", m.handshake_us->value_at_percentile(50)},
-                                   {"p99", m.handshake_us->value_at_percentile(99)},
-                                   {"max", m.handshake_us->max()}};
-        if (m.connect_us)
-            doc["connect_us"] = {{"p50", m.connect_us->value_at_percentile(50)},
-                                 {"p99", m.connect_us->value_at_percentile(99)},
-                                 {"max", m.connect_us->max()}};
-        if (m.first_byte_us)
-            doc["first_byte_us"] = {{"p50", m.first_byte_us->value_at_percentile(50)},
-                                    {"p99", m.first_byte_us->value_at_percentile(99)}};
-        // Every measured phase on its own: a spike's stages, or steady's single "measure".
-        boost::json::array stages;
-        for (const auto& p : m.phases)
-            stages.push_back({{"name", p.name},
-                              {"seconds", p.seconds},
-                              {"requests", p.completed},
-                              {"rps", p.seconds > 0 ? static_cast<double>(p.completed) / p.seconds : 0.0},
-                              {"errors", p.errors.total()},
-                              {"latency_us", {{"p50", p.latency_us.value_at_percentile(50)}, {"p99", p.latency_us.value_at_percentile(99)}}},
-                              {"connections", {{"planned", p.connections_planned}, {"open", p.connections_open}}}});
-        doc["stages"] = std::move(stages);
-        boost::json::array timeline;
-        for (const auto& t : m.timeline)
-            timeline.push_back({{"second", t.second},
-                                {"requests", t.completed},
-                                {"errors", t.errors},
-                                {"p50_us", t.p50_us},
-                                {"p99_us", t.p99_us},
-                                {"connections", {{"planned", t.planned_connections}, {"open", t.open_connections}}},
-                                {"planned_rate", t.planned_rate}});
-        doc["timeline"] = std::move(timeline);
-        doc["histogram"] = histogram_to_json(h);
-        out << boost::json::serialize(doc) << '\n';
-    } else {
-        print_summary({m}, out);
-        if (m.outcome == sdk::outcome::measured)
-            out << fmt::format("\n{} requests in {:.2f} s, {:.1f} MB read ({:.1f} MB/s), {:.1f} MB sent ({:.1f} MB/s), "
-                               "generator CPU {:.2f} s\n",
-                               m.completed, m.seconds, static_cast<double>(m.bytes_received) / 1e6,
-                               static_cast<double>(m.bytes_received) / 1e6 / std::max(m.seconds, 1e-9),
-                               static_cast<double>(m.bytes_sent) / 1e6,
-                               static_cast<double>(m.bytes_sent) / 1e6 / std::max(m.seconds, 1e-9), m.generator_cpu_seconds);
-    }
-    return m.outcome == sdk::outcome::measured && !too_many_errors && !interrupt_requested() ? exit_ok : exit_run_failed;
+    const auto verdict = judge_adhoc(m, criteria, interrupt_requested());
+    if (verdict.error_problem && m.outcome == sdk::outcome::measured) spdlog::error("failed: {}", *verdict.error_problem);
+    if (o.json)
+        out << boost::json::serialize(run_to_json(o, m, environment, verdict, criteria)) << '\n';
+    else
+        print_adhoc_text(m, out);
+    return verdict.ok() ? exit_ok : exit_run_failed;
 }
 
 }  // namespace shootout::core

@@ -54,20 +54,20 @@ TEST_CASE("engine websocket: messages are echoed, checked, timed, and the handsh
     test::test_server server(1);
     auto [code, doc] = ws_run(server, {"--connections", "8", "--duration", "1s", "--warmup", "0s", "--verify-sample", "1"});
     CHECK(code == 0);
-    CHECK(doc.at("outcome") == "measured");
-    const double messages = number(doc.at("requests"));
+    CHECK(doc.at("measurement").at("outcome") == "measured");
+    const double messages = number(doc.at("measurement").at("completed"));
     CHECK(messages > 1000);
-    CHECK(number(doc.at("verified")) == messages);  // every reply compared byte for byte
-    for (const auto& [cls, count] : doc.at("errors").as_object()) {
+    CHECK(number(doc.at("measurement").at("verified")) == messages);  // every reply compared byte for byte
+    for (const auto& [cls, count] : doc.at("measurement").at("errors").as_object()) {
         INFO(cls);
         CHECK(number(count) == 0);
     }
-    CHECK(number(doc.at("connections").at("established")) == 8);
-    CHECK(number(doc.at("handshake_us").at("p50")) > 0);
-    CHECK(number(doc.at("connect_us").at("p50")) > 0);
-    CHECK(number(doc.at("latency_us").at("p50")) > 0);
+    CHECK(number(doc.at("measurement").at("connections").at("established")) == 8);
+    CHECK(number(doc.at("measurement").at("handshake_us").at("p50")) > 0);
+    CHECK(number(doc.at("measurement").at("connect_us").at("p50")) > 0);
+    CHECK(number(doc.at("measurement").at("latency_us").at("p50")) > 0);
     // Each message is a 64-byte text frame with a 6-byte masked header; each echo 66 bytes.
-    CHECK(number(doc.at("bytes").at("sent")) == Approx(messages * 70).epsilon(0.01));
+    CHECK(number(doc.at("measurement").at("bytes").at("sent")) == Approx(messages * 70).epsilon(0.01));
 }
 
 TEST_CASE("engine websocket: large binary messages span reads and frames intact", "[engine][websocket]") {
@@ -75,10 +75,10 @@ TEST_CASE("engine websocket: large binary messages span reads and frames intact"
     auto [code, doc] = ws_run(server, {"--connections", "2", "--duration", "1s", "--warmup", "0s", "--verify-sample",
                                        "1", "--scenario-option", "binary=true", "--scenario-option", "size=300KiB"});
     CHECK(code == 0);
-    CHECK(number(doc.at("requests")) > 20);
-    CHECK(number(doc.at("verified")) == number(doc.at("requests")));
-    CHECK(number(doc.at("errors").at("verify")) == 0);
-    CHECK(number(doc.at("errors").at("read")) == 0);
+    CHECK(number(doc.at("measurement").at("completed")) > 20);
+    CHECK(number(doc.at("measurement").at("verified")) == number(doc.at("measurement").at("completed")));
+    CHECK(number(doc.at("measurement").at("errors").at("verify")) == 0);
+    CHECK(number(doc.at("measurement").at("errors").at("read")) == 0);
 }
 
 TEST_CASE("engine websocket: a refused upgrade is 'not supported', with the status, not an error storm",
@@ -89,10 +89,10 @@ TEST_CASE("engine websocket: a refused upgrade is 'not supported', with the stat
     server.set_faults(refuse);
     auto [code, doc] = ws_run(server, {"--connections", "50", "--duration", "1s"});
     CHECK(code == core::exit_run_failed);
-    CHECK(doc.at("outcome") == "not_supported");
-    CHECK(doc.at("reason") ==
+    CHECK(doc.at("measurement").at("outcome") == "not_supported");
+    CHECK(doc.at("measurement").at("reason") ==
           "the server does not offer WebSocket at /ws-echo (the upgrade was answered with status 404)");
-    CHECK(number(doc.at("requests")) == 0);
+    CHECK(number(doc.at("measurement").at("completed")) == 0);
     CHECK(server.connections_accepted() == 1);  // the correctness check's one connection, and no load after it
 }
 
@@ -189,13 +189,13 @@ TEST_CASE("engine websocket: under spike, connections follow the stages", "[engi
     test::test_server server(1);
     auto [code, doc] = ws_run(server, {"--pattern", "spike", "--pattern-option", "stages=ramp 1s 2->40, hold 1s 40"});
     CHECK(code == 0);
-    const auto& stages = doc.at("stages").as_array();
+    const auto& stages = doc.at("measurement").at("phases").as_array();
     REQUIRE(stages.size() == 2);
-    CHECK(number(stages[1].at("connections").at("open")) == 40);
-    for (const auto& s : stages) CHECK(number(s.at("requests")) > 100);
+    CHECK(number(stages[1].at("connections_open")) == 40);
+    for (const auto& s : stages) CHECK(number(s.at("completed")) > 100);
     // Every reply is checked under load, whatever --verify-sample says (default 1 in 100).
-    CHECK(number(doc.at("verified")) == number(doc.at("requests")));
-    CHECK(number(doc.at("errors").at("read")) == 0);
+    CHECK(number(doc.at("measurement").at("verified")) == number(doc.at("measurement").at("completed")));
+    CHECK(number(doc.at("measurement").at("errors").at("read")) == 0);
 }
 
 TEST_CASE("engine websocket: under constant-rate, messages leave on schedule and a stall is charged",
@@ -207,10 +207,10 @@ TEST_CASE("engine websocket: under constant-rate, messages leave on schedule and
     auto [code, doc] = ws_run(server, {"--pattern", "constant-rate", "--rate", "1000", "--duration", "4s", "--warmup",
                                        "500ms", "--connections", "16"});
     CHECK(code == 0);
-    CHECK(number(doc.at("requests")) == Approx(4000).epsilon(0.02));
-    CHECK(number(doc.at("rate").at("achieved")) == Approx(1000).epsilon(0.02));
-    const double p99 = number(doc.at("latency_us").at("p99")) / 1e6;
-    const double raw_p99 = number(doc.at("latency_uncorrected_us").at("p99")) / 1e6;
+    CHECK(number(doc.at("measurement").at("completed")) == Approx(4000).epsilon(0.02));
+    CHECK(number(doc.at("measurement").at("rate_plan").at("achieved")) == Approx(1000).epsilon(0.02));
+    const double p99 = number(doc.at("measurement").at("latency_us").at("p99")) / 1e6;
+    const double raw_p99 = number(doc.at("measurement").at("latency_uncorrected_us").at("p99")) / 1e6;
     INFO("corrected p99 " << p99 << " s, uncorrected p99 " << raw_p99 << " s");
     CHECK(p99 >= 0.9 * 0.46);
     CHECK(p99 <= 1.5 * 0.46);
@@ -227,8 +227,8 @@ TEST_CASE("engine websocket: a server that answers twice is caught, never paired
     server.set_faults(twice);
     auto [code, doc] = ws_run(server, {"--connections", "2", "--duration", "1s"});
     CHECK(code == core::exit_run_failed);
-    CHECK(doc.at("outcome") == "failed");
-    const std::string reason(doc.at("reason").as_string());
+    CHECK(doc.at("measurement").at("outcome") == "failed");
+    const std::string reason(doc.at("measurement").at("reason").as_string());
     INFO(reason);
     // Either the duplicate came in the same read as the echo (a message nobody asked for), or in
     // the next one, where the check sees the previous message's number.
@@ -243,8 +243,8 @@ TEST_CASE("engine websocket: an upgrade answered with 500 is a failure, not 'not
     server.set_faults(broken);
     auto [code, doc] = ws_run(server, {"--connections", "2", "--duration", "1s"});
     CHECK(code == core::exit_run_failed);
-    CHECK(doc.at("outcome") == "failed");
-    CHECK(std::string(doc.at("reason").as_string()).find("status 500") != std::string::npos);
+    CHECK(doc.at("measurement").at("outcome") == "failed");
+    CHECK(std::string(doc.at("measurement").at("reason").as_string()).find("status 500") != std::string::npos);
 }
 
 TEST_CASE("engine websocket: under constant-rate the pool grows by what is due, not by every handshake",
@@ -253,9 +253,9 @@ TEST_CASE("engine websocket: under constant-rate the pool grows by what is due, 
     auto [code, doc] = ws_run(server, {"--pattern", "constant-rate", "--rate", "500", "--duration", "1s", "--warmup",
                                        "200ms", "--connections", "64"});
     CHECK(code == 0);
-    CHECK(number(doc.at("rate").at("achieved")) == Approx(500).epsilon(0.05));
+    CHECK(number(doc.at("measurement").at("rate_plan").at("achieved")) == Approx(500).epsilon(0.05));
     // A fast echo needs a connection or two at 500 messages/s; a pool that opened a connection
     // on every dispatch while the first upgrade was in flight would show dozens.
-    CHECK(number(doc.at("connections").at("established")) <= 8);
-    CHECK(number(doc.at("handshake_us").at("p50")) > 0);
+    CHECK(number(doc.at("measurement").at("connections").at("established")) <= 8);
+    CHECK(number(doc.at("measurement").at("handshake_us").at("p50")) > 0);
 }

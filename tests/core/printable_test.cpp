@@ -106,6 +106,6 @@ TEST_CASE("printable: run --json stays one valid JSON document when the server's
     INFO(r.out << r.err);
     CHECK(r.exit_code == 1);
     const auto doc = boost::json::parse(r.out).as_object();
-    CHECK(doc.at("outcome") == "failed");
-    CHECK_THAT(std::string(doc.at("reason").as_string()), Catch::Contains("content type 'text/plain\\xFF\\xFE'"));
+    CHECK(doc.at("measurement").at("outcome") == "failed");
+    CHECK_THAT(std::string(doc.at("measurement").at("reason").as_string()), Catch::Contains("content type 'text/plain\\xFF\\xFE'"));
 }

@@ -49,9 +49,9 @@ TEST_CASE("verdicts: a server that answers nothing under load is failed, not a r
     INFO(r.out << r.err);
     CHECK(r.exit_code == 1);
     const auto doc = boost::json::parse(r.out).as_object();
-    CHECK(doc.at("outcome") == "failed");
-    CHECK(doc.at("requests").to_number<double>() == 0);
-    const std::string reason(doc.at("reason").as_string());
+    CHECK(doc.at("measurement").at("outcome") == "failed");
+    CHECK(doc.at("measurement").at("completed").to_number<double>() == 0);
+    const std::string reason(doc.at("measurement").at("reason").as_string());
     CHECK(reason.find("no request completed in the measured time") == 0);
     CHECK(reason.find("request timeout, 30000 ms") != std::string::npos);
 }
@@ -66,13 +66,14 @@ TEST_CASE("verdicts: an error rate above 0.1 % exits 1, the figures still printe
     INFO(r.out << r.err);
     CHECK(r.exit_code == 1);
     const auto doc = boost::json::parse(r.out).as_object();
-    CHECK(doc.at("outcome") == "measured");
-    CHECK(doc.at("requests").to_number<double>() > 100);
-    CHECK(doc.at("error_rate").to_number<double>() == Approx(0.1).epsilon(0.1));
-    CHECK(doc.at("error_rate_ok") == false);
+    CHECK(doc.at("measurement").at("outcome") == "measured");
+    CHECK(doc.at("measurement").at("completed").to_number<double>() > 100);
+    CHECK(doc.at("verdict").at("error_rate").to_number<double>() == Approx(0.1).epsilon(0.1));
+    CHECK(doc.at("verdict").at("ok") == false);
+    CHECK(std::string(doc.at("verdict").at("problems").as_array().at(0).as_string()).rfind("error rate ", 0) == 0);
     // The first failures all share one reason: it is given once, with how often.
     std::string errors_warning;
-    for (const auto& w : doc.at("warnings").as_array())
+    for (const auto& w : doc.at("measurement").at("warnings").as_array())
         if (w.as_string().find("error(s); first: ") != boost::json::string::npos) errors_warning = std::string(w.as_string());
     INFO(errors_warning);
     const auto first = errors_warning.find("status 500");
@@ -87,8 +88,9 @@ TEST_CASE("verdicts: a clean run exits 0 with error_rate 0", "[verdict]") {
     INFO(r.out << r.err);
     CHECK(r.exit_code == 0);
     const auto doc = boost::json::parse(r.out).as_object();
-    CHECK(doc.at("error_rate").to_number<double>() == 0);
-    CHECK(doc.at("error_rate_ok") == true);
+    CHECK(doc.at("verdict").at("error_rate").to_number<double>() == 0);
+    CHECK(doc.at("verdict").at("ok") == true);
+    CHECK(doc.at("verdict").at("problems").as_array().empty());
 }
 
 TEST_CASE("verdicts: in a manifest run, a framework over the error threshold is listed as failed and the exit is 1, and "
@@ -191,16 +193,16 @@ TEST_CASE("verdicts: a server that hangs in the middle of a closed-loop run fail
     INFO(r.out << r.err);
     CHECK(r.exit_code == 1);
     const auto doc = boost::json::parse(r.out);
-    CHECK(doc.at("outcome") == "failed");
-    const std::string reason(doc.at("reason").as_string());
+    CHECK(doc.at("measurement").at("outcome") == "failed");
+    const std::string reason(doc.at("measurement").at("reason").as_string());
     CHECK(reason.find("the server stopped answering: nothing was answered in the last ") == 0);
     CHECK(reason.find("and 4 were still unanswered at the end") != std::string::npos);
-    CHECK(number_at(doc, {"unfinished", "requests"}) == 4);  // one per connection
+    CHECK(number_at(doc, {"measurement", "unfinished", "requests"}) == 4);  // one per connection
     // Each waited from early in the run to its end at 2.5 s.
-    CHECK(number_at(doc, {"unfinished", "oldest_wait_us"}) > 1.5e6);
-    CHECK(number_at(doc, {"unfinished", "oldest_wait_us"}) <= 2.5e6);
-    CHECK(number_at(doc, {"latency_us", "max"}) > 1.5e6);
-    CHECK(number_at(doc, {"requests"}) > 100);  // what completed before the hang is kept
+    CHECK(number_at(doc, {"measurement", "unfinished", "oldest_wait_us"}) > 1.5e6);
+    CHECK(number_at(doc, {"measurement", "unfinished", "oldest_wait_us"}) <= 2.5e6);
+    CHECK(number_at(doc, {"measurement", "latency_us", "max"}) > 1.5e6);
+    CHECK(number_at(doc, {"measurement", "completed"}) > 100);  // what completed before the hang is kept
 }
 
 TEST_CASE("verdicts: under the open model, requests due but never sent during a hang count at their wait",
@@ -215,14 +217,14 @@ TEST_CASE("verdicts: under the open model, requests due but never sent during a 
     INFO(r.out << r.err);
     CHECK(r.exit_code == 1);
     const auto doc = boost::json::parse(r.out);
-    CHECK(doc.at("outcome") == "failed");
-    CHECK(std::string(doc.at("reason").as_string()).find("the server stopped answering") == 0);
-    const double unfinished = number_at(doc, {"unfinished", "requests"});
+    CHECK(doc.at("measurement").at("outcome") == "failed");
+    CHECK(std::string(doc.at("measurement").at("reason").as_string()).find("the server stopped answering") == 0);
+    const double unfinished = number_at(doc, {"measurement", "unfinished", "requests"});
     CHECK(unfinished > 700);
     CHECK(unfinished < 850);
-    CHECK(number_at(doc, {"latency_us", "p99"}) > 1.75e6);
-    CHECK(number_at(doc, {"latency_us", "p99"}) < 2.05e6);
-    CHECK(number_at(doc, {"rate", "due_unsent_at_end"}) > 650);
+    CHECK(number_at(doc, {"measurement", "latency_us", "p99"}) > 1.75e6);
+    CHECK(number_at(doc, {"measurement", "latency_us", "p99"}) < 2.05e6);
+    CHECK(number_at(doc, {"measurement", "rate_plan", "unsent_at_end"}) > 650);
 }
 
 TEST_CASE("verdicts: a wrong content type is caught on every response, not on the sample", "[verdict][faults]") {
@@ -234,14 +236,15 @@ TEST_CASE("verdicts: a wrong content type is caught on every response, not on th
     INFO(r.out << r.err);
     CHECK(r.exit_code == 1);
     const auto doc = boost::json::parse(r.out);
-    const double verify = number_at(doc, {"errors", "verify"});
+    const double verify = number_at(doc, {"measurement", "errors", "verify"});
     // The server sent requests()/20 wrong answers; those to requests still in flight at the end
     // (at most one per connection) were not read.
     const double sent_wrong = static_cast<double>(server.requests() / 20);
     CHECK(verify <= sent_wrong);
     CHECK(verify >= sent_wrong - 4);
-    CHECK(number_at(doc, {"error_rate"}) == Approx(0.05).epsilon(0.05));
-    CHECK(doc.at("error_rate_ok") == false);
+    CHECK(number_at(doc, {"verdict", "error_rate"}) == Approx(0.05).epsilon(0.05));
+    CHECK(doc.at("verdict").at("ok") == false);
+    CHECK(std::string(doc.at("verdict").at("problems").as_array().at(0).as_string()).rfind("error rate ", 0) == 0);
 }
 
 TEST_CASE("verdicts: wrong bodies judged on a sample are judged by their share of the sample", "[verdict][faults]") {
@@ -253,15 +256,16 @@ TEST_CASE("verdicts: wrong bodies judged on a sample are judged by their share o
     INFO(r.out << r.err);
     CHECK(r.exit_code == 1);
     const auto doc = boost::json::parse(r.out);
-    const double judged = number_at(doc, {"body_checks", "judged"});
-    const double failed = number_at(doc, {"body_checks", "failed"});
+    const double judged = number_at(doc, {"verdict", "body_checks", "judged"});
+    const double failed = number_at(doc, {"verdict", "body_checks", "failed"});
     CHECK(judged > 50);
     CHECK(failed > 0);
-    CHECK(number_at(doc, {"errors", "verify"}) == failed);  // no head was wrong: only the judged bodies
-    CHECK(number_at(doc, {"body_checks", "failed_fraction"}) == Approx(failed / judged));
-    CHECK(number_at(doc, {"error_rate"}) < 0.001);  // the old figure, which passed
-    CHECK(doc.at("error_rate_ok") == false);
-    const auto& range = doc.at("body_checks").at("interval95").as_array();
+    CHECK(number_at(doc, {"measurement", "errors", "verify"}) == failed);  // no head was wrong: only the judged bodies
+    CHECK(number_at(doc, {"verdict", "body_checks", "failed_fraction"}) == Approx(failed / judged));
+    CHECK(number_at(doc, {"verdict", "error_rate"}) < 0.001);  // the old figure, which passed
+    CHECK(doc.at("verdict").at("ok") == false);
+    CHECK(std::string(doc.at("verdict").at("problems").as_array().at(0).as_string()).rfind("wrong bodies in ", 0) == 0);
+    const auto& range = doc.at("verdict").at("body_checks").at("interval95").as_array();
     CHECK(range.at(0).to_number<double>() <= failed / judged);
     CHECK(range.at(1).to_number<double>() >= failed / judged);
 }
@@ -361,10 +365,10 @@ TEST_CASE("verdicts: a server killed near the end of a run fails, not passes at 
     INFO(r.out << r.err);
     CHECK(r.exit_code == 1);
     const auto doc = boost::json::parse(r.out);
-    CHECK(doc.at("outcome") == "failed");
-    const std::string reason(doc.at("reason").as_string());
+    CHECK(doc.at("measurement").at("outcome") == "failed");
+    const std::string reason(doc.at("measurement").at("reason").as_string());
     CHECK(reason.find("the server stopped answering: nothing was answered in the last ") == 0);
-    CHECK(number_at(doc, {"requests"}) > 100);
+    CHECK(number_at(doc, {"measurement", "completed"}) > 100);
 }
 
 TEST_CASE("verdicts: an interim 103 Early Hints or 100 Continue before each answer is skipped, not an error",
@@ -377,10 +381,10 @@ TEST_CASE("verdicts: an interim 103 Early Hints or 100 Continue before each answ
         INFO(r.out << r.err);
         CHECK(r.exit_code == 0);
         const auto doc = boost::json::parse(r.out);
-        CHECK(doc.at("outcome") == "measured");
-        CHECK(number_at(doc, {"errors", "read"}) == 0);
-        CHECK(number_at(doc, {"errors", "status"}) == 0);
-        CHECK(number_at(doc, {"requests"}) > 100);
-        CHECK(number_at(doc, {"body_checks", "failed"}) == 0);
+        CHECK(doc.at("measurement").at("outcome") == "measured");
+        CHECK(number_at(doc, {"measurement", "errors", "read"}) == 0);
+        CHECK(number_at(doc, {"measurement", "errors", "status"}) == 0);
+        CHECK(number_at(doc, {"measurement", "completed"}) > 100);
+        CHECK(number_at(doc, {"verdict", "body_checks", "failed"}) == 0);
     }
 }

@@ -19,32 +19,32 @@ TEST_CASE("patterns: spike opens and retires connections as planned, stage by st
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
     auto doc = boost::json::parse(r.out).as_object();
-    CHECK(doc.at("errors").at("connect").to_number<std::uint64_t>() == 0);
-    CHECK(doc.at("connections").at("asked").to_number<std::uint64_t>() == 500);
-    const auto& stages = doc.at("stages").as_array();
+    CHECK(doc.at("measurement").at("errors").at("connect").to_number<std::uint64_t>() == 0);
+    CHECK(doc.at("measurement").at("connections").at("asked").to_number<std::uint64_t>() == 500);
+    const auto& stages = doc.at("measurement").at("phases").as_array();
     REQUIRE(stages.size() == 3);
     CHECK(stages[0].at("name") == "ramp");
     CHECK(stages[1].at("name") == "hold");
     CHECK(stages[2].at("name") == "cooldown");
-    for (const auto& s : stages) CHECK(s.at("requests").to_number<std::uint64_t>() > 0);
-    CHECK(stages[1].at("connections").at("open").to_number<std::int64_t>() == 500);
+    for (const auto& s : stages) CHECK(s.at("completed").to_number<std::uint64_t>() > 0);
+    CHECK(stages[1].at("connections_open").to_number<std::int64_t>() == 500);
     // The cooldown ends near its 10: connections follow the plan on a 50 ms tick, so at the end
     // they may still be where the plan was one tick before, 10 + 490 × 0.05 / 2 ≈ 22, plus one.
-    CHECK(stages[2].at("connections").at("open").to_number<std::int64_t>() <= 23);
+    CHECK(stages[2].at("connections_open").to_number<std::int64_t>() <= 23);
 
     // The bar: during the hold, the open connections follow the plan within 5 % at every second.
-    const auto& timeline = doc.at("timeline").as_array();
+    const auto& timeline = doc.at("measurement").at("timeline").as_array();
     REQUIRE(timeline.size() == 7);
     for (std::size_t second = 2; second < 5; ++second) {
-        const auto& point = timeline[second].at("connections");
-        const auto planned = point.at("planned").to_number<double>();
-        const auto open = point.at("open").to_number<double>();
+        const auto& point = timeline[second];
+        const auto planned = point.at("planned_connections").to_number<double>();
+        const auto open = point.at("open_connections").to_number<double>();
         INFO("second " << second << ": planned " << planned << ", open " << open);
         CHECK(planned == 500);
         CHECK(std::abs(open - planned) <= 0.05 * planned);
     }
     // During the ramp the pool grows with the plan, not all at once.
-    const auto first = timeline[0].at("connections").at("open").to_number<double>();
+    const auto first = timeline[0].at("open_connections").to_number<double>();
     CHECK(first < 400);
     CHECK(first > 150);
 }
@@ -76,21 +76,21 @@ TEST_CASE("patterns: constant-rate sends at the planned rate and keeps both late
     const auto doc = run_json({"--log-level", "warn", "run", "--target", server.base_url(), "--scenario", "ping",
                                "--pattern", "constant-rate", "--rate", "1000", "--duration", "3s", "--warmup", "500ms",
                                "--threads", "2", "--json"});
-    CHECK(number(doc.at("requests")) == Approx(3000).epsilon(0.02));
-    CHECK(number(doc.at("errors").at("status")) == 0);
-    const auto& rate = doc.at("rate");
+    CHECK(number(doc.at("measurement").at("completed")) == Approx(3000).epsilon(0.02));
+    CHECK(number(doc.at("measurement").at("errors").at("status")) == 0);
+    const auto& rate = doc.at("measurement").at("rate_plan");
     CHECK(number(rate.at("planned")) == Approx(1000).epsilon(0.001));
     CHECK(number(rate.at("achieved")) == Approx(1000).epsilon(0.02));
     // Both latencies are kept; the corrected one counts from the planned time, so it is never lower.
-    const auto& corrected = doc.at("latency_us");
-    const auto& uncorrected = doc.at("latency_uncorrected_us");
+    const auto& corrected = doc.at("measurement").at("latency_us");
+    const auto& uncorrected = doc.at("measurement").at("latency_uncorrected_us");
     CHECK(number(uncorrected.at("p50")) > 0);
     CHECK(number(corrected.at("p50")) >= number(uncorrected.at("p50")));
     CHECK(number(corrected.at("max")) >= number(uncorrected.at("max")));
     // The pool grows on demand: a fast server needs a handful of connections, not the cap.
-    CHECK(number(doc.at("connections").at("asked")) == 256);
-    CHECK(number(doc.at("connections").at("established")) < 64);
-    for (const auto& point : doc.at("timeline").as_array()) CHECK(number(point.at("planned_rate")) == Approx(1000));
+    CHECK(number(doc.at("measurement").at("connections").at("asked")) == 256);
+    CHECK(number(doc.at("measurement").at("connections").at("established")) < 64);
+    for (const auto& point : doc.at("measurement").at("timeline").as_array()) CHECK(number(point.at("planned_rate")) == Approx(1000));
 }
 
 TEST_CASE("patterns: constant-rate follows rate stages, a ramp included", "[plugins][patterns]") {
@@ -98,17 +98,17 @@ TEST_CASE("patterns: constant-rate follows rate stages, a ramp included", "[plug
     const auto doc = run_json({"--log-level", "warn", "run", "--target", server.base_url(), "--scenario", "ping",
                                "--pattern", "constant-rate", "--warmup", "0s", "--threads", "1", "--pattern-option",
                                "stages=ramp 2s 200->1000, hold 1s 1000", "--json"});
-    const auto& stages = doc.at("stages").as_array();
+    const auto& stages = doc.at("measurement").at("phases").as_array();
     REQUIRE(stages.size() == 2);
     // A linear ramp from 200/s to 1000/s over 2 s plans 1200 requests; the hold plans 1000.
-    CHECK(number(stages[0].at("requests")) == Approx(1200).epsilon(0.03));
-    CHECK(number(stages[1].at("requests")) == Approx(1000).epsilon(0.03));
-    CHECK(number(doc.at("rate").at("planned")) == Approx(2200.0 / 3).epsilon(0.001));
-    const auto& timeline = doc.at("timeline").as_array();
+    CHECK(number(stages[0].at("completed")) == Approx(1200).epsilon(0.03));
+    CHECK(number(stages[1].at("completed")) == Approx(1000).epsilon(0.03));
+    CHECK(number(doc.at("measurement").at("rate_plan").at("planned")) == Approx(2200.0 / 3).epsilon(0.001));
+    const auto& timeline = doc.at("measurement").at("timeline").as_array();
     REQUIRE(timeline.size() == 3);
     CHECK(number(timeline[0].at("planned_rate")) == Approx(600));  // at the end of second 0
-    CHECK(number(timeline[0].at("requests")) == Approx(400).epsilon(0.05));
-    CHECK(number(timeline[1].at("requests")) == Approx(800).epsilon(0.05));
+    CHECK(number(timeline[0].at("completed")) == Approx(400).epsilon(0.05));
+    CHECK(number(timeline[1].at("completed")) == Approx(800).epsilon(0.05));
 }
 
 TEST_CASE("patterns: constant-rate sends the planned count with more threads than the pool's cap", "[plugins][patterns]") {
@@ -119,11 +119,11 @@ TEST_CASE("patterns: constant-rate sends the planned count with more threads tha
     const auto doc = run_json({"--log-level", "warn", "run", "--target", server.base_url(), "--scenario", "ping",
                                "--pattern", "constant-rate", "--rate", "100", "--duration", "2s", "--warmup", "0s",
                                "--connections", "64", "--threads", "256", "--json"});
-    const double sent = number(doc.at("requests"));
+    const double sent = number(doc.at("measurement").at("completed"));
     // Room for a stall of the loaded machine at the end; the old bunching sent 223.
     CHECK(sent >= 185);
     CHECK(sent <= 210);
-    CHECK(number(doc.at("rate").at("planned")) == Approx(100));
+    CHECK(number(doc.at("measurement").at("rate_plan").at("planned")) == Approx(100));
 }
 
 TEST_CASE("patterns: constant-rate against a stall charges it to every delayed request", "[plugins][patterns]") {
@@ -137,9 +137,9 @@ TEST_CASE("patterns: constant-rate against a stall charges it to every delayed r
     const auto doc = run_json({"--log-level", "warn", "run", "--target", server.base_url(), "--scenario", "ping",
                                "--pattern", "constant-rate", "--rate", "1000", "--duration", "6s", "--warmup", "500ms",
                                "--connections", "16", "--threads", "1", "--json"});
-    const double p99 = number(doc.at("latency_us").at("p99")) / 1e6;
-    const double max = number(doc.at("latency_us").at("max")) / 1e6;
-    const double raw_p99 = number(doc.at("latency_uncorrected_us").at("p99")) / 1e6;
+    const double p99 = number(doc.at("measurement").at("latency_us").at("p99")) / 1e6;
+    const double max = number(doc.at("measurement").at("latency_us").at("max")) / 1e6;
+    const double raw_p99 = number(doc.at("measurement").at("latency_uncorrected_us").at("p99")) / 1e6;
     INFO("corrected p99 " << p99 << " s, max " << max << " s, uncorrected p99 " << raw_p99 << " s");
     CHECK(p99 >= 0.9 * 0.54);
     CHECK(p99 <= 1.5 * 0.54);
@@ -148,8 +148,8 @@ TEST_CASE("patterns: constant-rate against a stall charges it to every delayed r
     CHECK(raw_p99 < 0.03);
     // Nothing is dropped: the requests planned during the stall went out late, once a
     // connection was free, and were answered.
-    CHECK(number(doc.at("requests")) == Approx(6000).epsilon(0.02));
-    CHECK(number(doc.at("rate").at("late_requests")) > 300);
+    CHECK(number(doc.at("measurement").at("completed")) == Approx(6000).epsilon(0.02));
+    CHECK(number(doc.at("measurement").at("rate_plan").at("late_requests")) > 300);
 }
 
 TEST_CASE("patterns: constant-rate beyond what the pool's cap can carry says so", "[plugins][patterns]") {
@@ -161,16 +161,16 @@ TEST_CASE("patterns: constant-rate beyond what the pool's cap can carry says so"
     const auto doc = run_json({"--log-level", "warn", "run", "--target", server.base_url(), "--scenario", "ping",
                                "--pattern", "constant-rate", "--rate", "1000", "--duration", "2s", "--warmup", "0s",
                                "--connections", "10", "--threads", "1", "--json"});
-    CHECK(number(doc.at("connections").at("established")) == 10);
-    CHECK(number(doc.at("rate").at("achieved")) < 250);
-    CHECK(number(doc.at("rate").at("late_requests")) > 100);
+    CHECK(number(doc.at("measurement").at("connections").at("established")) == 10);
+    CHECK(number(doc.at("measurement").at("rate_plan").at("achieved")) < 250);
+    CHECK(number(doc.at("measurement").at("rate_plan").at("late_requests")) > 100);
     // About 2000 planned, 400 sent: the rest were still due when the load stopped, and say so.
-    CHECK(number(doc.at("rate").at("due_unsent_at_end")) > 1000);
-    const auto& warnings = doc.at("warnings").as_array();
+    CHECK(number(doc.at("measurement").at("rate_plan").at("unsent_at_end")) > 1000);
+    const auto& warnings = doc.at("measurement").at("warnings").as_array();
     REQUIRE(!warnings.empty());
     CHECK(std::string(warnings[0].as_string()).rfind("generator-bound: planned load not reached", 0) == 0);
     // Requests wait for a connection rather than vanish, so the latency shows the queue.
-    CHECK(number(doc.at("latency_us").at("p99")) > 500'000);
+    CHECK(number(doc.at("measurement").at("latency_us").at("p99")) > 500'000);
 }
 
 TEST_CASE("patterns: --rate needs a pattern that has a rate", "[plugins][patterns]") {
@@ -261,9 +261,9 @@ TEST_CASE("patterns: constant-rate with fewer connections than threads still sen
     const auto doc = run_json({"--log-level", "warn", "run", "--target", server.base_url(), "--scenario", "ping",
                                "--pattern", "constant-rate", "--rate", "300", "--duration", "1s", "--warmup", "0s",
                                "--connections", "1", "--threads", "2", "--json"});
-    CHECK(number(doc.at("rate").at("achieved")) == Approx(300).epsilon(0.03));
-    CHECK(number(doc.at("requests")) == Approx(300).epsilon(0.03));
-    CHECK(number(doc.at("connections").at("established")) == 1);
+    CHECK(number(doc.at("measurement").at("rate_plan").at("achieved")) == Approx(300).epsilon(0.03));
+    CHECK(number(doc.at("measurement").at("completed")) == Approx(300).epsilon(0.03));
+    CHECK(number(doc.at("measurement").at("connections").at("established")) == 1);
 }
 
 TEST_CASE("patterns: rate stages refuse nan, inf and durations beyond a week", "[plugins][patterns]") {

@@ -37,15 +37,15 @@ TEST_CASE("scenarios: all six pass their check and are measured against a correc
     for (const char* id : {"ping", "json", "db-read", "db-write", "upload", "stream"}) {
         INFO(id);
         auto doc = adhoc(server, id);
-        CHECK(doc.at("outcome") == "measured");
+        CHECK(doc.at("measurement").at("outcome") == "measured");
         CHECK(doc.at("exit_code") == 0);
-        CHECK(doc.at("requests").to_number<std::uint64_t>() > 0);
-        CHECK(doc.at("errors").at("verify").to_number<std::uint64_t>() == 0);
-        CHECK(doc.at("errors").at("status").to_number<std::uint64_t>() == 0);
-        CHECK(doc.at("connections").at("asked").to_number<std::int64_t>() == 2);
-        CHECK(doc.at("connections").at("established").to_number<std::int64_t>() == 2);
-        CHECK(doc.at("latency_us").at("p50").to_number<std::int64_t>() > 0);
-        CHECK(doc.at("generator").at("cpu_seconds").as_double() > 0);
+        CHECK(doc.at("measurement").at("completed").to_number<std::uint64_t>() > 0);
+        CHECK(doc.at("measurement").at("errors").at("verify").to_number<std::uint64_t>() == 0);
+        CHECK(doc.at("measurement").at("errors").at("status").to_number<std::uint64_t>() == 0);
+        CHECK(doc.at("measurement").at("connections").at("asked").to_number<std::int64_t>() == 2);
+        CHECK(doc.at("measurement").at("connections").at("established").to_number<std::int64_t>() == 2);
+        CHECK(doc.at("measurement").at("latency_us").at("p50").to_number<std::int64_t>() > 0);
+        CHECK(doc.at("measurement").at("generator").at("cpu_seconds").as_double() > 0);
     }
     CHECK(server.rows_written() > 0);
 }
@@ -53,7 +53,7 @@ TEST_CASE("scenarios: all six pass their check and are measured against a correc
 TEST_CASE("scenarios: multipart upload is checked like the raw one", "[plugins][scenarios]") {
     test::test_server server;
     auto doc = adhoc(server, "upload", {"--scenario-option", "multipart=true", "--scenario-option", "size=1MiB"});
-    CHECK(doc.at("outcome") == "measured");
+    CHECK(doc.at("measurement").at("outcome") == "measured");
 }
 
 TEST_CASE("scenarios: a wrong answer fails the correctness check with the reason", "[plugins][scenarios]") {
@@ -70,11 +70,11 @@ TEST_CASE("scenarios: a wrong answer fails the correctness check with the reason
     for (const auto& [id, reason] : expected) {
         INFO(id);
         auto doc = adhoc(server, id);
-        CHECK(doc.at("outcome") == "failed");
+        CHECK(doc.at("measurement").at("outcome") == "failed");
         CHECK(doc.at("exit_code") == 1);
-        CHECK(doc.at("requests").to_number<std::uint64_t>() == 0);
-        INFO(doc.at("reason").as_string().c_str());
-        CHECK(std::string(doc.at("reason").as_string()).rfind(reason, 0) == 0);
+        CHECK(doc.at("measurement").at("completed").to_number<std::uint64_t>() == 0);
+        INFO(doc.at("measurement").at("reason").as_string().c_str());
+        CHECK(std::string(doc.at("measurement").at("reason").as_string()).rfind(reason, 0) == 0);
     }
 }
 
@@ -82,8 +82,8 @@ TEST_CASE("scenarios: an error status fails the check, naming the status", "[plu
     test::test_server server;
     server.set_faults({.status = 503});
     auto doc = adhoc(server, "db-read");
-    CHECK(doc.at("outcome") == "failed");
-    CHECK(std::string(doc.at("reason").as_string()).find("status 503, expected 200") != std::string::npos);
+    CHECK(doc.at("measurement").at("outcome") == "failed");
+    CHECK(std::string(doc.at("measurement").at("reason").as_string()).find("status 503, expected 200") != std::string::npos);
 }
 
 TEST_CASE("scenarios: an unreachable server fails the check with the connect error", "[plugins][scenarios]") {
@@ -91,7 +91,7 @@ TEST_CASE("scenarios: an unreachable server fails the check with the connect err
                                  "--duration", "1s", "--json"});
     CHECK(r.exit_code == 1);
     auto doc = boost::json::parse(r.out).as_object();
-    CHECK(doc.at("reason") == "correctness check failed: connect: Connection refused");
+    CHECK(doc.at("measurement").at("reason") == "correctness check failed: connect: Connection refused");
 }
 
 TEST_CASE("scenarios: ad-hoc flags that a pattern or scenario does not have are usage errors", "[plugins][scenarios]") {

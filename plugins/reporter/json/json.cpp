@@ -1,6 +1,7 @@
 // `json`: summary.json, the statistics for machines. Schema-versioned like the raw results:
-// "schema": "shootout.summary", "schema_version": 1. Figures that do not exist (a failed
-// framework's req/s, an interval from one run) are null, never zero.
+// "schema": "shootout.summary", "schema_version": 1. The results[] entries are the core's summary
+// schema (core/results/summary_json.h), shared with `shootout run --json`. Figures that do not
+// exist (a failed framework's req/s, an interval from one run) are null, never zero.
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "report_common.h"
+#include "summary_json.h"
 
 namespace {
 
@@ -15,8 +17,6 @@ using namespace shootout;
 using namespace shootout::reporters;
 namespace stats = sdk::stats;
 namespace json = boost::json;
-
-constexpr int summary_schema_version = 1;
 
 // Indented, keys in insertion order: people read this file and diff it.
 void pretty_into(std::string& out, const json::value& v, int depth) {
@@ -55,69 +55,6 @@ std::string pretty(const json::value& v) {
     return out;
 }
 
-json::value optional_number(const std::optional<double>& v) { return v ? json::value(*v) : json::value(nullptr); }
-
-json::object latency_ms(const sdk::histogram& h) {
-    json::object o;
-    for (double p : stats::spectrum_percentiles)
-        o[fmt::format("p{}", fmt::format("{:g}", p))] = static_cast<double>(h.value_at_percentile(p)) / 1000.0;
-    o["max"] = static_cast<double>(h.max()) / 1000.0;
-    o["mean"] = h.mean() / 1000.0;
-    o["count"] = h.count();
-    return o;
-}
-
-json::object group_to_json(const stats::group& g, json::value rank, bool tied) {
-    json::object o;
-    o["framework"] = g.framework;
-    o["scenario"] = g.scenario;
-    o["pattern"] = g.pattern;
-    o["status"] = stats::verdict_name(g.verdict);
-    o["reason"] = g.reason;
-    o["rank"] = std::move(rank);
-    o["tied_with_previous"] = tied;
-    o["runs"] = g.runs.size();
-    o["runs_measured"] = g.runs_measured;
-    const bool figures = g.runs_measured > 0 && g.verdict != stats::verdict::skipped && g.verdict != stats::verdict::not_supported;
-    if (!figures) {
-        o["req_s"] = nullptr;
-        o["latency_ms"] = nullptr;
-    } else {
-        json::array per_run;
-        for (const auto* m : g.runs)
-            if (m->outcome == sdk::outcome::measured) per_run.push_back(m->rate);
-        o["req_s"] = {{"median", g.rate.median},
-                      {"mean", g.rate.mean},
-                      {"stdev", g.rate.n >= 2 ? json::value(g.rate.stdev) : json::value(nullptr)},
-                      {"cv", g.rate.n >= 2 ? json::value(g.rate.cv) : json::value(nullptr)},
-                      {"min", g.rate.min},
-                      {"max", g.rate.max},
-                      {"ci95", g.rate.interval95 ? json::value{{"low", g.rate.interval95->low}, {"high", g.rate.interval95->high}}
-                                                 : json::value(nullptr)},
-                      {"per_run", std::move(per_run)}};
-        o["noisy"] = g.noisy;
-        o["latency_ms"] = latency_ms(g.latency_us);
-        o["p99_ms_runs"] = {{"min", g.p99_us.min / 1000.0}, {"max", g.p99_us.max / 1000.0}};
-        if (g.latency_uncorrected_us) o["latency_uncorrected_ms"] = latency_ms(*g.latency_uncorrected_us);
-        if (g.planned_rate > 0)
-            o["rate_plan"] = {{"planned", g.planned_rate}, {"achieved", g.achieved_rate}, {"late_requests", g.late_requests}};
-        o["completed"] = g.completed;
-        o["errors"] = {{"total", g.errors.total()},
-                       {"rate", g.error_rate},
-                       {"connect", g.errors.connect},
-                       {"read", g.errors.read},
-                       {"write", g.errors.write},
-                       {"timeout", g.errors.timeout},
-                       {"status", g.errors.status},
-                       {"verify", g.errors.verify}};
-        o["server"] = {{"cpu_percent", optional_number(g.cpu_percent)}, {"rss_mib", optional_number(g.rss_mib)}};
-    }
-    o["warnings"] = json::value_from(g.warnings);
-    if (!g.runs.empty() && g.runs.front()->profile)
-        o["flamegraph"] = sdk::flamegraph_path(g.framework, g.scenario, g.pattern, g.runs.front()->run);
-    return o;
-}
-
 class json_reporter final : public summary_file_reporter {
 public:
     static constexpr auto options = summary_file_options("summary.json");
@@ -129,7 +66,7 @@ private:
         const auto& env = results.environment;
         json::object doc;
         doc["schema"] = "shootout.summary";
-        doc["schema_version"] = summary_schema_version;
+        doc["schema_version"] = core::summary_schema_version;
         json::object versions;
         for (const auto& [fw, v] : env.framework_versions) versions[fw] = v;
         doc["environment"] = {{"shootout_version", env.shootout_version}, {"build_type", env.build_type},
@@ -143,17 +80,13 @@ private:
                            {"req_s", "median of the runs"},
                            {"interval", "Student's t 95 % interval for the mean of the runs; null with one run"},
                            {"tie", "neighbours in the order whose intervals overlap"}};
-        json::array groups, rankings;
+        json::array rankings;
         for (const auto& r : summary.rankings) {
             json::array ranked, not_ranked;
-            for (std::size_t i = 0; i < r.ranked.size(); ++i) {
-                groups.push_back(group_to_json(*r.ranked[i], r.rank[i], r.tied_with_previous[i]));
+            for (std::size_t i = 0; i < r.ranked.size(); ++i)
                 ranked.push_back({{"framework", r.ranked[i]->framework}, {"rank", r.rank[i]}, {"tied_with_previous", bool(r.tied_with_previous[i])}});
-            }
-            for (const auto* g : r.unranked) {
-                groups.push_back(group_to_json(*g, nullptr, false));
+            for (const auto* g : r.unranked)
                 not_ranked.push_back({{"framework", g->framework}, {"status", stats::verdict_name(g->verdict)}, {"reason", g->reason}});
-            }
             rankings.push_back({{"scenario", r.scenario},
                                 {"pattern", r.pattern},
                                 {"order", r.order_text()},
@@ -161,7 +94,9 @@ private:
                                 {"ranked", std::move(ranked)},
                                 {"not_ranked", std::move(not_ranked)}});
         }
-        doc["results"] = std::move(groups);
+        // One entry per group, written by the core's summary schema (core/results/summary_json.h),
+        // the same entries `shootout run --json` shows.
+        doc["results"] = core::results_to_json(summary);
         doc["rankings"] = std::move(rankings);
         return pretty(doc) + "\n";
     }

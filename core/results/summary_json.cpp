@@ -1,0 +1,99 @@
+// The summary entries (summary_json.h): moved here from the json reporter so that summary.json
+// and `run --json` share one writer.
+#include "summary_json.h"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+namespace shootout::core {
+
+namespace json = boost::json;
+namespace stats = sdk::stats;
+
+namespace {
+
+json::value optional_number(const std::optional<double>& v) { return v ? json::value(*v) : json::value(nullptr); }
+
+json::object req_s_to_json(const stats::group& g) {
+    json::array per_run;
+    for (const auto* m : g.runs)
+        if (m->outcome == sdk::outcome::measured) per_run.push_back(m->rate);
+    return {{"median", g.rate.median},
+            {"mean", g.rate.mean},
+            {"stdev", g.rate.n >= 2 ? json::value(g.rate.stdev) : json::value(nullptr)},
+            {"cv", g.rate.n >= 2 ? json::value(g.rate.cv) : json::value(nullptr)},
+            {"min", g.rate.min},
+            {"max", g.rate.max},
+            {"ci95", g.rate.interval95 ? json::value{{"low", g.rate.interval95->low}, {"high", g.rate.interval95->high}}
+                                       : json::value(nullptr)},
+            {"per_run", std::move(per_run)}};
+}
+
+// The figures of a group that has measured runs, in summary.json's order.
+void figures_to_json(const stats::group& g, json::object& o) {
+    o["req_s"] = req_s_to_json(g);
+    o["noisy"] = g.noisy;
+    o["latency_ms"] = latency_ms(g.latency_us);
+    o["p99_ms_runs"] = {{"min", g.p99_us.min / 1000.0}, {"max", g.p99_us.max / 1000.0}};
+    if (g.latency_uncorrected_us) o["latency_uncorrected_ms"] = latency_ms(*g.latency_uncorrected_us);
+    if (g.planned_rate > 0)
+        o["rate_plan"] = {{"planned", g.planned_rate}, {"achieved", g.achieved_rate}, {"late_requests", g.late_requests}};
+    o["completed"] = g.completed;
+    o["errors"] = {{"total", g.errors.total()},
+                   {"rate", g.error_rate},
+                   {"connect", g.errors.connect},
+                   {"read", g.errors.read},
+                   {"write", g.errors.write},
+                   {"timeout", g.errors.timeout},
+                   {"status", g.errors.status},
+                   {"verify", g.errors.verify}};
+    o["server"] = {{"cpu_percent", optional_number(g.cpu_percent)}, {"rss_mib", optional_number(g.rss_mib)}};
+}
+
+}  // namespace
+
+json::object latency_ms(const sdk::histogram& h) {
+    json::object o;
+    for (double p : stats::spectrum_percentiles)
+        o[fmt::format("p{}", fmt::format("{:g}", p))] = static_cast<double>(h.value_at_percentile(p)) / 1000.0;
+    o["max"] = static_cast<double>(h.max()) / 1000.0;
+    o["mean"] = h.mean() / 1000.0;
+    o["count"] = h.count();
+    return o;
+}
+
+json::object group_to_json(const stats::group& g, json::value rank, bool tied_with_previous) {
+    json::object o;
+    o["framework"] = g.framework;
+    o["scenario"] = g.scenario;
+    o["pattern"] = g.pattern;
+    o["status"] = stats::verdict_name(g.verdict);
+    o["reason"] = g.reason;
+    o["rank"] = std::move(rank);
+    o["tied_with_previous"] = tied_with_previous;
+    o["runs"] = g.runs.size();
+    o["runs_measured"] = g.runs_measured;
+    const bool figures = g.runs_measured > 0 && g.verdict != stats::verdict::skipped && g.verdict != stats::verdict::not_supported;
+    if (figures) {
+        figures_to_json(g, o);
+    } else {
+        o["req_s"] = nullptr;
+        o["latency_ms"] = nullptr;
+    }
+    o["warnings"] = json::value_from(g.warnings);
+    if (!g.runs.empty() && g.runs.front()->profile)
+        o["flamegraph"] = sdk::flamegraph_path(g.framework, g.scenario, g.pattern, g.runs.front()->run);
+    return o;
+}
+
+json::array results_to_json(const stats::summary& summary) {
+    json::array results;
+    for (const auto& r : summary.rankings) {
+        for (std::size_t i = 0; i < r.ranked.size(); ++i)
+            results.push_back(group_to_json(*r.ranked[i], r.rank[i], r.tied_with_previous[i]));
+        for (const auto* g : r.unranked) results.push_back(group_to_json(*g, nullptr, false));
+    }
+    return results;
+}
+
+}  // namespace shootout::core
