@@ -21,7 +21,6 @@
 
 namespace shootout::core::engine {
 
-namespace asio = boost::asio;
 
 connection::connection(worker& owner, std::uint32_t slot, std::uint64_t index)
     : w_(owner), slot_(slot), index_(index) {
@@ -146,13 +145,12 @@ void connection::send(clock_type::time_point now, clock_type::time_point planned
     sent_at_ = now;
     planned_at_ = planned;
     got_bytes_ = readable_pending_ = false;
-    carry_.clear();
     // The correctness check judges every response whole (and may expect a 404); under load the
     // scenario's expected() head is checked on every response, its body on a sample.
     const bool load = w_.config().role == sdk::session_role::load;
     sink_.reset(w_.verify_next() ? &session_->check() : nullptr, nullptr,
                 load ? session_->expected() : sdk::response_expectation{});
-    parser_.emplace(sink_);
+    reader_.begin();
     state_ = state::writing;
     write_some();
 }
@@ -229,7 +227,7 @@ void connection::on_readable() {
                 return;
             }
             if (!feed(buffer, static_cast<std::size_t>(n))) return;
-            if (parser_->is_done()) {
+            if (reader_.done()) {
                 complete(now);
                 return;
             }
@@ -243,13 +241,9 @@ void connection::on_readable() {
                 start();
                 return;
             }
-            if (state_ == state::reading && parser_ && parser_->need_eof()) {
-                boost::beast::error_code ec;
-                parser_->put_eof(ec);
-                if (!ec && parser_->is_done()) {
-                    complete(clock_type::now());
-                    return;
-                }
+            if (state_ == state::reading && reader_.needs_eof() && reader_.finish_at_eof()) {
+                complete(clock_type::now());
+                return;
             }
             fail(error_class::read,
                  got_bytes_ ? "the server closed the connection in the middle of a response"
@@ -264,45 +258,20 @@ void connection::on_readable() {
     }
 }
 
+// The one feeding function shared with the fuzz target (response_reader, http1_parser.h).
 bool connection::feed(const char* data, std::size_t size) {
-    std::string_view input(data, size);
-    if (!carry_.empty()) {
-        carry_.append(input);
-        input = carry_;
+    const read_outcome read = reader_.feed({data, size});
+    if (read.what == read_outcome::kind::malformed) {
+        fail(error_class::read, "malformed response: " + read.error.message(), true);
+        return false;
     }
-    std::size_t consumed = 0;
-    while (consumed < input.size()) {
-        boost::beast::error_code ec;
-        consumed += parser_->put(asio::const_buffer(input.data() + consumed, input.size() - consumed), ec);
-        if (ec == http::error::need_more) break;
-        if (ec) {
-            fail(error_class::read, "malformed response: " + ec.message(), true);
+    if (read.what == read_outcome::kind::done && !read.after.empty()) {
+        if (upgrading_) {  // the first frames, right behind the 101
+            wsock_->after_upgrade.assign(read.after);
+        } else {
+            fail(error_class::read, "the server sent more bytes than the response holds", true);
             return false;
         }
-        if (parser_->is_done() && sink_.interim()) {
-            sink_.next_response();
-            parser_.emplace(sink_);
-            continue;
-        }
-        if (parser_->is_done()) {
-            if (consumed < input.size()) {
-                if (upgrading_) {  // the first frames, right behind the 101
-                    wsock_->after_upgrade.assign(input.substr(consumed));
-                    consumed = input.size();
-                    break;
-                }
-                fail(error_class::read, "the server sent more bytes than the response holds", true);
-                return false;
-            }
-            break;
-        }
-    }
-    if (consumed < input.size()) {
-        // A header split across reads: keep the tail until the rest arrives.
-        if (input.data() == carry_.data()) carry_.erase(0, consumed);
-        else carry_.assign(input.substr(consumed));
-    } else {
-        carry_.clear();
     }
     return true;
 }
@@ -314,7 +283,7 @@ void connection::complete(clock_type::time_point now) {
     }
     std::optional<sdk::verdict> verdict;
     if (sink_.check) verdict = sink_.check->end();
-    const bool keep_alive = parser_->keep_alive();
+    const bool keep_alive = reader_.keep_alive();
     state_ = state::idle;
     const std::string problem = head_problem();  // empty, and so not allocated, when the head is right
     w_.record_response(now, planned_at_, sent_at_, first_byte_at_, sink_.status, verdict ? &*verdict : nullptr,

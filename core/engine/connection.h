@@ -96,8 +96,8 @@ private:
     std::uint32_t slot_;  // index in the worker's connection list, carried in epoll events
     std::uint64_t index_;
     std::unique_ptr<sdk::http_session> session_;
-    std::optional<response_parser> parser_;
     response_sink sink_;
+    response_reader reader_{sink_};
     sdk::wire_request request_;
     std::size_t part_ = 0, offset_ = 0;
     std::uint64_t received_ = 0;
@@ -105,7 +105,6 @@ private:
     state state_ = state::closed;
     bool active_ = false, retiring_ = false, got_bytes_ = false, readable_pending_ = false, peer_closed_ = false;
     std::uint32_t generation_ = 0;  // bumped on close, so events of an old socket are ignored
-    std::string carry_;  // unparsed bytes of a header split across reads
 
     // WebSocket only.
     bool counted_connecting_ = false;  // in the worker's `connecting` count

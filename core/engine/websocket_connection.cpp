@@ -46,9 +46,8 @@ void connection::begin_upgrade(clock_type::time_point now) {
     received_ = 0;
     sent_at_ = planned_at_ = now;
     got_bytes_ = readable_pending_ = false;
-    carry_.clear();
     sink_.reset(nullptr, &wsock_->upgrade);
-    parser_.emplace(sink_);
+    reader_.begin();
     state_ = state::writing;
     write_some();
 }
