@@ -1,7 +1,7 @@
-// Fuzz target: the engine's HTTP/1.1 response parser (core/engine/http1_parser.h), fed the way
-// connection::feed in core/engine/engine.cpp feeds it: put() until need_more, the unconsumed tail
-// carried to the next read, done when is_done(), put_eof() when the peer closes a response that
-// needs it. The input is cut in two reads at a point the fuzzer chooses, and the outcome must be
+// Fuzz target: the engine's HTTP/1.1 response parser (core/engine/http1_parser.h), fed through
+// response_reader, the function the engine's connection feeds every read to: put() until
+// need_more, the unconsumed tail carried to the next read, interim responses skipped, done when
+// is_done(), put_eof() when the peer closes a response that needs it. The input is cut in two reads at a point the fuzzer chooses, and the outcome must be
 // the same as when it comes in one read: a response parsed differently because of where a read
 // ended would be a wrong figure in a benchmark, not just a crash.
 #include <cstdint>
@@ -61,45 +61,22 @@ outcome parse(std::string_view input, std::size_t split, const options& o) {
         expectation.body_size = o.body_size;
     }
     sink.reset(o.check ? &check : nullptr, o.upgrade ? &upgrade : nullptr, expectation);
-    engine::response_parser parser(sink);
+    engine::response_reader reader(sink);
+    reader.begin();
 
+    // One or two reads, through the function the engine's connection calls for each read.
     outcome result;
-    std::string carry;
-    // One read's worth, as connection::feed: returns false on a malformed response.
+    bool ok = true;
     auto feed = [&](std::string_view bytes) {
-        std::string_view in = bytes;
-        if (!carry.empty()) {
-            carry.append(bytes);
-            in = carry;
-        }
-        std::size_t consumed = 0;
-        while (consumed < in.size()) {
-            boost::beast::error_code ec;
-            consumed += parser.put(boost::asio::const_buffer(in.data() + consumed, in.size() - consumed), ec);
-            if (ec == engine::http::error::need_more) break;
-            if (ec) return false;
-            if (parser.is_done()) {
-                consumed = in.size();  // what follows is the engine's business (frames, or an error)
-                break;
-            }
-        }
-        if (consumed < in.size()) {
-            if (in.data() == carry.data()) carry.erase(0, consumed);
-            else carry.assign(in.substr(consumed));
-        } else {
-            carry.clear();
-        }
-        return true;
+        const auto read = reader.feed(bytes);
+        ok = read.what != engine::read_outcome::kind::malformed;
+        // Done: what follows is the engine's business (frames, or "bytes nobody asked for").
+        return read.what == engine::read_outcome::kind::need_more;
     };
-    bool ok = feed(input.substr(0, split));
-    if (ok && !parser.is_done()) ok = feed(input.substr(split));
-    if (ok && !parser.is_done() && parser.need_eof()) {  // the peer closes
-        boost::beast::error_code ec;
-        parser.put_eof(ec);
-        ok = !ec;
-    }
+    if (feed(input.substr(0, split))) feed(input.substr(split));
+    if (ok && !reader.done() && reader.needs_eof()) ok = reader.finish_at_eof();  // the peer closes
     result.error = !ok;
-    result.done = ok && parser.is_done();
+    result.done = ok && reader.done();
     result.status = sink.status;
     result.body_bytes = sink.body_bytes;
     result.content_type = std::string(sink.content_type_view());

@@ -1,6 +1,6 @@
-// A connection's life and its HTTP/1.1 side: connect, send a request with one send (or
-// sendmsg), read and parse its response, time it out, close. Its socket is registered once with
-// the worker's edge-triggered epoll set: no per-request re-registration, no speculative read.
+// A connection's life: connect, write a request with one send (or sendmsg), read, time out,
+// close. Its socket is registered once with the worker's edge-triggered epoll set: no
+// per-request re-registration, no speculative read. What the bytes mean is its protocol's.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -10,31 +10,20 @@
 
 #include <cerrno>
 #include <cstring>
-#include <stdexcept>
 
-#include <boost/beast/http/error.hpp>
 #include <fmt/format.h>
-#include <shootout/sdk/http.h>
 
 #include "connection.h"
+#include "http1_protocol.h"
+#include "websocket_client.h"
 #include "worker.h"
 
 namespace shootout::core::engine {
 
-namespace asio = boost::asio;
-
 connection::connection(worker& owner, std::uint32_t slot, std::uint64_t index)
     : w_(owner), slot_(slot), index_(index) {
-    websocket_ = owner.websocket();
-    if (websocket_) wsock_ = std::make_unique<websocket_state>(owner.seed_for(index) ^ 0x5bd1e995ULL);
-    if (!websocket_) {
-        const sdk::session_context context{owner.target(), owner.config().role, owner.index(), index,
-                                           owner.seed_for(index)};
-        session_ = owner.scenario().open_http_session(context);
-        if (!session_)
-            throw std::runtime_error("the scenario opened no HTTP session: an HTTP scenario must override "
-                                     "open_http_session()");
-    }
+    if (owner.websocket()) protocol_ = std::make_unique<websocket_client>(*this);
+    else protocol_ = std::make_unique<http1_protocol>(*this);
     set_active(true);
 }
 
@@ -110,49 +99,31 @@ void connection::end_connecting() {
 
 void connection::on_connected() {
     const auto now = clock_type::now();
-    if (!websocket_) end_connecting();
     state_ = state::idle;
     w_.on_open();
     w_.record_connect(now - connect_started_);
-    if (websocket_) begin_upgrade(now);
-    else ready(now);
+    protocol_->on_connected(now);
 }
 
+bool connection::winding_down() const { return retiring_ || !w_.sending(); }
+
 void connection::ready(clock_type::time_point now) {
-    if (retiring_ || !w_.sending()) {
+    if (winding_down()) {
         close();
         return;
     }
     if (w_.open_model()) w_.on_idle(this, now);
-    else send(now, now);
+    else protocol_->submit(now, now);
 }
 
-void connection::send_planned(clock_type::time_point planned, clock_type::time_point now) { send(now, planned); }
-
-void connection::send(clock_type::time_point now, clock_type::time_point planned) {
-    if (websocket_) {
-        send_message(now, planned);
-        return;
-    }
-    request_ = session_->next_request();
-    if (request_.part_count == 0 || request_.part_count > request_.parts.size()) {
-        w_.count_error(error_class::write, fmt::format("the scenario's request has {} parts; 1 to {} are allowed",
-                                                      request_.part_count, request_.parts.size()));
-        w_.stop();  // every request would be the same: nothing to measure
-        return;
-    }
+void connection::write_request(const sdk::wire_request& request, clock_type::time_point now,
+                               clock_type::time_point planned) {
+    request_ = request;
     part_ = offset_ = 0;
     received_ = 0;
     sent_at_ = now;
     planned_at_ = planned;
     got_bytes_ = readable_pending_ = false;
-    carry_.clear();
-    // The correctness check judges every response whole (and may expect a 404); under load the
-    // scenario's expected() head is checked on every response, its body on a sample.
-    const bool load = w_.config().role == sdk::session_role::load;
-    sink_.reset(w_.verify_next() ? &session_->check() : nullptr, nullptr,
-                load ? session_->expected() : sdk::response_expectation{});
-    parser_.emplace(sink_);
     state_ = state::writing;
     write_some();
 }
@@ -201,19 +172,12 @@ void connection::write_some() {
         }
     }
     state_ = state::reading;
-    if (pong_pending_) {
-        pong_pending_ = false;
-        send_control(wsock_->pong);
-        if (state_ != state::reading) return;
-    }
+    protocol_->on_written();
+    if (state_ != state::reading) return;
     if (readable_pending_) on_readable();
 }
 
 void connection::on_readable() {
-    if (websocket_ && !upgrading_) {
-        on_ws_readable();
-        return;
-    }
     char* buffer = w_.read_buffer();
     for (;;) {
         const ssize_t n = ::recv(fd_, buffer, read_buffer_size, 0);
@@ -224,15 +188,7 @@ void connection::on_readable() {
                 got_bytes_ = true;
                 first_byte_at_ = now;
             }
-            if (state_ != state::reading) {
-                fail(error_class::read, "the server sent bytes nobody asked for", true);
-                return;
-            }
-            if (!feed(buffer, static_cast<std::size_t>(n))) return;
-            if (parser_->is_done()) {
-                complete(now);
-                return;
-            }
+            if (!protocol_->on_bytes({buffer, static_cast<std::size_t>(n)}, now)) return;
             // Drained: epoll reports more. Unless the peer has closed: then read on to the end.
             if (static_cast<std::size_t>(n) < read_buffer_size && !peer_closed_) return;
             continue;
@@ -243,18 +199,7 @@ void connection::on_readable() {
                 start();
                 return;
             }
-            if (state_ == state::reading && parser_ && parser_->need_eof()) {
-                boost::beast::error_code ec;
-                parser_->put_eof(ec);
-                if (!ec && parser_->is_done()) {
-                    complete(clock_type::now());
-                    return;
-                }
-            }
-            fail(error_class::read,
-                 got_bytes_ ? "the server closed the connection in the middle of a response"
-                            : "the server closed the connection without answering",
-                 true);
+            protocol_->on_eof();
             return;
         }
         if (errno == EINTR) continue;
@@ -264,81 +209,23 @@ void connection::on_readable() {
     }
 }
 
-bool connection::feed(const char* data, std::size_t size) {
-    std::string_view input(data, size);
-    if (!carry_.empty()) {
-        carry_.append(input);
-        input = carry_;
-    }
-    std::size_t consumed = 0;
-    while (consumed < input.size()) {
-        boost::beast::error_code ec;
-        consumed += parser_->put(asio::const_buffer(input.data() + consumed, input.size() - consumed), ec);
-        if (ec == http::error::need_more) break;
-        if (ec) {
-            fail(error_class::read, "malformed response: " + ec.message(), true);
-            return false;
-        }
-        if (parser_->is_done() && sink_.interim()) {
-            sink_.next_response();
-            parser_.emplace(sink_);
-            continue;
-        }
-        if (parser_->is_done()) {
-            if (consumed < input.size()) {
-                if (upgrading_) {  // the first frames, right behind the 101
-                    wsock_->after_upgrade.assign(input.substr(consumed));
-                    consumed = input.size();
-                    break;
-                }
-                fail(error_class::read, "the server sent more bytes than the response holds", true);
-                return false;
-            }
-            break;
-        }
-    }
-    if (consumed < input.size()) {
-        // A header split across reads: keep the tail until the rest arrives.
-        if (input.data() == carry_.data()) carry_.erase(0, consumed);
-        else carry_.assign(input.substr(consumed));
-    } else {
-        carry_.clear();
-    }
-    return true;
+void connection::answered(clock_type::time_point now, unsigned status, const sdk::verdict* verdict,
+                          const std::string* problem) {
+    state_ = state::idle;
+    w_.record_response(now, planned_at_, sent_at_, first_byte_at_, status, verdict, problem, request_.size(), received_);
 }
 
-void connection::complete(clock_type::time_point now) {
-    if (upgrading_) {
-        finish_upgrade(now);
-        return;
-    }
-    std::optional<sdk::verdict> verdict;
-    if (sink_.check) verdict = sink_.check->end();
-    const bool keep_alive = parser_->keep_alive();
-    state_ = state::idle;
-    const std::string problem = head_problem();  // empty, and so not allocated, when the head is right
-    w_.record_response(now, planned_at_, sent_at_, first_byte_at_, sink_.status, verdict ? &*verdict : nullptr,
-                       problem.empty() ? nullptr : &problem, request_.size(), received_);
-    if (retiring_ || !w_.sending()) {
+void connection::next(clock_type::time_point now, bool reuse) {
+    if (winding_down()) {
         close();
         return;
     }
-    if (!keep_alive || peer_closed_) {  // the server closes this connection: take a new one
+    if (!reuse || peer_closed_) {  // the server closes this connection: take a new one
         close();
         start();
         return;
     }
     ready(now);
-}
-
-std::string connection::head_problem() const {
-    if (sink_.wrong_media_type)
-        return fmt::format("content type {}, expected {} (checked on every response)",
-                           sdk::excerpt(sink_.content_type_view()), sink_.expect.media_type);
-    if (sink_.expect.body_size && sink_.body_bytes != *sink_.expect.body_size)
-        return fmt::format("body of {} bytes, expected {} (checked on every response)", sink_.body_bytes,
-                           *sink_.expect.body_size);
-    return {};
 }
 
 void connection::fail(error_class cls, std::string reason, bool reconnect) {
@@ -347,9 +234,23 @@ void connection::fail(error_class cls, std::string reason, bool reconnect) {
     // Reconnect at once after a broken connection; after a failed connect, wait for the next tick
     // so a refusing server is not hammered in a tight loop.
     if (reconnect && active_ && w_.sending()) {
-        if (feeding_) restart_after_feed_ = true;  // once the decoder has returned
+        if (restarts_held_) restart_pending_ = true;
         else start();
     }
+}
+
+void connection::release_restarts() {
+    restarts_held_ = false;
+    if (!restart_pending_) return;
+    restart_pending_ = false;
+    if (active_ && w_.sending()) start();
+}
+
+ssize_t connection::send_once(std::string_view bytes, int flags) {
+    ssize_t n;
+    do n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | flags);
+    while (n < 0 && errno == EINTR);
+    return n;
 }
 
 void connection::retire() {
@@ -360,12 +261,7 @@ void connection::retire() {
 
 void connection::close() {
     end_connecting();
-    if (websocket_ && !upgrading_ && fd_ >= 0 && (state_ == state::idle || state_ == state::reading)) {
-        // Say goodbye the WebSocket way (status 1000), so the server sees a normal close and not
-        // a dropped connection. Best effort: never waits, and between messages only.
-        const auto goodbye = wsock_->encoder.encode_close();
-        [[maybe_unused]] const auto n = ::send(fd_, goodbye.bytes.data(), goodbye.size, MSG_NOSIGNAL | MSG_DONTWAIT);
-    }
+    if (fd_ >= 0 && (state_ == state::idle || state_ == state::reading)) protocol_->on_closing();
     if (connected()) w_.on_closed();
     if (fd_ >= 0) {
         ::close(fd_);  // also leaves the epoll set

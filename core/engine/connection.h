@@ -1,21 +1,22 @@
-// One connection of the load engine: an HTTP/1.1 keep-alive connection, or a WebSocket one (an
-// HTTP upgrade, then frames), driven by its worker's epoll loop. Internal to the engine.
+// One connection of the load engine, driven by its worker's epoll loop: the socket, its writes and
+// reads, its timeouts and the accounting of each request. What it speaks (HTTP/1.1 keep-alive, or
+// WebSocket: an HTTP upgrade, then frames) is its protocol (protocol.h). Internal to the engine.
 #pragma once
 
 #include <sys/epoll.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
+#include <string_view>
 
 #include <shootout/sdk/scenario.h>
 
-#include "http1_parser.h"
 #include "plan_clock.h"
-#include "websocket_protocol.h"
+#include "protocol.h"
 
 namespace shootout::core::engine {
 
@@ -42,17 +43,18 @@ inline double thread_cpu_seconds() {
 enum class error_class { connect, read, write, timeout, status, verify };
 
 class worker;
-namespace ws = websocket;
 
-// One HTTP/1.1 keep-alive connection, or one WebSocket connection (an HTTP upgrade, then frames). Its socket is a plain non-blocking descriptor in the
-// worker's edge-triggered epoll set, registered once when it is opened: no per-request
-// re-registration, no speculative read, one sendmsg and (usually) one recv per request.
-class connection final : private ws::handler {
+// Its socket is a plain non-blocking descriptor in the worker's edge-triggered epoll set,
+// registered once when it is opened: no per-request re-registration, no speculative read, one
+// sendmsg and (usually) one recv per request.
+class connection final {
 public:
     connection(worker& owner, std::uint32_t slot, std::uint64_t index);
     ~connection() { close(); }
+
+    // Called by the worker.
     void start();             // (re)connect; then send (closed model) or wait for a planned request (open)
-    void send_planned(clock_type::time_point planned, clock_type::time_point now);  // open model
+    void send_planned(clock_type::time_point planned, clock_type::time_point now) { protocol_->submit(now, planned); }
     void retire();            // close after the response in flight
     void close();             // close now, dropping what is in flight
     void on_event(std::uint32_t events, std::uint32_t generation);
@@ -60,80 +62,69 @@ public:
     bool active() const { return active_; }
     bool connected() const { return state_ == state::writing || state_ == state::reading || state_ == state::idle; }
     bool in_flight() const { return state_ == state::writing || state_ == state::reading; }
-    bool upgrading() const { return upgrading_; }  // WebSocket: the handshake, not a message, is on the wire
+    bool upgrading() const { return protocol_->handshaking(); }  // WebSocket: the handshake, not a message, is on the wire
     bool idle() const { return state_ == state::idle; }
     clock_type::time_point planned_at() const { return planned_at_; }  // of the request in flight
     void activate() { set_active(true); retiring_ = false; }
     bool queued_idle = false;  // in the worker's idle list (open model)
 
+    // Called by its protocol.
+    worker& owner() const { return w_; }
+    std::uint64_t index() const { return index_; }
+    std::uint32_t generation() const { return generation_; }  // bumped on close
+    bool reading() const { return state_ == state::reading; }
+    bool writing() const { return state_ == state::writing; }
+    bool got_bytes() const { return got_bytes_; }  // of the answer to the request in flight
+    clock_type::time_point sent_at() const { return sent_at_; }
+    bool winding_down() const;  // retiring, or the worker stops: no new request
+    /// Puts a request on the wire (its parts must stay valid until it is answered) and starts
+    /// its clock; reads follow once it is all written.
+    void write_request(const sdk::wire_request& request, clock_type::time_point now, clock_type::time_point planned);
+    /// The request in flight is answered: counted (with its times and bytes) and the connection idle.
+    void answered(clock_type::time_point now, unsigned status, const sdk::verdict* verdict, const std::string* problem);
+    /// The next answer's bytes and first byte are counted afresh (a WebSocket reply within a read).
+    void reset_answer() {
+        received_ = 0;
+        got_bytes_ = false;
+    }
+    /// After an answer: the next request, on this connection (`reuse`) or on a new one.
+    void next(clock_type::time_point now, bool reuse);
+    void ready(clock_type::time_point now);  // idle and connected: send next, or offer itself to the schedule
+    void mark_idle() { state_ = state::idle; }
+    void end_connecting();    // can carry requests now: no longer in the worker's `connecting` count
+    void stay_shut() { refused_ = true; }  // the server has nothing for it here: no reconnect on the tick
+    void fail(error_class cls, std::string reason, bool reconnect);
+    /// One send of a few bytes outside a request (a control frame); what send() returned.
+    ssize_t send_once(std::string_view bytes, int flags = 0);
+    // While its protocol hands over bytes, a reconnect waits until it returns (`release_restarts`):
+    // starting a connection resets the protocol's decoder, which must not happen under its feet.
+    void hold_restarts() { restarts_held_ = true; }
+    void release_restarts();
+    void restart_later() { restart_pending_ = true; }  // once released
+
 private:
     enum class state { closed, connecting, writing, reading, idle };
 
     void on_connected();
-    void end_connecting();
-    // WebSocket: the upgrade request, its answer, then one message in flight at a time.
-    void begin_upgrade(clock_type::time_point now);
-    void finish_upgrade(clock_type::time_point now);
-    void send_message(clock_type::time_point now, clock_type::time_point planned);
-    void on_ws_readable();
-    void send_control(const ws::control_frame& frame);
-    void on_message(std::string_view data, bool binary) override;
-    void on_ping(std::string_view payload) override;
-    void on_pong(std::string_view) override {}
-    void on_close(std::uint16_t code, std::string_view reason) override;
-    void ready(clock_type::time_point now);  // idle and connected: send next, or offer itself to the schedule
     void set_active(bool active);
-    void send(clock_type::time_point now, clock_type::time_point planned);
     void write_some();
     void on_readable();
-    bool feed(const char* data, std::size_t size);  // false on a protocol error (already counted)
-    void complete(clock_type::time_point now);
-    std::string head_problem() const;  // what the response just completed breaks of expected(), "" if nothing
-    void fail(error_class cls, std::string reason, bool reconnect);
 
     worker& w_;
     int fd_ = -1;
     std::uint32_t slot_;  // index in the worker's connection list, carried in epoll events
     std::uint64_t index_;
-    std::unique_ptr<sdk::http_session> session_;
-    std::optional<response_parser> parser_;
-    response_sink sink_;
+    std::unique_ptr<protocol> protocol_;
     sdk::wire_request request_;
     std::size_t part_ = 0, offset_ = 0;
     std::uint64_t received_ = 0;
     clock_type::time_point planned_at_{}, sent_at_{}, first_byte_at_{}, connect_started_{};
     state state_ = state::closed;
     bool active_ = false, retiring_ = false, got_bytes_ = false, readable_pending_ = false, peer_closed_ = false;
-    std::uint32_t generation_ = 0;  // bumped on close, so events of an old socket are ignored
-    std::string carry_;  // unparsed bytes of a header split across reads
-
-    // WebSocket only.
     bool counted_connecting_ = false;  // in the worker's `connecting` count
-    bool websocket_ = false, upgrading_ = false, refused_ = false, replied_ = false, verify_reply_ = false, pong_pending_ = false;
-    std::uint32_t feeding_generation_ = 0;  // the socket whose bytes the decoder is handing over
-    // While the decoder runs, a reconnect waits until it returns: starting a connection resets
-    // the decoder, which must not happen under its own feet.
-    bool feeding_ = false, restart_after_feed_ = false;
-    bool answered_since_upgrade_ = false;  // an idle close frame is harmless only after a real echo
-    // Feeds bytes to the decoder; false when the connection closed meanwhile (and is restarted
-    // here if a handler asked for it), so the caller stops touching it.
-    bool feed_decoder(const char* data, std::size_t size, ws::feed_result& result);
-    clock_type::time_point replied_at_{};   // when the reply in the read being decoded arrived
-    // What only a WebSocket connection needs, apart so that an HTTP connection stays small
-    // (10,000 connections cost no more memory than wrk's).
-    struct websocket_state {
-        websocket_state(std::uint64_t seed) : encoder(seed), decoder(std::size_t{1} << 30) {}
-        std::unique_ptr<sdk::websocket_session> session;
-        std::optional<ws::handshake> handshake;
-        upgrade_headers upgrade;
-        std::string after_upgrade;  // frames that came in the same read as the 101
-        ws::frame_encoder encoder;
-        ws::decoder decoder;
-        ws::frame_header head;
-        ws::control_frame pong;
-        std::string masked;  // the message being sent, masked; grows only for a larger message
-    };
-    std::unique_ptr<websocket_state> wsock_;
+    bool refused_ = false;             // stay_shut()
+    bool restarts_held_ = false, restart_pending_ = false;
+    std::uint32_t generation_ = 0;  // bumped on close, so events of an old socket are ignored
 };
 
 }  // namespace shootout::core::engine

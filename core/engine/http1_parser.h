@@ -9,10 +9,12 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
 #include <shootout/sdk/http.h>
 #include <shootout/sdk/scenario.h>
 
@@ -133,6 +135,94 @@ private:
     void on_finish_impl(boost::beast::error_code&) override {}
 
     response_sink& sink_;
+};
+
+// What one read did to the response being read.
+struct read_outcome {
+    enum class kind { need_more, done, malformed };
+    kind what = kind::need_more;
+    boost::beast::error_code error;  // malformed: what Beast found wrong
+    // done: bytes of this read that come after the response (a WebSocket server's first frames,
+    // or bytes no request asked for); valid until the next call on the reader.
+    std::string_view after;
+};
+
+// Feeds a response to the parser one read at a time, the one way the engine (connection) and the
+// fuzz target (fuzz/http1_response.cpp) both use: put() until Beast needs more, the unconsumed
+// tail of a header split across reads carried to the next read, interim (1xx) responses skipped.
+class response_reader {
+public:
+    explicit response_reader(response_sink& sink) : sink_(sink) {}
+
+    /// A new response: call after sink.reset().
+    void begin() {
+        parser_.emplace(sink_);
+        carry_.clear();
+    }
+
+    read_outcome feed(std::string_view bytes) {
+        std::string_view input = bytes;
+        if (!carry_.empty()) {
+            carry_.append(bytes);
+            input = carry_;
+        }
+        if (bytes.empty() || held_back(input)) return keep(input, 0);  // nothing new for Beast to look at
+        std::size_t consumed = 0;
+        while (consumed < input.size()) {
+            boost::beast::error_code ec;
+            consumed += parser_->put(boost::asio::const_buffer(input.data() + consumed, input.size() - consumed), ec);
+            if (ec == http::error::need_more) break;
+            if (ec) return {read_outcome::kind::malformed, ec, {}};
+            if (parser_->is_done() && sink_.interim()) {  // the final answer follows, in this read or a later one
+                sink_.next_response();
+                parser_.emplace(sink_);
+                continue;
+            }
+            if (parser_->is_done()) {
+                read_outcome done{read_outcome::kind::done, {}, input.substr(consumed)};
+                if (input.data() != carry_.data()) carry_.clear();  // else `after` points into it: cleared by begin()
+                return done;
+            }
+        }
+        return keep(input, consumed);
+    }
+
+    /// A response with no length ends when the peer closes the connection.
+    bool needs_eof() const { return parser_ && !parser_->is_done() && parser_->need_eof(); }
+    /// The peer closed where needs_eof(): true if that completed the response.
+    bool finish_at_eof() {
+        boost::beast::error_code ec;
+        parser_->put_eof(ec);
+        return !ec && parser_->is_done();
+    }
+
+    bool done() const { return parser_->is_done(); }
+    bool keep_alive() const { return parser_->keep_alive(); }
+
+private:
+    // Boost.Beast 1.81 asserts (basic_parser.ipp:702, `BOOST_ASSERT(n >= 5)`) when it is called
+    // again after the last chunk's size line with fewer than 5 bytes, although a stream may bring
+    // them one at a time (fixed upstream in boostorg/beast#2861). The shortest end of a chunked
+    // body, "0\r\n\r\n", is 5 bytes, so nothing in a chunked body can complete on fewer: hold
+    // them back until there are 5. See docs/hardening.md.
+    bool held_back(std::string_view unconsumed) const {
+        return unconsumed.size() < 5 && parser_->is_header_done() && parser_->chunked() && !parser_->is_done();
+    }
+
+    read_outcome keep(std::string_view input, std::size_t consumed) {
+        if (consumed < input.size()) {
+            // A header (or chunk line) split across reads: keep the tail until the rest arrives.
+            if (input.data() == carry_.data()) carry_.erase(0, consumed);
+            else carry_.assign(input.substr(consumed));
+        } else {
+            carry_.clear();
+        }
+        return {};
+    }
+
+    response_sink& sink_;
+    std::optional<response_parser> parser_;
+    std::string carry_;  // unparsed bytes of a header split across reads
 };
 
 }  // namespace shootout::core::engine

@@ -1,6 +1,7 @@
 // The test server: one http_session per TCP connection (on its own strand), handed over to a
 // ws_session on a WebSocket upgrade of /ws-echo. Waits (delay, stall, drip) are steady_timers.
 #include "test_server.h"
+#include "test_server_raw.h"
 
 #include <algorithm>
 #include <array>
@@ -344,6 +345,14 @@ private:
                 if (!ec) self->wait_then_echo();
             });
         }
+        if (faults_.websocket_frame_length) {  // no echo: a frame no client can take
+            raw_ = websocket_frame_announcing(faults_.websocket_frame_length);
+            return net::async_write(ws_.next_layer(), net::buffer(raw_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                if (ec) return self->drop();
+                self->buffer_.consume(self->buffer_.size());
+                self->read();
+            });
+        }
         ws_.text(ws_.got_text());
         ws_.async_write(buffer_.data(), [self = shared_from_this()](beast::error_code ec, std::size_t) {
             if (ec) return self->drop();
@@ -381,6 +390,7 @@ private:
     faults at_upgrade_;
     bool delayed_ = false;
     bool echoed_once_ = false;
+    std::string raw_;
 };
 
 // ---- HTTP --------------------------------------------------------------------------------------
@@ -484,6 +494,11 @@ private:
             });
         }
         if (stream_) return start_stream();
+        if (auto plan = raw_answer(faults_, res_)) {
+            plan_ = std::move(*plan);
+            drip_at_ = 0;
+            return write_raw();
+        }
         if (faults_.close_mid_response) {
             std::ostringstream head;
             head << res_.base();
@@ -554,6 +569,44 @@ private:
                          });
     }
 
+    // ---- raw answers (test_server_raw.h): dribbled, endless, badly framed, twice.
+    void write_raw() {
+        if (plan_.drip.count() > 0) {
+            return net::async_write(socket_, net::buffer(plan_.first.data() + drip_at_, 1),
+                                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                        if (ec) return self->close();
+                                        if (++self->drip_at_ == self->plan_.first.size()) return self->after_raw_first();
+                                        self->timer_.expires_after(self->plan_.drip);
+                                        self->timer_.async_wait([self](beast::error_code wait_ec) {
+                                            if (!wait_ec) self->write_raw();
+                                        });
+                                    });
+        }
+        net::async_write(socket_, net::buffer(plan_.first), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) return self->close();
+            self->after_raw_first();
+        });
+    }
+
+    void after_raw_first() {
+        if (!plan_.repeat.empty()) return write_forever();
+        if (plan_.second.empty()) return after_response({});
+        timer_.expires_after(plan_.second_after);
+        timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+            if (ec) return;
+            net::async_write(self->socket_, net::buffer(self->plan_.second),
+                             [self](beast::error_code write_ec, std::size_t) { self->after_response(write_ec); });
+        });
+    }
+
+    // Until the peer goes: its close makes a write fail.
+    void write_forever() {
+        net::async_write(socket_, net::buffer(plan_.repeat), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) return self->close();
+            self->write_forever();
+        });
+    }
+
     // never_answer: keep the socket open, discarding whatever arrives, until the peer leaves.
     void idle_until_closed() {
         socket_.async_read_some(net::buffer(sink_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -578,6 +631,8 @@ private:
     faults faults_;
     bool stream_ = false, keep_alive_ = true, delayed_ = false;
     std::string raw_;
+    raw_plan plan_;
+    std::size_t drip_at_ = 0;
     std::optional<http::response<http::empty_body>> stream_head_;
     std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
     std::size_t stream_total_ = 0, stream_stop_at_ = 0, stream_sent_ = 0;

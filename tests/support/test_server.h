@@ -9,6 +9,13 @@
 
 namespace shootout::test {
 
+/// Broken chunked framing (faults::bad_chunk): /ping's "pong" sent chunked, wrong.
+enum class chunk_fault {
+    none,
+    bad_size,      ///< a chunk size line that is not hexadecimal ("zz")
+    missing_crlf,  ///< the chunk's data not followed by its CRLF
+};
+
 /// Misbehaviour to inject. The default value means: behave correctly.
 struct faults {
     std::chrono::microseconds delay{0};        ///< wait this long before each HTTP response and each WebSocket echo
@@ -29,6 +36,14 @@ struct faults {
     std::string content_type{};                ///< non-empty: every HTTP response's Content-Type, as given (any bytes but CR and LF)
     unsigned interim_status = 0;               ///< non-zero (100, 103): an interim response with this status before every HTTP answer
     bool echo_twice = false;                   ///< WebSocket: send every echo twice (a server that answers what nobody asked)
+    // Raw answers, written byte for byte by test_server_raw.cpp (HTTP unless said otherwise).
+    std::chrono::microseconds byte_drip{0};    ///< send each HTTP answer one byte at a time, waiting this long between bytes
+    bool endless_headers = false;              ///< a status line, then header lines that never end
+    bool endless_body = false;                 ///< a head announcing 2^62 bytes of body (Content-Length), then 'X' forever
+    chunk_fault bad_chunk = chunk_fault::none; ///< HTTP answers chunked with broken framing
+    bool duplicate_response = false;           ///< send every HTTP answer twice: the second one unsolicited
+    std::chrono::microseconds duplicate_after{0};  ///< with duplicate_response: the second copy this much later (0: in the same write)
+    std::uint64_t websocket_frame_length = 0;  ///< non-zero: answer WebSocket messages with a binary frame header announcing this payload length, and 16 bytes of it
 };
 
 /// The server. Listens on 127.0.0.1 on an ephemeral port from construction to destruction.

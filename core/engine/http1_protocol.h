@@ -1,0 +1,36 @@
+// HTTP/1.1 keep-alive as a connection's protocol: the scenario's session builds each request,
+// response_reader (http1_parser.h) reads its answer, and the head is checked against the
+// scenario's expected() on every response, the body on a sample. Internal to the engine.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <shootout/sdk/scenario.h>
+
+#include "http1_parser.h"
+#include "protocol.h"
+
+namespace shootout::core::engine {
+
+class connection;
+
+class http1_protocol final : public protocol {
+public:
+    explicit http1_protocol(connection& c);
+    void on_connected(clock_type::time_point now) override;
+    void submit(clock_type::time_point now, clock_type::time_point planned) override;
+    bool on_bytes(std::string_view bytes, clock_type::time_point now) override;
+    void on_eof() override;
+
+private:
+    void complete(clock_type::time_point now);
+    std::string head_problem() const;  // what the response just completed breaks of expected(), "" if nothing
+
+    connection& c_;
+    std::unique_ptr<sdk::http_session> session_;
+    response_sink sink_;
+    response_reader reader_{sink_};
+};
+
+}  // namespace shootout::core::engine
