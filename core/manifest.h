@@ -14,6 +14,7 @@
 #include <shootout/sdk/options.h>
 
 #include "plugin_host.h"
+#include "verdict/criteria.h"
 
 namespace shootout::core {
 
@@ -129,6 +130,7 @@ struct manifest {
     database_settings database;
     local_defaults local;
     profile_settings profile;
+    verdict::criteria verdict;  ///< the [verdict] table
 };
 
 /// Reads and validates `file`. Discovers plugins into `host` from `base_dirs` followed by the
