@@ -791,6 +791,30 @@ void read_profile(checker& c, const toml::table& root, manifest& m) {
     }
 }
 
+// A manifest with problems is refused, but the plugins' own checks of their values (ranges,
+// combinations) run too, so that one pass shows every problem rather than revealing them a
+// layer at a time.
+[[noreturn]] void throw_with_plugin_checks(const checker& c, const manifest& m, const plugin_host& host) {
+    auto all = c.diagnostics();
+    manifest complete = m;
+    for (auto* entries : {&complete.scenarios, &complete.patterns, &complete.reporters})
+        std::erase_if(*entries, [&](const plugin_entry& e) { return c.is_incomplete(e); });
+    try {
+        instantiate(complete, host);
+    } catch (const manifest_error& e) {
+        all.insert(all.end(), e.diagnostics().begin(), e.diagnostics().end());
+    }
+    // In file order, as one would fix them.
+    auto position = [](const std::string& d) {
+        std::pair<long, long> at{LONG_MAX, LONG_MAX};
+        std::sscanf(d.c_str() + std::min(d.find(':'), d.size()), ":%ld:%ld", &at.first, &at.second);
+        return at;
+    };
+    std::stable_sort(all.begin(), all.end(),
+                     [&](const std::string& a, const std::string& b) { return position(a) < position(b); });
+    throw manifest_error(all);
+}
+
 }  // namespace
 
 std::string manifest_location::str() const { return fmt::format("{}:{}:{}", file, line, column); }
@@ -832,45 +856,40 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
     return best.empty() ? std::string() : fmt::format("; did you mean '{}'?", best);
 }
 
-std::vector<search_dir> manifest_plugin_dirs(const fs::path& file) {
-    std::vector<search_dir> dirs;
-    toml::table root;
+namespace {
+
+fs::path dir_of(const fs::path& file) { return file.parent_path().empty() ? fs::path(".") : file.parent_path(); }
+
+toml::table parse_toml(std::string_view text, const std::string& source) {
     try {
-        root = toml::parse(read_manifest_text(file), file.string());
-    } catch (const std::exception&) {
-        return dirs;  // `validate` reports what is wrong with the file
+        return toml::parse(text, source);
+    } catch (const toml::parse_error& e) {
+        throw manifest_error({fmt::format("{}:{}:{}: error: not valid TOML: {}", source, e.source().begin.line,
+                                          e.source().begin.column, e.description())});
     }
-    const fs::path dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
+}
+
+// The manifest's plugin_paths as search directories, read leniently (the checker reports what
+// is wrong with them): only strings, and with `existing`, only directories that exist.
+std::vector<search_dir> plugin_dirs_of(const toml::table& root, const fs::path& dir, const std::string& source,
+                                       bool existing) {
+    std::vector<search_dir> dirs;
     if (auto* paths = root["plugin_paths"].as_array())
         for (const auto& p : *paths)
-            if (auto s = p.value<std::string>())
-                dirs.push_back({fs::path(*s).is_absolute() ? fs::path(*s) : dir / *s, "plugin_paths in " + file.string()});
+            if (auto s = p.value<std::string>()) {
+                const fs::path resolved = fs::path(*s).is_absolute() ? fs::path(*s) : dir / *s;
+                std::error_code ec;
+                if (!existing || fs::is_directory(resolved, ec)) dirs.push_back({resolved, "plugin_paths in " + source});
+            }
     return dirs;
 }
 
-manifest load_manifest(const fs::path& file, plugin_host& host, const std::vector<search_dir>& base_dirs) {
-    manifest m;
-    m.file = file;
-    m.dir = file.parent_path().empty() ? fs::path(".") : file.parent_path();
-    const std::string name = file.string();
+// Every table of a parsed manifest, checked against the plugins `host` has. Throws
+// manifest_error with every problem, in file order.
+manifest check_document(const toml::table& root, manifest m, const plugin_host& host) {
     const auto in_dir = [&](const std::string& relative) { return (m.dir / relative).lexically_normal(); };
-
-    const std::string text = read_manifest_text(file);
-    m.sha256 = sha256_hex(text);
-
-    toml::table root;
-    try {
-        root = toml::parse(text, name);
-    } catch (const toml::parse_error& e) {
-        throw manifest_error({fmt::format("{}:{}:{}: error: not valid TOML: {}", name, e.source().begin.line,
-                                          e.source().begin.column, e.description())});
-    }
-
-    checker c(name);
+    checker c(m.file.string());
     c.known_keys(root, top_level_keys, "");
-
-    // plugin_paths first: the plugins they hold are needed to check the rest.
-    std::vector<search_dir> dirs = base_dirs;
     if (auto paths = c.strings(root, "plugin_paths")) {
         for (const auto& [path, where] : *paths) {
             fs::path resolved = fs::path(path).is_absolute() ? fs::path(path) : m.dir / path;
@@ -880,16 +899,8 @@ manifest load_manifest(const fs::path& file, plugin_host& host, const std::vecto
                 continue;
             }
             m.plugin_paths.push_back(resolved);
-            dirs.push_back({resolved, "plugin_paths in " + name});
         }
     }
-    host.discover(dirs);
-    if (!host.problems().empty()) {
-        std::string message = "some libraries in the plugin path are not usable plugins:";
-        for (const auto& p : host.problems()) message += "\n  " + p.message;
-        throw plugin_error(message);
-    }
-
     m.output_dir = in_dir(c.string(root, "output_dir").value_or("results"));
     if (auto runs = c.integer(root, "runs", 1, 1000)) m.runs = static_cast<unsigned>(*runs);
     if (auto interleave = c.boolean(root, "interleave")) m.interleave = *interleave;
@@ -907,30 +918,46 @@ manifest load_manifest(const fs::path& file, plugin_host& host, const std::vecto
     read_verdict(c, root, m.verdict);
     hand_verdict_to_reporters(m);
     read_profile(c, root, m);
-
-    if (!c.diagnostics().empty()) {
-        // The plugins' own checks of their values (ranges, combinations) run too, so that one
-        // pass shows every problem rather than revealing them a layer at a time.
-        auto all = c.diagnostics();
-        manifest complete = m;
-        for (auto* entries : {&complete.scenarios, &complete.patterns, &complete.reporters})
-            std::erase_if(*entries, [&](const plugin_entry& e) { return c.is_incomplete(e); });
-        try {
-            instantiate(complete, host);
-        } catch (const manifest_error& e) {
-            all.insert(all.end(), e.diagnostics().begin(), e.diagnostics().end());
-        }
-        // In file order, as one would fix them.
-        auto position = [](const std::string& d) {
-            std::pair<long, long> at{LONG_MAX, LONG_MAX};
-            std::sscanf(d.c_str() + std::min(d.find(':'), d.size()), ":%ld:%ld", &at.first, &at.second);
-            return at;
-        };
-        std::stable_sort(all.begin(), all.end(),
-                         [&](const std::string& a, const std::string& b) { return position(a) < position(b); });
-        throw manifest_error(all);
-    }
+    if (!c.diagnostics().empty()) throw_with_plugin_checks(c, m, host);
     return m;
+}
+
+}  // namespace
+
+std::vector<search_dir> manifest_plugin_dirs(const fs::path& file) {
+    try {
+        return plugin_dirs_of(toml::parse(read_manifest_text(file), file.string()), dir_of(file), file.string(), false);
+    } catch (const std::exception&) {
+        return {};  // `validate` reports what is wrong with the file
+    }
+}
+
+manifest parse_manifest(std::string_view text, const std::string& source, const plugin_host& catalog) {
+    manifest m;
+    m.file = source;
+    m.dir = dir_of(m.file);
+    m.sha256 = sha256_hex(text);
+    return check_document(parse_toml(text, source), std::move(m), catalog);
+}
+
+manifest load_manifest(const fs::path& file, plugin_host& host, const std::vector<search_dir>& base_dirs) {
+    const std::string name = file.string();
+    const std::string text = read_manifest_text(file);
+    manifest m;
+    m.file = file;
+    m.dir = dir_of(file);
+    m.sha256 = sha256_hex(text);
+    const toml::table root = parse_toml(text, name);
+    // plugin_paths first: the plugins they hold are needed to check the rest.
+    std::vector<search_dir> dirs = base_dirs;
+    for (auto& d : plugin_dirs_of(root, m.dir, name, true)) dirs.push_back(std::move(d));
+    host.discover(dirs);
+    if (!host.problems().empty()) {
+        std::string message = "some libraries in the plugin path are not usable plugins:";
+        for (const auto& p : host.problems()) message += "\n  " + p.message;
+        throw plugin_error(message);
+    }
+    return check_document(root, std::move(m), host);
 }
 
 void apply_filters(manifest& m, const std::vector<std::string>& frameworks, const std::vector<std::string>& scenarios,
