@@ -3,7 +3,9 @@
 // Every plugin library exports exactly one `shootout_plugin_descriptor` through a Boost.DLL alias
 // named `shootout_plugin` in the ELF section `shootout`. The host finds that section without
 // loading the library, loads it, and reads `abi_version` before it touches any other field: a
-// library built against another ABI is refused with both numbers, never called.
+// library built against another ABI is refused with both numbers, never called. Then the
+// toolchain tag and the size of sdk::measurement: a library built by another compiler family or
+// major version, another standard library ABI or another SDK minor version is refused the same way.
 #pragma once
 
 #include <cstddef>
@@ -13,10 +15,9 @@
 /// semantics (the descriptor, the option and result structs, the virtual interfaces).
 /// 2: http_session::expected() (a head every response is checked against), measurement's
 ///    `unfinished` and `body_checks`.
-/// 3: the descriptor's `abi_tag` and `measurement_size` (checked before anything else is read);
+/// 3: the descriptor's `abi_tag` and `measurement_size` (checked right after the version);
 ///    options v2: option_values::given(), nested `table` and `table_list` options (option_spec's
-///    `fields`), `integer_list` and `number_list`; reporter::finish's input (the summary and
-///    the verdict criteria computed by the host); the measurement's new fields.
+///    `fields`), `integer_list` and `number_list`.
 #define SHOOTOUT_ABI_VERSION 3u
 
 /// The SDK's version, major and minor. Plugins are built for one minor version: the tag below
