@@ -9,11 +9,13 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <shootout/sdk/options.h>
 
 #include "plugin_host.h"
+#include "verdict/criteria.h"
 
 namespace shootout::core {
 
@@ -129,7 +131,15 @@ struct manifest {
     database_settings database;
     local_defaults local;
     profile_settings profile;
+    verdict::criteria verdict;  ///< the [verdict] table
 };
+
+/// Parses and validates a manifest from its text, against the plugins `catalog` has already
+/// discovered. `source` names it in messages ("shootout.toml:14:9") and is its `file`; relative
+/// paths resolve against the directory of `source`. Its plugin_paths are checked and recorded,
+/// not searched: the caller discovers them (load_manifest does). Throws manifest_error with
+/// every located problem.
+manifest parse_manifest(std::string_view text, const std::string& source, const plugin_host& catalog);
 
 /// Reads and validates `file`. Discovers plugins into `host` from `base_dirs` followed by the
 /// manifest's plugin_paths. Throws manifest_error (every located problem) or plugin_error

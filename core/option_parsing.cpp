@@ -46,12 +46,55 @@ std::string toml_type_name(const toml::node& node) {
     }
 }
 
+}  // namespace
+
 std::string found(const toml::node& node) {
-    std::string text = "found " + toml_type_name(node);
-    if (auto s = node.value<std::string>()) text += " \"" + *s + "\"";
-    else if (auto i = node.as_integer()) text += " " + std::to_string(i->get());
+    // Appended piece by piece: GCC 12 warns falsely (-Wrestrict, its bug 105329) on
+    // `" " + std::to_string(...)` inlined here.
+    std::string text = "found ";
+    text += toml_type_name(node);
+    if (auto s = node.value<std::string>()) text.append(" \"").append(*s).append("\"");
+    else if (auto i = node.as_integer()) text.append(" ").append(std::to_string(i->get()));
     else if (auto b = node.as_boolean()) text += b->get() ? " true" : " false";
     return text;
+}
+
+namespace {
+
+// "1,2, 3" as items; "" as none. The text form of a list default.
+std::vector<std::string_view> comma_items(std::string_view text) {
+    std::vector<std::string_view> items;
+    while (!text.empty()) {
+        auto comma = text.find(',');
+        items.push_back(trim(text.substr(0, comma)));
+        if (comma == std::string_view::npos) break;
+        text.remove_prefix(comma + 1);
+    }
+    return items;
+}
+
+template <typename T>
+bool parse_whole(std::string_view text, T& v) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    return ec == std::errc{} && end == text.data() + text.size();
+}
+
+// An array of integers (or of numbers), or nullopt with `problem` naming the first element
+// that is not one.
+template <typename T>
+std::optional<sdk::option_values::value> numbers_of(const toml::node& node, std::string& problem) {
+    auto a = node.as_array();
+    if (!a) return std::nullopt;
+    std::vector<T> items;
+    for (const auto& element : *a) {
+        if (auto i = element.as_integer()) items.push_back(static_cast<T>(i->get()));
+        else if (auto f = element.as_floating_point(); f && std::is_floating_point_v<T>) items.push_back(static_cast<T>(f->get()));
+        else {
+            problem = "found an array holding " + found(element).substr(6);
+            return std::nullopt;
+        }
+    }
+    return sdk::option_values::value{std::move(items)};
 }
 
 }  // namespace
@@ -65,6 +108,10 @@ std::string describe(sdk::option_type type) {
         case sdk::option_type::duration: return "a duration like \"30s\", \"500ms\" or \"2m\"";
         case sdk::option_type::size: return "a size like \"5MiB\", \"64KiB\" or a number of bytes";
         case sdk::option_type::string_list: return "an array of strings";
+        case sdk::option_type::integer_list: return "an array of integers";
+        case sdk::option_type::number_list: return "an array of numbers";
+        case sdk::option_type::table: return "a table";
+        case sdk::option_type::table_list: return "an array of tables";
     }
     return "a value";
 }
@@ -126,14 +173,12 @@ std::optional<sdk::option_values::value> parse_default(sdk::option_type type, st
             return std::nullopt;
         case option_type::integer: {
             std::int64_t v = 0;
-            auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-            if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+            if (!parse_whole(text, v)) return std::nullopt;
             return sdk::option_values::value{v};
         }
         case option_type::number: {
             double v = 0;
-            auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-            if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+            if (!parse_whole(text, v)) return std::nullopt;
             return sdk::option_values::value{v};
         }
         case option_type::string: return sdk::option_values::value{std::string(text)};
@@ -145,16 +190,51 @@ std::optional<sdk::option_values::value> parse_default(sdk::option_type type, st
             return std::nullopt;
         case option_type::string_list: {
             std::vector<std::string> items;
-            while (!text.empty()) {
-                auto comma = text.find(',');
-                items.emplace_back(trim(text.substr(0, comma)));
-                if (comma == std::string_view::npos) break;
-                text.remove_prefix(comma + 1);
-            }
+            for (auto item : comma_items(text)) items.emplace_back(item);
             return sdk::option_values::value{std::move(items)};
         }
+        case option_type::integer_list:
+        case option_type::number_list: {
+            std::vector<std::int64_t> integers;
+            std::vector<double> numbers;
+            for (auto item : comma_items(text)) {
+                std::int64_t i = 0;
+                double d = 0;
+                if (type == option_type::integer_list && parse_whole(item, i)) integers.push_back(i);
+                else if (type == option_type::number_list && parse_whole(item, d)) numbers.push_back(d);
+                else return std::nullopt;
+            }
+            if (type == option_type::integer_list) return sdk::option_values::value{std::move(integers)};
+            return sdk::option_values::value{std::move(numbers)};
+        }
+        case option_type::table: {
+            // Only "", meaning optional; the table's value is its fields' defaults (declared_defaults).
+            if (!text.empty()) return std::nullopt;
+            return sdk::option_values::value{std::make_shared<const sdk::option_values>()};
+        }
+        case option_type::table_list:
+            if (!text.empty()) return std::nullopt;
+            return sdk::option_values::value{std::vector<sdk::option_values>{}};
     }
     return std::nullopt;
+}
+
+sdk::option_values declared_defaults(const sdk::option_spec* specs, std::size_t count, const std::string& path) {
+    sdk::option_values values;
+    values.set_path(path);
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto& spec = specs[i];
+        if (!spec.default_value || !spec.key) continue;
+        const std::string key_path = values.key_path(spec.key);
+        if (spec.type == sdk::option_type::table) {
+            if (std::string_view(spec.default_value).empty())
+                values.set_default(spec.key, std::make_shared<const sdk::option_values>(
+                                                 declared_defaults(spec.fields, spec.field_count, key_path)));
+        } else if (auto value = parse_default(spec.type, spec.default_value)) {
+            values.set_default(spec.key, std::move(*value));
+        }
+    }
+    return values;
 }
 
 std::optional<sdk::option_values::value> convert(sdk::option_type type, const toml::node& node,
@@ -212,42 +292,68 @@ std::optional<sdk::option_values::value> convert(sdk::option_type type, const to
                 return sdk::option_values::value{std::move(items)};
             }
             return std::nullopt;
+        case option_type::integer_list: return numbers_of<std::int64_t>(node, problem);
+        case option_type::number_list: return numbers_of<double>(node, problem);
+        case option_type::table:
+        case option_type::table_list:
+            return std::nullopt;  // nested tables are read field by field (manifest/options.cpp)
     }
     return std::nullopt;
 }
 
+namespace {
+
+// The text a person would write for each kind of value.
+struct text_visitor {
+    std::string operator()(bool b) const { return b ? "true" : "false"; }
+    std::string operator()(std::int64_t i) const { return std::to_string(i); }
+    std::string operator()(double d) const {
+        char buf[64];
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+        return std::string(buf, end);
+    }
+    std::string operator()(const std::string& s) const { return "\"" + s + "\""; }
+    std::string operator()(std::chrono::nanoseconds ns) const {
+        const auto n = ns.count();
+        if (n % 3'600'000'000'000 == 0 && n) return std::to_string(n / 3'600'000'000'000) + "h";
+        if (n % 60'000'000'000 == 0 && n) return std::to_string(n / 60'000'000'000) + "m";
+        if (n % 1'000'000'000 == 0) return std::to_string(n / 1'000'000'000) + "s";
+        if (n % 1'000'000 == 0) return std::to_string(n / 1'000'000) + "ms";
+        if (n % 1'000 == 0) return std::to_string(n / 1'000) + "us";
+        return std::to_string(n) + "ns";
+    }
+    std::string operator()(std::uint64_t b) const {
+        if (b && b % (1ull << 30) == 0) return std::to_string(b >> 30) + "GiB";
+        if (b && b % (1ull << 20) == 0) return std::to_string(b >> 20) + "MiB";
+        if (b && b % (1ull << 10) == 0) return std::to_string(b >> 10) + "KiB";
+        return std::to_string(b) + "B";
+    }
+    std::string operator()(const std::vector<std::string>& list) const {
+        std::string text = "[";
+        for (std::size_t i = 0; i < list.size(); ++i) text += (i ? ", \"" : "\"") + list[i] + "\"";
+        return text + "]";
+    }
+    template <typename T>
+    std::string operator()(const std::vector<T>& list) const {
+        std::string text = "[";
+        for (std::size_t i = 0; i < list.size(); ++i) text += (i ? ", " : "") + (*this)(list[i]);
+        return text + "]";
+    }
+    std::string operator()(const std::shared_ptr<const sdk::option_values>& table) const {
+        std::string text = "{";
+        for (const auto& [key, value] : table->all())
+            text += (text.size() > 1 ? ", " : " ") + key + " = " + std::visit(*this, value);
+        return text + (text.size() > 1 ? " }" : "}");
+    }
+    std::string operator()(const sdk::option_values& table) const {
+        return (*this)(std::make_shared<const sdk::option_values>(table));
+    }
+};
+
+}  // namespace
+
 std::string to_text(const sdk::option_values::value& value) {
-    struct visitor {
-        std::string operator()(bool b) const { return b ? "true" : "false"; }
-        std::string operator()(std::int64_t i) const { return std::to_string(i); }
-        std::string operator()(double d) const {
-            char buf[64];
-            auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-            return std::string(buf, end);
-        }
-        std::string operator()(const std::string& s) const { return "\"" + s + "\""; }
-        std::string operator()(std::chrono::nanoseconds ns) const {
-            const auto n = ns.count();
-            if (n % 3'600'000'000'000 == 0 && n) return std::to_string(n / 3'600'000'000'000) + "h";
-            if (n % 60'000'000'000 == 0 && n) return std::to_string(n / 60'000'000'000) + "m";
-            if (n % 1'000'000'000 == 0) return std::to_string(n / 1'000'000'000) + "s";
-            if (n % 1'000'000 == 0) return std::to_string(n / 1'000'000) + "ms";
-            if (n % 1'000 == 0) return std::to_string(n / 1'000) + "us";
-            return std::to_string(n) + "ns";
-        }
-        std::string operator()(std::uint64_t b) const {
-            if (b && b % (1ull << 30) == 0) return std::to_string(b >> 30) + "GiB";
-            if (b && b % (1ull << 20) == 0) return std::to_string(b >> 20) + "MiB";
-            if (b && b % (1ull << 10) == 0) return std::to_string(b >> 10) + "KiB";
-            return std::to_string(b) + "B";
-        }
-        std::string operator()(const std::vector<std::string>& list) const {
-            std::string text = "[";
-            for (std::size_t i = 0; i < list.size(); ++i) text += (i ? ", \"" : "\"") + list[i] + "\"";
-            return text + "]";
-        }
-    };
-    return std::visit(visitor{}, value);
+    return std::visit(text_visitor{}, value);
 }
 
 }  // namespace shootout::core

@@ -100,65 +100,111 @@ void plugin_host::discover(const std::vector<search_dir>& dirs) {
     }
 }
 
-void plugin_host::load(const fs::path& file) {
-    const std::string name = file.string();
-    auto problem = [&](std::string message) { problems_.push_back({file, std::move(message)}); };
+namespace {
 
-    // Look for the descriptor's section before loading, so a library that is not a plugin never
-    // has its code run.
+// Looks for the descriptor's section before loading, so a library that is not a plugin never
+// has its code run. Returns what is wrong, or "".
+std::string entry_point_problem(const fs::path& file) {
+    const std::string name = file.string();
     try {
         boost::dll::library_info info(file);
         auto symbols = info.symbols(SHOOTOUT_PLUGIN_SECTION);
-        if (std::find(symbols.begin(), symbols.end(), SHOOTOUT_PLUGIN_ALIAS) == symbols.end()) {
-            problem(fmt::format("'{}' is not a shootout plugin: it has no '{}' entry point in section '{}'. "
-                                "Register the plugin with one SHOOTOUT_REGISTER_* macro from "
-                                "<shootout/sdk/plugin.h>, or remove the file from the plugin path",
-                                name, SHOOTOUT_PLUGIN_ALIAS, SHOOTOUT_PLUGIN_SECTION));
-            return;
-        }
+        if (std::find(symbols.begin(), symbols.end(), SHOOTOUT_PLUGIN_ALIAS) != symbols.end()) return {};
+        return fmt::format("'{}' is not a shootout plugin: it has no '{}' entry point in section '{}'. "
+                           "Register the plugin with one SHOOTOUT_REGISTER_* macro from "
+                           "<shootout/sdk/plugin.h>, or remove the file from the plugin path",
+                           name, SHOOTOUT_PLUGIN_ALIAS, SHOOTOUT_PLUGIN_SECTION);
     } catch (const std::ios_base::failure&) {
         // Boost.DLL reads the headers with a stream: a short or foreign file fails as a bare
         // "iostream error", which would tell the user nothing.
-        problem(fmt::format("'{}' is not a shared library shootout can read (not an ELF file, or a truncated one); "
-                            "remove it from the plugin path",
-                            name));
-        return;
+        return fmt::format("'{}' is not a shared library shootout can read (not an ELF file, or a truncated one); "
+                           "remove it from the plugin path",
+                           name);
     } catch (const std::exception& e) {
-        problem(fmt::format("'{}' is not a shared library shootout can read ({}); remove it from the plugin path",
-                            name, e.what()));
-        return;
+        return fmt::format("'{}' is not a shared library shootout can read ({}); remove it from the plugin path", name,
+                           e.what());
     }
+}
+
+// The descriptor's fixed part: the ABI version first (nothing else in it means anything if that
+// differs), then the toolchain tag and the measurement's size, then kind, id and factory.
+std::string descriptor_problem(const shootout_plugin_descriptor& d, const std::string& name) {
+    if (d.abi_version != SHOOTOUT_ABI_VERSION)
+        return fmt::format("Wrong ABI version on plugin '{}'. Got version {}, supported version is {}. "
+                           "Rebuild the plugin against this shootout's SDK",
+                           name, d.abi_version, SHOOTOUT_ABI_VERSION);
+    const std::string_view tag = d.abi_tag ? d.abi_tag : "(no tag)";
+    if (tag != SHOOTOUT_ABI_TAG)
+        return fmt::format("plugin '{}' was built with \"{}\", this shootout is \"{}\": rebuild the plugin against "
+                           "this SDK (plugins are rebuilt for each shootout minor version, with the same compiler "
+                           "family and major version)",
+                           name, tag, SHOOTOUT_ABI_TAG);
+    if (d.measurement_size != sizeof(sdk::measurement))
+        return fmt::format("plugin '{}' was built with an sdk::measurement of {} bytes, this shootout's is {} bytes: "
+                           "rebuild the plugin against this SDK",
+                           name, d.measurement_size, sizeof(sdk::measurement));
+    if (d.kind < shootout_kind_scenario || d.kind > shootout_kind_reporter)
+        return fmt::format("plugin '{}' declares unknown kind {} (1 scenario, 2 load pattern, 3 reporter)", name, d.kind);
+    if (!d.id || !valid_id(d.id))
+        return fmt::format("plugin '{}' has an invalid id '{}': use 1 to 64 of a-z, 0-9, '-' and '_'", name,
+                           d.id ? d.id : "(null)");
+    if (!d.create) return fmt::format("plugin '{}' ('{}') has no factory function", name, d.id);
+    return {};
+}
+
+bool is_table(sdk::option_type type) {
+    return type == sdk::option_type::table || type == sdk::option_type::table_list;
+}
+
+// Tables inside tables are allowed, to this depth: deeper is surely a declaration that points
+// back at itself.
+constexpr int max_option_depth = 8;
+
+// Checks one level of declared options (and, recursively, the fields of its tables): keys
+// unique, non-empty and not 'plugin' at the top; defaults that parse; fields on tables only.
+// Returns the first problem, naming the option by its path ("expect.status"), or "".
+std::string declaration_problem(const sdk::option_spec* specs, std::size_t count, const std::string& path, int depth,
+                                const std::string& who) {
+    std::set<std::string> keys;
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto& spec = specs[i];
+        const std::string key = spec.key ? spec.key : "";
+        const std::string shown = path.empty() ? key : path + "." + key;
+        const bool reserved = path.empty() && key == "plugin";
+        if (key.empty() || reserved || !keys.insert(key).second)
+            return fmt::format("{} declares option '{}' {}; every key must be unique, non-empty and not 'plugin'", who,
+                               shown, reserved ? "which is reserved" : "more than once or empty");
+        if (spec.default_value && !parse_default(spec.type, spec.default_value))
+            return fmt::format("{}: the default \"{}\" of option '{}' is not {}{}", who, spec.default_value, shown,
+                               describe(spec.type), is_table(spec.type) ? " (a table's default can only be \"\": optional)" : "");
+        if (is_table(spec.type) != (spec.fields != nullptr && spec.field_count > 0))
+            return fmt::format("{} declares option '{}' {}", who, shown,
+                               is_table(spec.type) ? "as a table without fields: list them in option_spec::fields"
+                                                   : "with fields, which only a table or table_list has");
+        if (!is_table(spec.type)) continue;
+        if (depth + 1 >= max_option_depth)
+            return fmt::format("{} declares option '{}' more than {} tables deep", who, shown, max_option_depth);
+        if (auto problem = declaration_problem(spec.fields, spec.field_count, shown, depth + 1, who); !problem.empty())
+            return problem;
+    }
+    return {};
+}
+
+}  // namespace
+
+void plugin_host::load(const fs::path& file) {
+    const std::string name = file.string();
+    auto problem = [&](std::string message) { problems_.push_back({file, std::move(message)}); };
+    if (auto p = entry_point_problem(file); !p.empty()) return problem(std::move(p));
 
     boost::dll::shared_library library;
     try {
         library.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
     } catch (const std::exception& e) {
-        problem(fmt::format("'{}' could not be loaded: {}", name, e.what()));
-        return;
+        return problem(fmt::format("'{}' could not be loaded: {}", name, e.what()));
     }
     const auto* descriptor = &library.get_alias<const shootout_plugin_descriptor>(SHOOTOUT_PLUGIN_ALIAS);
-
-    // The ABI version first: nothing else in the descriptor means anything if it differs.
-    if (descriptor->abi_version != SHOOTOUT_ABI_VERSION) {
-        problem(fmt::format("Wrong ABI version on plugin '{}'. Got version {}, supported version is {}. "
-                            "Rebuild the plugin against this shootout's SDK",
-                            name, descriptor->abi_version, SHOOTOUT_ABI_VERSION));
-        return;
-    }
-    if (descriptor->kind < shootout_kind_scenario || descriptor->kind > shootout_kind_reporter) {
-        problem(fmt::format("plugin '{}' declares unknown kind {} (1 scenario, 2 load pattern, 3 reporter)",
-                            name, descriptor->kind));
-        return;
-    }
-    if (!descriptor->id || !valid_id(descriptor->id)) {
-        problem(fmt::format("plugin '{}' has an invalid id '{}': use 1 to 64 of a-z, 0-9, '-' and '_'", name,
-                            descriptor->id ? descriptor->id : "(null)"));
-        return;
-    }
-    if (!descriptor->create) {
-        problem(fmt::format("plugin '{}' ('{}') has no factory function", name, descriptor->id));
-        return;
-    }
+    if (auto p = descriptor_problem(*descriptor, name); !p.empty()) return problem(std::move(p));
 
     plugin_info info;
     info.kind = static_cast<plugin_kind>(descriptor->kind);
@@ -167,36 +213,17 @@ void plugin_host::load(const fs::path& file) {
     info.description = descriptor->description ? descriptor->description : "";
     info.file = file;
     info.descriptor = descriptor;
-    std::set<std::string> keys;
-    for (std::size_t i = 0; i < descriptor->option_count; ++i) {
-        const auto& spec = descriptor->options[i];
-        const std::string key = spec.key ? spec.key : "";
-        if (key.empty() || key == "plugin" || !keys.insert(key).second) {
-            problem(fmt::format("plugin '{}' ('{}') declares option '{}' {}; every key must be unique, non-empty "
-                                "and not 'plugin'",
-                                name, info.id, key, key == "plugin" ? "which is reserved" : "more than once or empty"));
-            return;
-        }
-        if (spec.default_value) {
-            auto value = parse_default(spec.type, spec.default_value);
-            if (!value) {
-                problem(fmt::format("plugin '{}' ('{}'): the default \"{}\" of option '{}' is not {}", name, info.id,
-                                    spec.default_value, key, describe(spec.type)));
-                return;
-            }
-            info.defaults.set(key, *value);
-        }
-        info.options.push_back(spec);
-    }
+    const std::string who = fmt::format("plugin '{}' ('{}')", name, info.id);
+    if (auto p = declaration_problem(descriptor->options, descriptor->option_count, "", 0, who); !p.empty())
+        return problem(std::move(p));
+    info.options.assign(descriptor->options, descriptor->options + descriptor->option_count);
+    info.defaults = declared_defaults(descriptor->options, descriptor->option_count);
 
-    for (const auto& other : plugins_) {
-        if (other.kind == info.kind && other.id == info.id) {
-            problem(fmt::format("two {} plugins have the id '{}': '{}' and '{}'. Remove one of them from the plugin "
-                                "path, or give one another id",
-                                kind_name(info.kind), info.id, other.file.string(), name));
-            return;
-        }
-    }
+    for (const auto& other : plugins_)
+        if (other.kind == info.kind && other.id == info.id)
+            return problem(fmt::format("two {} plugins have the id '{}': '{}' and '{}'. Remove one of them from the "
+                                       "plugin path, or give one another id",
+                                       kind_name(info.kind), info.id, other.file.string(), name));
     spdlog::debug("loaded {} plugin '{}' {} from {}", kind_name(info.kind), info.id, info.version, name);
     loaded_libraries().push_back(std::move(library));
     plugins_.push_back(std::move(info));

@@ -1,21 +1,21 @@
-// Fuzz target: reading a manifest (core/manifest.h) against the built-in plugins, as
-// `shootout validate` does: the TOML, the checker, every table's reader, the plugins' option
-// schemas and their own checks. A manifest that is wrong must be refused with a config_error (a
-// manifest_error listing its problems, or a plugin_error); any other exception escapes and is
-// reported as a finding.
+// Fuzz target: reading a manifest from its text (core/manifest.h parse_manifest) against the
+// built-in plugins, as `shootout validate` does after discovery: the TOML, the checker, every
+// table's reader, the plugins' option schemas (nested tables too) and their own checks. A
+// manifest that is wrong must be refused with a config_error (a manifest_error listing its
+// problems); any other exception escapes and is reported as a finding.
 //
-// load_manifest reads a file, so each input is written to one file in a directory of this
-// process's own (the manifest's relative paths resolve there). The built-in plugins are
-// discovered once; each input gets a copy of that host, so what one input's plugin_paths add
-// does not leak into the next.
+// The input is parsed as it is, from memory: no file is written. Its relative paths resolve in a
+// directory of this process's own, which stays empty, so what an input names does not depend on
+// what the fuzzer's working directory holds. The built-in plugins are discovered once; parsing
+// never discovers (an input's plugin_paths are only checked), so one input cannot change the next.
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
+#include <string_view>
 
 #include "errors.h"
 #include "manifest.h"
@@ -26,18 +26,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Never destroyed, so that the exit handler that removes it can still name it.
-const fs::path& manifest_file() {
-    static const fs::path* file = [] {
+// Never destroyed, so that the exit handler that removes its directory can still name it.
+const std::string& manifest_source() {
+    static const std::string* source = [] {
         const fs::path dir = fs::temp_directory_path() / ("shootout-fuzz-manifest-" + std::to_string(::getpid()));
         fs::create_directories(dir);
         std::atexit([] {  // libFuzzer ends a timed run with exit()
             std::error_code ignored;
-            fs::remove_all(manifest_file().parent_path(), ignored);
+            fs::remove_all(fs::path(manifest_source()).parent_path(), ignored);
         });
-        return new fs::path(dir / "m.toml");
+        return new std::string((dir / "m.toml").string());
     }();
-    return *file;
+    return *source;
 }
 
 const core::plugin_host& builtin_host() {
@@ -57,14 +57,10 @@ const core::plugin_host& builtin_host() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    {
-        std::ofstream out(manifest_file(), std::ios::binary | std::ios::trunc);
-        out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
-    }
-    core::plugin_host host = builtin_host();
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
     try {
-        const core::manifest m = core::load_manifest(manifest_file(), host, {});
-        (void)core::instantiate(m, host);
+        const core::manifest m = core::parse_manifest(text, manifest_source(), builtin_host());
+        (void)core::instantiate(m, builtin_host());
     } catch (const core::config_error&) {
         // refused, with every problem located: what the reader should do
     }

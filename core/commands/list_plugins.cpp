@@ -21,8 +21,38 @@ std::string_view type_name(sdk::option_type type) {
         case sdk::option_type::duration: return "duration";
         case sdk::option_type::size: return "size";
         case sdk::option_type::string_list: return "string list";
+        case sdk::option_type::integer_list: return "integer list";
+        case sdk::option_type::number_list: return "number list";
+        case sdk::option_type::table: return "table";
+        case sdk::option_type::table_list: return "table list";
     }
     return "value";
+}
+
+// A plugin's options for `list-plugins --json`, a table's fields nested under "fields".
+boost::json::array options_json(const sdk::option_spec* specs, std::size_t count) {
+    boost::json::array opts;
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto& o = specs[i];
+        boost::json::object entry{{"key", o.key},
+                                  {"type", type_name(o.type)},
+                                  {"default", o.default_value ? boost::json::value(o.default_value) : nullptr},
+                                  {"description", o.description ? o.description : ""}};
+        if (o.fields) entry["fields"] = options_json(o.fields, o.field_count);
+        opts.push_back(std::move(entry));
+    }
+    return opts;
+}
+
+// A plugin's options for `list-plugins --options`, a table's fields indented under it.
+void print_options(const sdk::option_spec* specs, std::size_t count, const std::string& indent, std::ostream& out) {
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto& o = specs[i];
+        out << fmt::format("{}{} ({}, default {}): {}\n", indent, o.key, type_name(o.type),
+                           o.default_value ? fmt::format("\"{}\"", o.default_value) : "none: required",
+                           o.description ? o.description : "");
+        if (o.fields) print_options(o.fields, o.field_count, indent + "    ", out);
+    }
 }
 
 void print_problems(const plugin_host& host, std::ostream& err) {
@@ -48,18 +78,12 @@ int list_plugins(const std::string& config, bool json, bool options, std::ostrea
         doc["schema_version"] = 1;
         boost::json::array list;
         for (const auto& p : plugins) {
-            boost::json::array opts;
-            for (const auto& o : p.options)
-                opts.push_back({{"key", o.key},
-                                {"type", type_name(o.type)},
-                                {"default", o.default_value ? boost::json::value(o.default_value) : nullptr},
-                                {"description", o.description ? o.description : ""}});
             list.push_back({{"kind", kind_name(p.kind)},
                             {"id", p.id},
                             {"version", p.version},
                             {"description", p.description},
                             {"file", p.file.string()},
-                            {"options", std::move(opts)}});
+                            {"options", options_json(p.options.data(), p.options.size())}});
         }
         doc["plugins"] = std::move(list);
         boost::json::array problems;
@@ -85,10 +109,7 @@ int list_plugins(const std::string& config, bool json, bool options, std::ostrea
                                              : r[0] == "pattern" ? plugin_kind::load_pattern
                                                                  : plugin_kind::reporter,
                                              r[1]);
-                for (const auto& o : info->options)
-                    out << fmt::format("    {} ({}, default {}): {}\n", o.key, type_name(o.type),
-                                       o.default_value ? fmt::format("\"{}\"", o.default_value) : "none: required",
-                                       o.description ? o.description : "");
+                print_options(info->options.data(), info->options.size(), "    ", out);
             }
         }
         if (plugins.empty()) {

@@ -40,6 +40,10 @@ void apply_cli_options(const plugin_info& info, const std::vector<std::string>& 
                                            known.empty() ? std::string("none") : fmt::format("{}", fmt::join(known, ", ")),
                                            did_you_mean(key, known)));
         }
+        if (spec->type == sdk::option_type::table || spec->type == sdk::option_type::table_list)
+            throw config_error(fmt::format("{} {}: '{}' is {}, which only a manifest can give: set it in the "
+                                           "plugin's table there",
+                                           flag, pair, key, describe(spec->type)));
         auto value = parse_default(spec->type, pair.substr(eq + 1));
         if (!value)
             throw config_error(fmt::format("{} {}: '{}' must be {}", flag, pair, key, describe(spec->type)));
@@ -185,12 +189,6 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
     if (o.rate) set_pattern_option("--rate", "rate", fmt::format("{}", *o.rate));
     if (o.duration) set_pattern_option("--duration", "duration", *o.duration);
     if (o.warmup) set_pattern_option("--warmup", "warmup", *o.warmup);
-    // constant-rate's stages replace its rate and duration: both given, one would be dropped unsaid.
-    const bool stages_given = std::any_of(o.pattern_options.begin(), o.pattern_options.end(),
-                                          [](const std::string& kv) { return kv.rfind("stages=", 0) == 0; });
-    if (stages_given && o.pattern == "constant-rate" && (o.rate || o.duration))
-        throw config_error("--pattern-option stages=... sets the rate and the measured time stage by stage: drop "
-                           "--rate and --duration, or drop the stages");
     apply_cli_options(*pattern_info, o.pattern_options, pattern_values, "--pattern-option");
 
     std::unique_ptr<sdk::scenario> scenario;

@@ -175,19 +175,11 @@ void audit_writes(database::postgres& db, std::uint64_t rows_before, sdk::measur
     }
 }
 
-// The threshold a reporter's table sets (the first one that does), else the reports' default,
-// so that the console's verdicts are the reports'.
+// The manifest's [verdict] criteria, as the statistics take them: the console judges as the
+// reports do (they receive the same [verdict], see manifest.cpp's hand_verdict_to_reporters).
 sdk::stats::criteria console_criteria(const manifest& m) {
     sdk::stats::criteria criteria;
-    for (const auto& r : m.reporters) {
-        const auto spec = std::find_if(r.plugin->options.begin(), r.plugin->options.end(), [](const sdk::option_spec& o) {
-            return std::string_view(o.key) == "max_error_rate" && o.type == sdk::option_type::number;
-        });
-        if (spec != r.plugin->options.end() && r.option_locations.count("max_error_rate")) {
-            criteria.max_error_rate = r.options.number("max_error_rate");
-            break;
-        }
-    }
+    criteria.max_error_rate = m.verdict.max_error_rate;
     return criteria;
 }
 

@@ -142,7 +142,13 @@ TEST_CASE("cli: run names the flag in its errors, and refuses --rate or --durati
     auto both = run_shootout({"run", "--target", "http://127.0.0.1:1", "--pattern", "constant-rate", "--rate", "100",
                               "--pattern-option", "stages=hold 1s 100"});
     CHECK(both.exit_code == core::exit_usage);
-    CHECK(both.err.find("--pattern-option stages=... sets the rate and the measured time stage by stage") == 0);
+    CHECK(both.err == "--pattern-option stages: pattern 'constant-rate': replaces 'rate' and 'duration', which are set "
+                      "too: remove them, or remove 'stages'\n");
+    // Given, not compared with the default: --rate 1000 is constant-rate's default, and still refused.
+    auto at_default = run_shootout({"run", "--target", "http://127.0.0.1:1", "--pattern", "constant-rate", "--rate",
+                                    "1000", "--pattern-option", "stages=hold 1s 100"});
+    CHECK(at_default.exit_code == core::exit_usage);
+    CHECK(at_default.err == both.err);
 }
 
 TEST_CASE("cli: run says what is wrong with a URL fragment, an upper-case scheme, a negative or too long duration, and "

@@ -93,8 +93,8 @@ TEST_CASE("manifest: broken manifests are refused with the place, the key, and t
         {"a misspelt top-level key",
          "scenarioz = [\"ping\"]\nscenarios = [\"ping\"]\npatterns = [\"steady\"]\n" + valid_frameworks,
          "m.toml:1:1: error: unknown key 'scenarioz' (known: output_dir, runs, interleave, plugin_paths, scenarios, "
-         "patterns, reporters, framework, scenario, pattern, reporter, engine, database, local, profile); did you mean "
-         "'scenarios'?"},
+         "patterns, reporters, framework, scenario, pattern, reporter, engine, database, local, profile, verdict); did you "
+         "mean 'scenarios'?"},
         {"a misspelt plugin option",
          "scenarios = [\"upload\"]\npatterns = [\"steady\"]\n[scenario.upload]\nsise = \"1MiB\"\n" + valid_frameworks,
          "m.toml:4:1: error: scenario 'upload': unknown key 'sise' (known: plugin, path, size, multipart); did you mean "

@@ -41,6 +41,62 @@ TEST_CASE("plugin host: a plugin built for another ABI is refused with both vers
     CHECK(host.plugins().empty());
 }
 
+TEST_CASE("plugin host: a plugin built by another toolchain is refused with both tags", "[core][plugins]") {
+    auto host = discover({test::fixture_plugins("wrong-tag")});
+    const auto file = test::fixture_plugins("wrong-tag") / "fixture-wrong-tag.so";
+    CHECK(only_problem(host) == "plugin '" + file.string() +
+                                    "' was built with \"gcc-4 libstdc++ cxx11-abi=0 sdk-0.0\", this shootout is \"" +
+                                    SHOOTOUT_ABI_TAG +
+                                    "\": rebuild the plugin against this SDK (plugins are rebuilt for each shootout "
+                                    "minor version, with the same compiler family and major version)");
+    CHECK(host.plugins().empty());
+}
+
+TEST_CASE("plugin host: a plugin built against another measurement layout is refused with both sizes",
+          "[core][plugins]") {
+    auto host = discover({test::fixture_plugins("wrong-size")});
+    const auto file = test::fixture_plugins("wrong-size") / "fixture-wrong-size.so";
+    CHECK(only_problem(host) == "plugin '" + file.string() + "' was built with an sdk::measurement of " +
+                                    std::to_string(sizeof(sdk::measurement) + 8) + " bytes, this shootout's is " +
+                                    std::to_string(sizeof(sdk::measurement)) +
+                                    " bytes: rebuild the plugin against this SDK");
+    CHECK(host.plugins().empty());
+}
+
+TEST_CASE("plugin host: the ABI tag names the compiler, the standard library and the SDK version", "[core][plugins]") {
+    const std::string tag = SHOOTOUT_ABI_TAG;
+#if defined(__clang__)
+    CHECK(tag.rfind("clang-" + std::to_string(__clang_major__) + " ", 0) == 0);
+#else
+    CHECK(tag.rfind("gcc-" + std::to_string(__GNUC__) + " ", 0) == 0);
+#endif
+    CHECK(tag.find(" libstdc++ cxx11-abi=" + std::to_string(_GLIBCXX_USE_CXX11_ABI) + " ") != std::string::npos);
+    CHECK(tag.substr(tag.size() - 8) == " sdk-" + std::to_string(SHOOTOUT_SDK_VERSION_MAJOR) + "." +
+                                            std::to_string(SHOOTOUT_SDK_VERSION_MINOR));
+}
+
+TEST_CASE("plugin host: nested option declarations are checked at load, naming the nested key", "[core][plugins]") {
+    auto host = discover({test::fixture_plugins("bad-nested")});
+    const auto file = test::fixture_plugins("bad-nested") / "fixture-bad-nested.so";
+    CHECK(only_problem(host) == "plugin '" + file.string() +
+                                    "' ('bad-nested'): the default \"200,x\" of option 'expect.status' is not an "
+                                    "array of integers");
+}
+
+TEST_CASE("plugin host: a table option's defaults are its fields' defaults, none of them given", "[core][plugins]") {
+    auto host = discover({test::fixture_plugins("nested")});
+    REQUIRE(host.problems().empty());
+    const auto* info = host.find(core::plugin_kind::scenario, "nested");
+    REQUIRE(info);
+    CHECK_FALSE(info->defaults.given("expect"));
+    const auto& expect = info->defaults.table("expect");
+    CHECK(expect.integer_list("status") == std::vector<std::int64_t>{200});
+    CHECK(expect.number_list("weights").empty());
+    CHECK_FALSE(expect.contains("content_type"));  // required where the table is written
+    CHECK(expect.path() == "expect");
+    CHECK_FALSE(info->defaults.contains("request"));  // required
+}
+
 TEST_CASE("plugin host: a library without the entry point is not loaded", "[core][plugins]") {
     auto host = discover({test::fixture_plugins("no-entry")});
     const auto file = test::fixture_plugins("no-entry") / "fixture-no-entry.so";

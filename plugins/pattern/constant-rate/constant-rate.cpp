@@ -36,9 +36,9 @@ public:
             if (duration <= std::chrono::nanoseconds::zero()) throw config_error("duration", "must be more than 0s");
             stages_.push_back({"measure", duration, rate, rate});
         } else {
-            // The stages replace rate and duration: a value other than their defaults would be
-            // dropped without a word. (Set to exactly the default, it cannot be told apart.)
-            if (context.options.number("rate") != 1000 || context.options.duration("duration") != std::chrono::seconds(30))
+            // The stages replace rate and duration: a value given for either would be dropped
+            // without a word.
+            if (context.options.given("rate") || context.options.given("duration"))
                 throw config_error("stages", "replaces 'rate' and 'duration', which are set too: remove them, or remove "
                                              "'stages'");
             for (const auto& text : texts) stages_.push_back(parse_stage(text, "stages", "rate", 0, max_rate, stage_example));

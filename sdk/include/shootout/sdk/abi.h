@@ -3,7 +3,9 @@
 // Every plugin library exports exactly one `shootout_plugin_descriptor` through a Boost.DLL alias
 // named `shootout_plugin` in the ELF section `shootout`. The host finds that section without
 // loading the library, loads it, and reads `abi_version` before it touches any other field: a
-// library built against another ABI is refused with both numbers, never called.
+// library built against another ABI is refused with both numbers, never called. Then the
+// toolchain tag and the size of sdk::measurement: a library built by another compiler family or
+// major version, another standard library ABI or another SDK minor version is refused the same way.
 #pragma once
 
 #include <cstddef>
@@ -14,9 +16,46 @@
 /// 2: http_session::expected() (a head every response is checked against), measurement's
 ///    `unfinished` and `body_checks`.
 /// 3: reporter::finish(const report_input&) (the host's summary handed over, the statistics
-///    out of the SDK), measurement's per-second latency buckets and typed open-model counters
-///    and placement in place of `extra`.
+///    out of the SDK); measurement's per-second latency buckets, typed open-model counters and
+///    placement in place of `extra`; the descriptor's `abi_tag` and `measurement_size` (checked right after the version);
+///    options v2: option_values::given(), nested `table` and `table_list` options (option_spec's
+///    `fields`), `integer_list` and `number_list`.
 #define SHOOTOUT_ABI_VERSION 3u
+
+/// The SDK's version, major and minor. Plugins are built for one minor version: the tag below
+/// carries it, so a plugin built against another minor version is refused. (Checked against
+/// the project's version when shootout is configured: sdk/CMakeLists.txt.)
+#define SHOOTOUT_SDK_VERSION_MAJOR 0
+#define SHOOTOUT_SDK_VERSION_MINOR 1
+
+#define SHOOTOUT_DETAIL_STRINGIFY2(x) #x
+#define SHOOTOUT_DETAIL_STRINGIFY(x) SHOOTOUT_DETAIL_STRINGIFY2(x)
+
+// The compiler family and major version: the C++ ABI is shared within one family's major
+// version; across them, layouts of the standard types the SDK uses may differ.
+#if defined(__clang__)
+#define SHOOTOUT_DETAIL_COMPILER "clang-" SHOOTOUT_DETAIL_STRINGIFY(__clang_major__)
+#elif defined(__GNUC__)
+#define SHOOTOUT_DETAIL_COMPILER "gcc-" SHOOTOUT_DETAIL_STRINGIFY(__GNUC__)
+#else
+#define SHOOTOUT_DETAIL_COMPILER "unknown-compiler"
+#endif
+
+// The standard library, and for libstdc++ its string ABI (std::string and std::list changed
+// layout with _GLIBCXX_USE_CXX11_ABI; the option and result types hold std::string).
+#if defined(_LIBCPP_VERSION)
+#define SHOOTOUT_DETAIL_STDLIB "libc++"
+#elif defined(_GLIBCXX_USE_CXX11_ABI)
+#define SHOOTOUT_DETAIL_STDLIB "libstdc++ cxx11-abi=" SHOOTOUT_DETAIL_STRINGIFY(_GLIBCXX_USE_CXX11_ABI)
+#else
+#define SHOOTOUT_DETAIL_STDLIB "unknown-stdlib"
+#endif
+
+/// What besides SHOOTOUT_ABI_VERSION must agree between the host and a plugin, as one string:
+/// "gcc-12 libstdc++ cxx11-abi=1 sdk-0.1". The host compares it whole with its own.
+#define SHOOTOUT_ABI_TAG                                          \
+    SHOOTOUT_DETAIL_COMPILER " " SHOOTOUT_DETAIL_STDLIB " sdk-"   \
+    SHOOTOUT_DETAIL_STRINGIFY(SHOOTOUT_SDK_VERSION_MAJOR) "." SHOOTOUT_DETAIL_STRINGIFY(SHOOTOUT_SDK_VERSION_MINOR)
 
 /// Symbols and types that must be shared between the host and plugins built with
 /// -fvisibility=hidden (virtual tables, type_info for exceptions) are marked with this.
@@ -41,10 +80,14 @@ enum shootout_plugin_kind : std::uint32_t {
 };
 
 /// The one thing a plugin library exports. Static, immutable, owned by the library; the host
-/// reads it after checking `abi_version` and keeps the library loaded until exit, so every
-/// pointer here stays valid for the life of the process.
+/// reads it after checking `abi_version`, then `abi_tag` and `measurement_size`, and keeps the
+/// library loaded until exit, so every pointer here stays valid for the life of the process.
 struct shootout_plugin_descriptor {
     std::uint32_t abi_version;  ///< SHOOTOUT_ABI_VERSION the plugin was built with; always first.
+    /// sizeof(shootout::sdk::measurement) as the plugin saw it: a second key, so a plugin built
+    /// against headers that changed the results without a version bump is refused too.
+    std::uint32_t measurement_size;
+    const char* abi_tag;        ///< SHOOTOUT_ABI_TAG the plugin was built with
     std::uint32_t kind;         ///< a shootout_plugin_kind
     const char* id;             ///< short lowercase id used in manifests: "ping", "steady", "md"
     const char* version;        ///< the plugin's own version, free text ("1.0.0")

@@ -31,8 +31,16 @@
         return static_cast<interface*>(new class_name(context));                                          \
     }                                                                                                     \
     const ::shootout_plugin_descriptor descriptor = {                                                     \
-        SHOOTOUT_ABI_VERSION, kind_value, id_text, version_text, description_text,                        \
-        class_name::options.data(), class_name::options.size(), &create};                                 \
+        .abi_version = SHOOTOUT_ABI_VERSION,                                                              \
+        .measurement_size = static_cast<std::uint32_t>(sizeof(::shootout::sdk::measurement)),              \
+        .abi_tag = SHOOTOUT_ABI_TAG,                                                                      \
+        .kind = kind_value,                                                                               \
+        .id = id_text,                                                                                    \
+        .version = version_text,                                                                          \
+        .description = description_text,                                                                  \
+        .options = class_name::options.data(),                                                            \
+        .option_count = class_name::options.size(),                                                       \
+        .create = &create};                                                                               \
     }                                                                                                     \
     BOOST_DLL_ALIAS_SECTIONED(shootout_plugin_registration::descriptor, shootout_plugin, shootout)
 
