@@ -123,7 +123,6 @@ manifest check_document(const toml::table& root, manifest m, const plugin_host& 
     read_plugin_entries(c, root, host, plugin_kind::reporter, "reporters", "reporter", false, m.reporters);
     check_reporter_files(c, m);
     read_verdict(c, root, m.verdict);
-    hand_verdict_to_reporters(m);
     read_profile(c, root, m);
     if (!c.diagnostics().empty()) throw_with_plugin_checks(c, m, host);
     return m;

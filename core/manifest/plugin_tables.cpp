@@ -95,7 +95,15 @@ void read_plugin_entries(checker& c, const toml::table& root, const plugin_host&
             c.error(aliased ? c.at(*options->get("plugin")) : where, host.unknown_plugin_message(kind, plugin_id));
             continue;
         }
-        if (kind == plugin_kind::reporter && options) refuse_moved_threshold(c, *options, entry);
+        // A reporter's max_error_rate gets its own message (it moved to [verdict]), not also
+        // "unknown key": its options are read without it.
+        toml::table without_threshold;
+        if (kind == plugin_kind::reporter && options && options->contains("max_error_rate")) {
+            refuse_moved_threshold(c, *options, entry);
+            without_threshold = *options;
+            without_threshold.erase("max_error_rate");
+            options = &without_threshold;
+        }
         read_plugin_options(c, entry, options, where);
         out.push_back(std::move(entry));
     }

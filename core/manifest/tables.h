@@ -38,7 +38,6 @@ void read_plugin_options(checker& c, plugin_entry& entry, const toml::table* tab
 void read_verdict(checker& c, const toml::table& root, verdict::criteria& criteria);
 /// A reporter table's max_error_rate, which moved to [verdict], is refused rather than ignored.
 void refuse_moved_threshold(checker& c, const toml::table& options, const plugin_entry& entry);
-void hand_verdict_to_reporters(manifest& m);
 
 // profile_table.cpp
 void read_profile(checker& c, const toml::table& root, manifest& m);

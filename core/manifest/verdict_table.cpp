@@ -43,17 +43,4 @@ void refuse_moved_threshold(checker& c, const toml::table& options, const plugin
                         entry.name, value));
 }
 
-// Until reporters receive the verdict criteria from the host (reporter::finish's input), a
-// reporter that still declares max_error_rate is given [verdict]'s, so every report judges as
-// the console does. Set as a default: no manifest gives it.
-void hand_verdict_to_reporters(manifest& m) {
-    for (auto& r : m.reporters) {
-        const auto& specs = r.plugin->options;
-        if (std::any_of(specs.begin(), specs.end(), [](const sdk::option_spec& s) {
-                return std::string_view(s.key) == "max_error_rate" && s.type == sdk::option_type::number;
-            }))
-            r.options.set_default("max_error_rate", m.verdict.max_error_rate);
-    }
-}
-
 }  // namespace shootout::core::tables

@@ -176,7 +176,7 @@ void audit_writes(database::postgres& db, std::uint64_t rows_before, sdk::measur
 }
 
 // The manifest's [verdict] criteria, as the statistics take them: the console judges as the
-// reports do (they receive the same [verdict], see manifest.cpp's hand_verdict_to_reporters).
+// reports do: finish_reporters hands the reporters the summary made with the same criteria.
 sdk::stats::criteria console_criteria(const manifest& m) {
     sdk::stats::criteria criteria;
     criteria.max_error_rate = m.verdict.max_error_rate;

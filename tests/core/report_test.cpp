@@ -191,3 +191,29 @@ TEST_CASE("report: a raw file whose names or profile lead out of the run directo
     CHECK(svgs == 1);
 }
 
+
+TEST_CASE("report: the manifest's [verdict] decides what every report fails, and a reporter's own threshold is refused",
+          "[core][report]") {
+    test::temp_dir dir;
+    fs::create_directories(dir.path() / "run" / "raw");
+    fs::copy(fixture_raw, dir.path() / "run" / "raw", fs::copy_options::recursive);
+    // flask's upload has 0.37 % errors: failed at the default 0.1 %, ranked at 1 %.
+    const std::string head = "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname = \"x\"\n"
+                             "url = \"http://127.0.0.1:1\"\n";
+    const auto loose = dir.write("loose.toml", "reporters = [\"json\", \"md\"]\n" + head + "[verdict]\nmax_error_rate = 0.01\n");
+    auto r = test::run_shootout({"--log-level", "warn", "report", "--results", (dir.path() / "run").string(), "--output",
+                                 (dir.path() / "loose").string(), "--config", loose.string()});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto summary = slurp(dir.path() / "loose" / "summary.json");
+    CHECK(summary.find("\"max_error_rate\": 0.01") != std::string::npos);
+    CHECK(slurp(dir.path() / "loose" / "REPORT.md").find("upload | steady | fastapi | 802 (800–804) | fastapi > sanic > tornado > flask") !=
+          std::string::npos);
+
+    const auto old = dir.write("old.toml", "reporters = [\"md\"]\n" + head + "[reporter.md]\nmax_error_rate = 0.01\n");
+    r = test::run_shootout({"report", "--results", (dir.path() / "run").string(), "--output", (dir.path() / "old").string(),
+                            "--config", old.string()});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("old.toml:8:1: error: reporter 'md': 'max_error_rate' moved to the [verdict] table"));
+    CHECK_THAT(r.err, !Catch::Contains("unknown"));
+}

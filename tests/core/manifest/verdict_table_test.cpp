@@ -1,3 +1,4 @@
+#include <algorithm>
 // The [verdict] table: the one place a manifest says what fails, for the console and every report.
 #include <catch2/catch.hpp>
 
@@ -33,18 +34,14 @@ std::string diagnostics_of(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("verdict table: max_error_rate defaults to 0.1 % and reaches every reporter that judges", "[core][manifest]") {
+TEST_CASE("verdict table: max_error_rate defaults to 0.1 %, and no reporter declares its own", "[core][manifest]") {
     temp_dir dir;
     auto m = load(dir, head);
     CHECK(m.verdict.max_error_rate == 0.001);
     auto set = load(dir, head + "[verdict]\nmax_error_rate = 0.05\n");
     CHECK(set.verdict.max_error_rate == 0.05);
     REQUIRE(set.reporters.size() == 2);
-    for (const auto& r : set.reporters) {
-        INFO(r.name);
-        CHECK(r.options.number("max_error_rate") == 0.05);
-        CHECK_FALSE(r.options.given("max_error_rate"));
-    }
+    // The reports get the criteria with the summary the host makes (report_test.cpp checks it).
     CHECK(load(dir, head + "[verdict]\nmax_error_rate = 0\n").verdict.max_error_rate == 0.0);
 }
 
