@@ -1,5 +1,6 @@
 // `shootout compare BASE NEW`: two runs' raw results side by side, judged by core/stats/compare,
 // shown by compare_render; --fail-on turns a detected regression into exit 1 for CI.
+#include <optional>
 #include <ostream>
 
 #include <boost/json.hpp>
@@ -37,8 +38,10 @@ loaded_results load_raw_file(const char* side, const fs::path& file) {
 }
 
 // A side's measurements, or a config_error; files that could not be read are named on `err`
-// (as `shootout report` names them) and counted in `skipped`; duplicates refuse the side.
-sdk::result_set load_side(const char* side, const fs::path& given, std::ostream& err, std::size_t& skipped) {
+// (as `shootout report` names them) and counted in `skipped`. Two files of one measurement are
+// named and give nothing (exit 1, as `shootout report`): which one is the measurement is not
+// for shootout to guess.
+std::optional<sdk::result_set> load_side(const char* side, const fs::path& given, std::ostream& err, std::size_t& skipped) {
     std::error_code ec;
     if (fs::is_regular_file(given, ec) && given.extension() == ".json") return load_raw_file(side, given).results;
     const fs::path raw_dir = raw_results_dir(given, side);
@@ -46,8 +49,9 @@ sdk::result_set load_side(const char* side, const fs::path& given, std::ostream&
     for (const auto& problem : loaded.problems) err << "warning: " << side << ": skipped " << problem << '\n';
     if (!loaded.duplicates.empty()) {
         for (const auto& d : loaded.duplicates) err << "error: " << side << ": " << d << '\n';
-        throw config_error(fmt::format("{} {}: holds {} measurement(s) twice; keep one file of each", side,
-                                       raw_dir.string(), loaded.duplicates.size()));
+        err << fmt::format("error: nothing compared: {} {} holds {} measurement(s) twice; keep one file of each\n", side,
+                           raw_dir.string(), loaded.duplicates.size());
+        return std::nullopt;
     }
     if (loaded.results.measurements.empty())
         throw config_error(fmt::format("{} {}: none of the {} raw result file(s) could be read (see above)", side,
@@ -79,7 +83,8 @@ int compare(const compare_options& options, std::ostream& out, std::ostream& err
     std::size_t skipped = 0;
     const auto base_results = load_side("BASE", options.base, err, skipped);
     const auto new_results = load_side("NEW", options.next, err, skipped);
-    const auto base = stats::summarize(base_results), next = stats::summarize(new_results);
+    if (!base_results || !new_results) return exit_run_failed;
+    const auto base = stats::summarize(*base_results), next = stats::summarize(*new_results);
     const auto comparison = stats::compare(base, next);
     if (comparison.groups.empty())
         throw config_error(fmt::format("BASE {} and NEW {} have no (framework, scenario, pattern) in common: BASE has {}; "

@@ -310,6 +310,14 @@ TEST_CASE("compare: a side without raw results, unreadable files and nothing in 
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::Contains("NEW " + runs.next + "/raw/zz-broken.json: not a raw result shootout can read"));
 
+    fs::copy_file(runs.dir.path() / "base/raw/sanic__ping__steady__run1.json", runs.dir.path() / "base/raw/copy.json");
+    r = run_shootout({"compare", runs.base, runs.base + "/raw/sanic__ping__steady__run1.json"});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("error: BASE: copy.json and sanic__ping__steady__run1.json both hold sanic / ping / "
+                                      "steady / run 1"));
+    CHECK_THAT(r.err, Catch::Contains("error: nothing compared: BASE " + runs.base + "/raw holds 1 measurement(s) twice"));
+    CHECK(r.out.empty());
+
     r = run_shootout({"compare", runs.base + "/raw/tornado__upload__steady__run1.json",
                       runs.next + "/raw/fastapi__json__steady__run1.json"});
     CHECK(r.exit_code == 2);
