@@ -20,12 +20,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// One raw .json file given as a side: read on its own, refused whole if it cannot be read.
+// One .json file given as a side, read on its own and refused whole if it cannot be read: a raw
+// result, or what `shootout run --json` printed (whose "measurement" is one).
 loaded_results load_raw_file(const char* side, const fs::path& file) {
     loaded_results loaded;
     loaded.files = 1;
     try {
-        const auto doc = boost::json::parse(read_bounded(file, raw_result_size_limit));
+        auto doc = boost::json::parse(read_bounded(file, raw_result_size_limit));
+        if (const auto* o = doc.if_object(); o && o->contains("measurement") && o->if_contains("schema") &&
+                                             o->at("schema") == "shootout.run")
+            doc = o->at("measurement");
         auto r = measurement_from_json(doc);
         r.source = file.filename().string();
         std::vector<raw_result> one;

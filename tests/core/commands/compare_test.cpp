@@ -211,6 +211,14 @@ TEST_CASE("compare: the console table shows each verdict and the notes, exit 0",
     CHECK_THAT(files.out, Catch::Contains("+6.00 %"));
     CHECK_THAT(files.out, Catch::Contains("no interval: at least 2 runs per side"));
     CHECK(run_shootout({"compare", runs.base + "/raw", runs.next}).exit_code == 0);
+    // What `shootout run --json` printed is read through its "measurement".
+    const auto adhoc = new_runs().front();
+    const auto printed = runs.dir.write(
+        "run.json", boost::json::serialize(boost::json::object{
+                        {"schema", "shootout.run"}, {"measurement", core::measurement_to_json(adhoc, fixture_environment())}}));
+    const auto from_run = run_shootout({"compare", runs.base + "/raw/fastapi__ping__steady__run1.json", printed.string()});
+    CHECK(from_run.exit_code == 0);
+    CHECK_THAT(from_run.out, Catch::Contains("10000 (1 run)   10600 (1 run)   +6.00 %"));
 }
 
 TEST_CASE("compare: --fail-on exits 1 naming each broken bound and its change, and refuses a malformed bound",
