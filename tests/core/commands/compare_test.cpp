@@ -218,7 +218,7 @@ TEST_CASE("compare: the console table shows each verdict and the notes, exit 0",
                         {"schema", "shootout.run"}, {"measurement", core::measurement_to_json(adhoc, fixture_environment())}}));
     const auto from_run = run_shootout({"compare", runs.base + "/raw/fastapi__ping__steady__run1.json", printed.string()});
     CHECK(from_run.exit_code == 0);
-    CHECK_THAT(from_run.out, Catch::Contains("10000 (1 run)   10600 (1 run)   +6.00 %"));
+    CHECK_THAT(from_run.out, Catch::Contains("10000 (1 run)  10600 (1 run)  +6.00 %"));
 }
 
 TEST_CASE("compare: --fail-on exits 1 naming each broken bound and its change, and refuses a malformed bound",
