@@ -34,12 +34,13 @@ struct command_line {
     std::vector<CLI::Option*> manifest_run_options;
     // The commands.
     CLI::App *list_cmd = nullptr, *validate_cmd = nullptr, *run_cmd = nullptr, *selftest_cmd = nullptr,
-             *report_cmd = nullptr;
+             *report_cmd = nullptr, *compare_cmd = nullptr;
     bool list_json = false, list_options = false;
     std::string list_config, validate_config;
     adhoc_options adhoc;
     selftest::options selftest_options;
     report_options report;
+    compare_options compare;
 };
 
 void add_manifest_run_options(CLI::App& app, command_line& c) {
@@ -82,6 +83,15 @@ void add_commands(CLI::App& app, command_line& c) {
         ->delimiter(',');
     c.report_cmd->add_option("-c,--config", c.report.config, "take the reporters and their options from this manifest")
         ->check(CLI::ExistingFile);
+
+    c.compare_cmd = app.add_subcommand("compare", "compare two runs: the change in req/s with a 95 % interval, p50 and p99");
+    c.compare_cmd->add_option("BASE", c.compare.base, "the run before: a run directory, its raw/ directory, or one raw .json file")
+        ->required();
+    c.compare_cmd->add_option("NEW", c.compare.next, "the run after, the same way")->required();
+    c.compare_cmd->add_flag("--json", c.compare.json, "one JSON document (schema shootout.compare) instead of the table");
+    c.compare_cmd->add_option("--output", c.compare.output, "also write compare.md, compare.json and compare.html here");
+    c.compare_cmd->add_option("--fail-on", c.compare.fail_on,
+                              "exit 1 when a change beyond this bound is detected: rps:-5%, p50:+10%, p99:+10% (repeat)");
 }
 
 // Before a command they would be silently ignored: `shootout --config m.toml report ...` must
@@ -105,9 +115,10 @@ int dispatch(const command_line& c, std::ostream& out, std::ostream& err) {
     if (c.run_cmd->parsed()) return run_adhoc(c.adhoc, base_search_dirs(), out);
     if (c.selftest_cmd->parsed()) return selftest::run(c.selftest_options, base_search_dirs(), out);
     if (c.report_cmd->parsed()) return run_report(c.report, base_search_dirs(), out, err);
+    if (c.compare_cmd->parsed()) return compare(c.compare, out, err);
     if (c.config.empty()) {
         err << "shootout: nothing to do: give a manifest with --config FILE, or a command "
-               "(list-plugins, validate, run, report, selftest); see --help\n";
+               "(list-plugins, validate, run, report, compare, selftest); see --help\n";
         return exit_usage;
     }
     plugin_host host;

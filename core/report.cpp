@@ -13,10 +13,10 @@ namespace shootout::core {
 
 namespace fs = std::filesystem;
 
-fs::path raw_results_dir(const fs::path& results) {
+fs::path raw_results_dir(const fs::path& results, std::string_view given_as) {
     std::error_code ec;
     if (!fs::is_directory(results, ec))
-        throw config_error(fmt::format("--results {}: {}; give a run directory such as results/latest", results.string(),
+        throw config_error(fmt::format("{} {}: {}; give a run directory such as results/latest", given_as, results.string(),
                                        fs::exists(results, ec) ? "a file, not a directory" : "no such directory"));
     auto has_json = [](const fs::path& dir) {
         std::error_code e;
@@ -26,9 +26,9 @@ fs::path raw_results_dir(const fs::path& results) {
     };
     if (fs::is_directory(results / "raw", ec) && has_json(results / "raw")) return results / "raw";
     if (results.filename() == "raw" && has_json(results)) return results;
-    throw config_error(fmt::format("--results {}: no raw results here (expected {}/raw/*.json, which a manifest run "
+    throw config_error(fmt::format("{} {}: no raw results here (expected {}/raw/*.json, which a manifest run "
                                    "writes); give a run directory such as results/latest",
-                                   results.string(), results.string()));
+                                   given_as, results.string(), results.string()));
 }
 
 bool finish_reporters(const std::vector<std::unique_ptr<sdk::reporter>>& reporters,

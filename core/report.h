@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iosfwd>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <shootout/sdk/reporter.h>
@@ -29,8 +30,9 @@ struct report_options {
 };
 
 /// The raw/ directory of `results` (a run directory or raw/ itself). Throws config_error
-/// naming the directory and what was expected when there are no raw results there.
-std::filesystem::path raw_results_dir(const std::filesystem::path& results);
+/// naming the directory (after `given_as`, the flag or argument it came from) and what was
+/// expected when there are no raw results there.
+std::filesystem::path raw_results_dir(const std::filesystem::path& results, std::string_view given_as = "--results");
 
 /// Runs finish() of every reporter on `results` and their summary (computed here, once, with
 /// `criteria`); a reporter that throws is logged with its name and the others still run.

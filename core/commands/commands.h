@@ -3,6 +3,7 @@
 // core/selftest/, a manifest run core/run/manifest_run.cpp.)
 #pragma once
 
+#include <filesystem>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -20,5 +21,18 @@ int list_plugins(const std::string& config, bool json, bool options, std::ostrea
 
 /// `shootout validate`: the manifest read and every plugin made from it, nothing run.
 int validate(const std::string& config, std::ostream& out);
+
+/// The arguments of `shootout compare`.
+struct compare_options {
+    std::string base, next;  ///< run directories, raw/ directories or single raw .json files
+    bool json = false;       ///< one JSON document on stdout instead of the table
+    std::filesystem::path output;      ///< also write compare.md, compare.json and compare.html here
+    std::vector<std::string> fail_on;  ///< "rps:-5%", "p99:+10%", ...
+};
+
+/// `shootout compare BASE NEW` (docs/compare.md). Exit 1 when a --fail-on bound is broken or a
+/// raw file was left out; a config_error (exit 2) for a bad bound, a side without raw results,
+/// or nothing in common.
+int compare(const compare_options& options, std::ostream& out, std::ostream& err);
 
 }  // namespace shootout::core
