@@ -1,5 +1,7 @@
 // `shootout run`: one scenario against one URL, from flags instead of a manifest.
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
@@ -279,6 +281,14 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
                                static_cast<double>(m.bytes_received) / 1e6 / std::max(m.seconds, 1e-9),
                                static_cast<double>(m.bytes_sent) / 1e6,
                                static_cast<double>(m.bytes_sent) / 1e6 / std::max(m.seconds, 1e-9), m.generator_cpu_seconds);
+    }
+    // Standard output is the result (a file, a pipe): if it could not take it, say so, never exit 0.
+    errno = 0;
+    out.flush();
+    if (!out) {
+        spdlog::error("cannot write the {} to standard output: {}", o.json ? "--json result" : "result",
+                      errno ? std::strerror(errno) : "the stream failed");
+        return exit_run_failed;
     }
     return m.outcome == sdk::outcome::measured && !too_many_errors && !interrupt_requested() ? exit_ok : exit_run_failed;
 }
