@@ -61,6 +61,12 @@ endif()
 
 if(SHOOTOUT_WERROR)
   add_compile_options(-Werror)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND SHOOTOUT_SANITIZE MATCHES "address")
+    # ASan's instrumentation at -O1 defeats GCC's flow analysis: false -Wmaybe-uninitialized in
+    # headers (boost::optional in Beast's parser, std::function in libstdc++'s std::regex). The
+    # Release build, where the warning is exact, keeps it as an error; here it is off.
+    add_compile_options(-Wno-maybe-uninitialized)
+  endif()
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND SHOOTOUT_SANITIZE MATCHES "thread")
     # GCC warns (-Wtsan) that TSan does not model std::atomic_thread_fence, which Boost.Asio's
     # scheduler uses: a note on the tool's reach inside a third-party header, not a defect here.

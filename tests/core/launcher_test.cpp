@@ -157,7 +157,7 @@ TEST_CASE("launcher: Ctrl-C during a framework's check_command stops the check a
     CHECK(processes_tagged(tag) == 0);
 }
 
-TEST_CASE("launcher: terminal escape sequences in a server's log are shown as \\x1B, not sent to the terminal", "[launcher]") {
+TEST_CASE("launcher: terminal escape sequences in a server's log are shown escaped, not sent to the terminal", "[launcher]") {
     test::temp_dir dir;
     // Clears the screen and retitles the window, in a real terminal.
     const auto file = dir.write("m.toml", manifest_for("--exit-now --say \\u001b]0;owned\\u0007\\u001b[2Jboom"));
