@@ -181,7 +181,8 @@ std::optional<std::string> local_process::exited() {
 }
 
 void local_process::note_descendants() {
-    if (pid_ <= 0) return;
+    // Once the leader is reaped its pid may be someone else's: only its own children are followed.
+    if (pid_ <= 0 || reaped_) return;
     for (const auto& [pid, start] : descendants_of(pid_)) descendants_.emplace(pid, start);
 }
 
