@@ -50,12 +50,22 @@ if(SHOOTOUT_FUZZ)
   add_link_options(-fsanitize=fuzzer-no-link)
 endif()
 
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_GREATER_EQUAL 12
+   AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+  # GCC 12 reports a false -Wrestrict inside libstdc++'s char_traits whenever a std::string is
+  # built from a literal and another string at -O2 (GCC bug 105329, fixed in GCC 13): ten places
+  # in a Release build, none of them an overlap. Off for GCC 12 only, so the build log shows
+  # only warnings worth reading.
+  add_compile_options(-Wno-restrict)
+endif()
+
 if(SHOOTOUT_WERROR)
   add_compile_options(-Werror)
-  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_GREATER_EQUAL 12)
-    # GCC 12 reports a false -Wrestrict inside libstdc++'s char_traits when a std::string is built
-    # from a literal and appended to (GCC bug 105329, fixed in GCC 13). It stays a warning.
-    add_compile_options(-Wno-error=restrict)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND SHOOTOUT_SANITIZE MATCHES "address")
+    # ASan's instrumentation at -O1 defeats GCC's flow analysis: false -Wmaybe-uninitialized in
+    # headers (boost::optional in Beast's parser, std::function in libstdc++'s std::regex). The
+    # Release build, where the warning is exact, keeps it as an error; here it is off.
+    add_compile_options(-Wno-maybe-uninitialized)
   endif()
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND SHOOTOUT_SANITIZE MATCHES "thread")
     # GCC warns (-Wtsan) that TSan does not model std::atomic_thread_fence, which Boost.Asio's

@@ -137,9 +137,11 @@ int run_report(const report_options& options, const std::vector<search_dir>& plu
             ok = false;
         }
     }
-    ok = finish_reporters(reporters, names, loaded.results, criteria) && ok;
-    spdlog::info("{} reporter(s) ({}) wrote into {} from {} measurement(s)", reporters.size(), fmt::join(names, ", "),
-                 output.string(), loaded.results.measurements.size());
+    const bool reports_ok = finish_reporters(reporters, names, loaded.results, criteria);
+    ok = reports_ok && ok;
+    if (reports_ok)  // a reporter that failed said why; no claim that it wrote anything
+        spdlog::info("{} reporter(s) ({}) wrote into {} from {} measurement(s)", reporters.size(), fmt::join(names, ", "),
+                     output.string(), loaded.results.measurements.size());
     return ok && loaded.problems.empty() ? exit_ok : exit_run_failed;
 }
 

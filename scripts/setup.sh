@@ -4,8 +4,9 @@
 # tools venv (py-spy), and builds shootout in Release into build/. Idempotent; run as root or with
 # sudo available.
 #
-#   scripts/setup.sh            install and build
+#   scripts/setup.sh                    install and build
 #   BUILD_DIR=out scripts/setup.sh
+#   SHOOTOUT_WERROR=ON scripts/setup.sh warnings are errors (CI does this)
 #
 # The venvs live in .venvs/<app> (git ignores it), made with Debian's /usr/bin/python3 (3.11) and
 # `pip install --require-hashes -r apps/<app>/requirements.txt`. A venv is rebuilt only when its
@@ -87,7 +88,10 @@ for app in flask django fastapi aquilia sanic tornado; do
 done
 install_venv tools "$root/scripts/tools/requirements.txt"
 
-cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
+# SHOOTOUT_WERROR is passed on only when set, so a build directory keeps its own choice otherwise.
+cmake_options=(-DCMAKE_BUILD_TYPE=Release)
+[ -z "${SHOOTOUT_WERROR:-}" ] || cmake_options+=(-DSHOOTOUT_WERROR="$SHOOTOUT_WERROR")
+cmake -S "$root" -B "$build_dir" "${cmake_options[@]}" >/dev/null
 cmake --build "$build_dir" -j"$(nproc)"
 echo "setup: built $build_dir/bin/shootout"
 

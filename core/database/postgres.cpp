@@ -1,7 +1,10 @@
 #include "postgres.h"
 
 #include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <fstream>
 #include <sstream>
@@ -13,6 +16,7 @@
 
 #include "launcher/http_probe.h"
 #include "launcher/local_process.h"
+#include "run/interrupt.h"
 
 namespace shootout::core::database {
 namespace {
@@ -55,6 +59,45 @@ fs::path server_bin_dir() {
     return best;
 }
 
+// Each cluster's directory names the shootout that made it, so that a later run can tell a
+// directory left by a killed one (SIGKILL, a second Ctrl-C before this code held it back, a
+// crash) from one in use.
+constexpr const char* owner_file = "shootout.pid";
+
+bool process_exists(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+
+// The pid of the postgres server still running in a cluster directory, or 0.
+pid_t server_running_in(const fs::path& dir) {
+    std::ifstream in(dir / "data" / "postmaster.pid");
+    long pid = 0;
+    return in >> pid && process_exists(static_cast<pid_t>(pid)) ? static_cast<pid_t>(pid) : 0;
+}
+
+// Removes /tmp/shootout-pg-* directories whose shootout is gone and whose server is not running;
+// one whose server still runs is named, for the user to stop (it may be someone's on purpose).
+void remove_stale_clusters() {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/tmp", ec)) {
+        const auto name = entry.path().filename().string();
+        if (name.rfind("shootout-pg-", 0) != 0 || !entry.is_directory(ec)) continue;
+        std::ifstream in(entry.path() / owner_file);
+        long owner = 0;
+        if (!(in >> owner) || process_exists(static_cast<pid_t>(owner))) continue;  // in use, or not ours to judge
+        if (const pid_t server = server_running_in(entry.path())) {
+            spdlog::warn("{} was left by an earlier shootout (pid {}, no longer running), but its PostgreSQL "
+                         "(pid {}) still runs; stop it (kill {}) and remove the directory",
+                         entry.path().string(), owner, server, server);
+            continue;
+        }
+        std::error_code removed;
+        fs::remove_all(entry.path(), removed);
+        if (removed)
+            spdlog::warn("cannot remove {}, left by an earlier shootout: {}", entry.path().string(), removed.message());
+        else
+            spdlog::info("removed {}, left by an earlier shootout (pid {}) that did not end cleanly", entry.path().string(), owner);
+    }
+}
+
 class external final : public postgres {
 public:
     external(std::string dsn, fs::path init_sql) : postgres(std::move(init_sql)), dsn_(std::move(dsn)) {}
@@ -68,9 +111,11 @@ class embedded final : public postgres {
 public:
     embedded(const fs::path& init_sql, unsigned max_connections, const std::vector<int>& cpus) : postgres(init_sql) {
         const fs::path bin = server_bin_dir();
+        remove_stale_clusters();
         char pattern[] = "/tmp/shootout-pg-XXXXXX";
         if (!::mkdtemp(pattern)) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
         dir_.path = pattern;
+        std::ofstream(dir_ / owner_file) << ::getpid() << '\n';
         // PostgreSQL refuses to run as root: as root, the cluster belongs to the postgres user.
         std::vector<std::string> as_user;
         if (::geteuid() == 0) {
@@ -125,8 +170,13 @@ public:
         spdlog::info("embedded PostgreSQL on 127.0.0.1:{} ({})", port_, dir_.string());
     }
 
+    // A Ctrl-C now waits until the server is stopped and its directory removed (at most the
+    // stop's 10 s and SIGKILL's wait), then takes effect: it never leaves either behind.
     ~embedded() override {
+        const signals_held_back held;
         if (server_) server_->stop(10s);
+        server_.reset();
+        dir_.remove();
     }
 
     const std::string& dsn() const override { return dsn_; }
@@ -136,9 +186,11 @@ private:
     // before server_, so the server is stopped before its files go.
     struct removed_on_exit {
         fs::path path;
-        ~removed_on_exit() {
+        ~removed_on_exit() { remove(); }
+        void remove() {
             std::error_code ec;
             if (!path.empty()) fs::remove_all(path, ec);
+            path.clear();
         }
         operator const fs::path&() const { return path; }
         fs::path operator/(const char* name) const { return path / name; }

@@ -21,7 +21,10 @@ std::string join_command(const std::vector<std::string>& command) { return fmt::
 std::optional<std::string> installation_problem(const framework_entry& fw) {
     if (fw.mode != framework_entry::launch_mode::local || fw.local->check_command.empty()) return std::nullopt;
     const auto& local = *fw.local;
-    auto check = launcher::run_command(local.check_command, local.working_dir, 60s);
+    if (interrupt_requested()) return "the run was interrupted";
+    auto check = launcher::run_command(local.check_command, local.working_dir, 60s, &interrupt_flag());
+    if (check.interrupted)
+        return fmt::format("the run was interrupted (during {}'s check `{}`)", fw.name, join_command(local.check_command));
     if (check.timed_out)
         return fmt::format("{}: `{}` did not finish within 60 s", fw.name, join_command(local.check_command));
     if (check.exit_code == 0) return std::nullopt;
@@ -113,6 +116,7 @@ running_framework::running_framework(const framework_entry& fw, const manifest& 
         }
         std::this_thread::sleep_for(100ms);
     }
+    process_->note_descendants();  // a worker that daemonizes (double fork, setsid) is still stopped
     spdlog::info("{}: healthy after {:.1f} s (pid {}, log {})", fw.name,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(), process_->pid(),
                  log_.string());

@@ -7,14 +7,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
+
+#include "printable.h"
 
 extern char** environ;
 
@@ -32,6 +36,64 @@ using namespace std::chrono_literals;
 
 
 bool group_alive(pid_t group) { return ::kill(-group, 0) == 0 || errno == EPERM; }
+
+// One process as /proc/PID/stat shows it: its parent, whether it is a zombie, and when it
+// started (clock ticks since boot), which tells a process from a later one given the same pid.
+struct proc_entry {
+    pid_t ppid = 0;
+    bool zombie = false;
+    unsigned long long start_ticks = 0;
+};
+
+// The command name (field 2) may hold spaces and parentheses, so fields count from the last ')'.
+std::optional<proc_entry> read_proc_entry(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(in, line)) return std::nullopt;
+    const auto close = line.rfind(')');
+    if (close == std::string::npos || close + 2 > line.size()) return std::nullopt;
+    std::istringstream fields(line.substr(close + 2));
+    std::string state, skip;
+    proc_entry e;
+    fields >> state >> e.ppid;
+    for (int i = 5; i < 22; ++i) fields >> skip;  // pgrp (5) .. itrealvalue (21)
+    fields >> e.start_ticks;                      // starttime (22)
+    if (!fields) return std::nullopt;
+    e.zombie = state == "Z" || state == "X";
+    return e;
+}
+
+// Every descendant of `root` alive now, found by parent links in /proc: unlike the process
+// group, this also holds a worker that called setsid() or setpgid() to leave the group.
+std::map<pid_t, unsigned long long> descendants_of(pid_t root) {
+    std::map<pid_t, proc_entry> all;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+        const auto name = entry.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        const auto pid = static_cast<pid_t>(std::stol(name));
+        if (auto e = read_proc_entry(pid)) all[pid] = *e;
+    }
+    std::map<pid_t, unsigned long long> found;
+    std::vector<pid_t> frontier{root};
+    while (!frontier.empty()) {
+        const pid_t parent = frontier.back();
+        frontier.pop_back();
+        for (const auto& [pid, e] : all)
+            if (e.ppid == parent && !found.count(pid)) {
+                found[pid] = e.start_ticks;
+                frontier.push_back(pid);
+            }
+    }
+    return found;
+}
+
+// Whether the process `pid` that started at `start_ticks` is still running (a zombie is not:
+// it holds no port and uses no CPU, and its parent reaps it).
+bool still_running(pid_t pid, unsigned long long start_ticks) {
+    const auto e = read_proc_entry(pid);
+    return e && !e->zombie && e->start_ticks == start_ticks;
+}
 
 }  // namespace
 
@@ -72,6 +134,7 @@ local_process::local_process(const process_spec& spec) {
         if (::getppid() != parent) ::_exit(127);  // shootout died before prctl took effect
         ::signal(SIGINT, SIG_DFL);
         ::signal(SIGTERM, SIG_DFL);
+        ::signal(SIGHUP, SIG_DFL);
         ::signal(SIGPIPE, SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
@@ -117,25 +180,44 @@ std::optional<std::string> local_process::exited() {
     return status_;
 }
 
+void local_process::note_descendants() {
+    // Once the leader is reaped its pid may be someone else's: only its own children are followed.
+    if (pid_ <= 0 || reaped_) return;
+    for (const auto& [pid, start] : descendants_of(pid_)) descendants_.emplace(pid, start);
+}
+
+bool local_process::anything_left() {
+    exited();
+    if (!reaped_ || group_alive(pid_)) return true;
+    return std::any_of(descendants_.begin(), descendants_.end(),
+                       [](const auto& d) { return still_running(d.first, d.second); });
+}
+
+void local_process::signal_all(int signal) {
+    ::kill(-pid_, signal);
+    for (const auto& [pid, start] : descendants_)
+        if (still_running(pid, start)) ::kill(pid, signal);
+}
+
 std::string local_process::stop(std::chrono::nanoseconds grace) {
     if (pid_ <= 0) return "stopped";
-    ::kill(-pid_, SIGTERM);
+    // The group, and every descendant, also one that left the group with setsid(): found now,
+    // while the leader still links them to it (an orphan's parent becomes init).
+    note_descendants();
+    signal_all(SIGTERM);
     const auto deadline = std::chrono::steady_clock::now() + grace;
     std::string how = "stopped";
-    // Wait for the leader, then for the rest of the group (workers may outlive their master).
+    // Wait for the leader, then for the rest (workers may outlive their master).
     while (std::chrono::steady_clock::now() < deadline) {
-        exited();
-        if (reaped_ && !group_alive(pid_)) break;
+        note_descendants();  // forked while stopping: a new process is also ours to stop
+        if (!anything_left()) break;
         std::this_thread::sleep_for(20ms);
     }
-    exited();
-    if (!reaped_ || group_alive(pid_)) {
-        ::kill(-pid_, SIGKILL);
+    if (anything_left()) {
+        note_descendants();
+        signal_all(SIGKILL);
         how = fmt::format("killed after {} s", std::chrono::duration_cast<std::chrono::seconds>(grace).count());
-        for (int i = 0; i < 250 && (!reaped_ || group_alive(pid_)); ++i) {
-            exited();
-            std::this_thread::sleep_for(20ms);
-        }
+        for (int i = 0; i < 250 && anything_left(); ++i) std::this_thread::sleep_for(20ms);
         if (!reaped_) {
             int status = 0;
             ::waitpid(pid_, &status, 0);
@@ -153,13 +235,15 @@ std::string tail_of(const std::filesystem::path& file, std::size_t lines) {
         last.push_back(line);
         if (last.size() > lines) last.pop_front();
     }
+    // A server's log may hold anything, terminal escape sequences included: each line is made
+    // printable, so an error message that quotes it cannot repaint or retitle the terminal.
     std::string text;
-    for (const auto& l : last) text += (text.empty() ? "" : "\n") + l;
+    for (const auto& l : last) text += (text.empty() ? "" : "\n") + printable(l);
     return text;
 }
 
 command_result run_command(const std::vector<std::string>& command, const std::filesystem::path& working_dir,
-                           std::chrono::nanoseconds timeout) {
+                           std::chrono::nanoseconds timeout, const std::atomic<bool>* interrupted) {
     command_result result;
     char pattern[] = "/tmp/shootout-cmd-XXXXXX";
     const int fd = ::mkstemp(pattern);
@@ -171,8 +255,11 @@ command_result run_command(const std::vector<std::string>& command, const std::f
         local_process p(spec);
         const auto deadline = std::chrono::steady_clock::now() + timeout;
         std::optional<std::string> status;
-        while (!(status = p.exited()) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
-        result.timed_out = !status;
+        auto asked_to_stop = [&] { return interrupted && interrupted->load(); };
+        while (!(status = p.exited()) && std::chrono::steady_clock::now() < deadline && !asked_to_stop())
+            std::this_thread::sleep_for(10ms);
+        result.interrupted = !status && asked_to_stop();
+        result.timed_out = !status && !result.interrupted;
         if (status && status->rfind("exited with status ", 0) == 0) result.exit_code = std::stoi(status->substr(19));
         p.stop(1s);
     }

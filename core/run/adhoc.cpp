@@ -1,5 +1,7 @@
 // `shootout run`: one scenario against one URL, from flags instead of a manifest.
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
@@ -257,6 +259,14 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
         out << boost::json::serialize(run_to_json(o, m, environment, verdict, criteria)) << '\n';
     else
         print_adhoc_text(m, out);
+    // Standard output is the result (a file, a pipe): if it could not take it, say so, never exit 0.
+    errno = 0;
+    out.flush();
+    if (!out) {
+        spdlog::error("cannot write the {} to standard output: {}", o.json ? "--json result" : "result",
+                      errno ? std::strerror(errno) : "the stream failed");
+        return exit_run_failed;
+    }
     return verdict.ok() ? exit_ok : exit_run_failed;
 }
 

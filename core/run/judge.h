@@ -16,8 +16,8 @@ namespace shootout::core {
 
 /// What the engine knew beyond the measurement itself.
 struct judge_inputs {
-    std::vector<double> worker_cpu_seconds;  ///< each worker thread's CPU time in the measured phases
-    std::vector<std::string> failures;       ///< the first few failures' reasons, in order
+    std::vector<double> worker_cpu_seconds{};  ///< each worker thread's CPU time in the measured phases
+    std::vector<std::string> failures{};       ///< the first few failures' reasons, in order
     std::int64_t slowest_answered_us = 0;    ///< the longest wait for any answer (errors included)
     std::int64_t silent_tail_us = 0;         ///< the measured time after its last answer
     bool failed_in_silent_tail = false;      ///< requests failed after the last answer

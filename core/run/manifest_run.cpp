@@ -203,8 +203,17 @@ public:
         db_ = start_database(m_);
         plan_progress();
         for_each_measurement();
-        interrupts.reset();  // reports are written whatever the user presses now
-        return finish();
+        int code;
+        {
+            // The reports are written and the database stopped and removed whatever the user
+            // presses now: a signal waits for them, then counts as an interrupt (or, if it is the
+            // second, ends the process as it would have).
+            const signals_held_back held;
+            code = finish();
+            db_.reset();
+        }
+        interrupts.reset();
+        return interrupt_requested() ? exit_run_failed : code;
     }
 
 private:
@@ -416,9 +425,10 @@ private:
         std::vector<std::string> reporter_names;
         for (const auto& r : m_.reporters) reporter_names.push_back(r.name);
         const auto criteria = console_criteria(m_);
-        if (!finish_reporters(instances_.reporters, reporter_names, assemble_results(std::move(documents_)), criteria))
-            any_failed_ = true;
-        if (!instances_.reporters.empty()) spdlog::info("reports ({}) in {}", fmt::join(reporter_names, ", "), run_dir_.string());
+        const bool reports_ok = finish_reporters(instances_.reporters, reporter_names, assemble_results(std::move(documents_)), criteria);
+        if (!reports_ok) any_failed_ = true;
+        if (!instances_.reporters.empty() && reports_ok)
+            spdlog::info("reports ({}) in {}", fmt::join(reporter_names, ", "), run_dir_.string());
         print_summary(results_.measurements, out_);
         bool heading = false;
         for (const auto& g : stats::summarize(results_, criteria).groups) {

@@ -1,6 +1,7 @@
 // Local frameworks: started, checked for health, measured, stopped with every process they
 // forked; and each way a start can go wrong is reported as skipped with the reason.
 
+#include <chrono>
 #include <random>
 #include <regex>
 
@@ -126,4 +127,43 @@ TEST_CASE("launcher: a server that dies during the run fails what follows, with 
     CHECK(r.exit_code == 1);
     CHECK(r.out.find("FAILED    the tiny server exited with status 3 during the run") != std::string::npos);
     CHECK(processes_tagged(tag) == 0);
+}
+
+TEST_CASE("launcher: a server whose worker left the group with setsid() and ignores SIGTERM is still stopped", "[launcher]") {
+    test::temp_dir dir;
+    const auto tag = unique_tag();
+    const auto file = dir.write("m.toml", manifest_for("--workers 1 --setsid-workers --ignore-term --tag " + tag));
+    auto r = test::run_shootout({"--log-level", "warn", "--config", file.string()});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(processes_tagged(tag) == 0);  // the worker is outside the group: found by its parent link
+}
+
+TEST_CASE("launcher: Ctrl-C during a framework's check_command stops the check at once", "[launcher]") {
+    test::temp_dir dir;
+    const auto tag = unique_tag();
+    const auto file = dir.write("m.toml", manifest_for("", "check_command = [\"/bin/sh\", \"-c\", \"sleep 20; : " + tag + "\"]\n"));
+    const auto started = std::chrono::steady_clock::now();
+    // --foreground: the signal goes to shootout once; without it timeout sends it to its whole
+    // process group as well, a second signal right after the first (which ends shootout at once).
+    const auto r = test::run_binary({"--log-level", "warn", "--config", file.string()}, "timeout --foreground --preserve-status -s INT 1");
+    const auto took = std::chrono::steady_clock::now() - started;
+    INFO(r.out << r.err);
+    CHECK(took < std::chrono::seconds(8));  // not the check's 20 s
+    CHECK(r.exit_code == 1);                // interrupted
+    CHECK(r.out.find("tiny           1  skipped   the run was interrupted") != std::string::npos);
+    CHECK(r.err.find("tiny: will be skipped: the run was interrupted (during tiny's check `/bin/sh -c sleep 20; : " + tag +
+                     "`)") != std::string::npos);
+    CHECK(processes_tagged(tag) == 0);
+}
+
+TEST_CASE("launcher: terminal escape sequences in a server's log are shown escaped, not sent to the terminal", "[launcher]") {
+    test::temp_dir dir;
+    // Clears the screen and retitles the window, in a real terminal.
+    const auto file = dir.write("m.toml", manifest_for("--exit-now --say \\u001b]0;owned\\u0007\\u001b[2Jboom"));
+    const auto r = test::run_binary({"--log-level", "warn", "--config", file.string()});
+    INFO(r.out << r.err);
+    CHECK(r.err.find("\\x1B]0;owned\\x07\\x1B[2Jboom") != std::string::npos);
+    CHECK(r.out.find('\x1b') == std::string::npos);
+    CHECK(r.err.find('\x1b') == std::string::npos);
 }

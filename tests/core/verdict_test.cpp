@@ -132,7 +132,9 @@ TEST_CASE("verdicts: Ctrl-C during a correctness check skips the framework, it d
                                           "reporters = [\"md\"]\n[pattern.steady]\nconnections = 2\nwarmup = \"0s\"\n"
                                           "duration = \"1s\"\n[[framework]]\nname = \"slow\"\nurl = \"" + slow.base_url() +
                                           "\"\nwebsocket = false\n");
-    const auto r = test::run_binary({"--log-level", "warn", "--config", file.string()}, "timeout --preserve-status -s INT 1.5");
+    // --foreground: the signal goes to shootout once; without it timeout sends it to its whole
+    // process group as well, a second signal right after the first (which ends shootout at once).
+    const auto r = test::run_binary({"--log-level", "warn", "--config", file.string()}, "timeout --foreground --preserve-status -s INT 1.5");
     INFO(r.out << r.err);
     CHECK(r.exit_code == 1);  // interrupted
     CHECK(r.out.find("skipped   the run was interrupted (during the correctness check)") != std::string::npos);

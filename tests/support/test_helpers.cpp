@@ -47,13 +47,13 @@ cli_result run_shootout(const std::vector<std::string>& args) {
     return r;
 }
 
-cli_result run_binary(const std::vector<std::string>& args, const std::string& env) {
+cli_result run_binary(const std::vector<std::string>& args, const std::string& env, const std::string& stdout_to) {
     temp_dir dir;
     std::string command = env + " " + (std::filesystem::path(SHOOTOUT_BUILTIN_PLUGIN_DIR) / "../../../bin/shootout")
                                           .lexically_normal()
                                           .string();
     for (const auto& a : args) command += " '" + a + "'";
-    command += " >" + (dir.path() / "out").string() + " 2>" + (dir.path() / "err").string();
+    command += " >" + (stdout_to.empty() ? (dir.path() / "out").string() : stdout_to) + " 2>" + (dir.path() / "err").string();
     cli_result r;
     const int status = std::system(command.c_str());
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

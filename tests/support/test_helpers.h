@@ -34,7 +34,9 @@ cli_result run_shootout(const std::vector<std::string>& args);
 
 /// Runs the built `shootout` binary as a child process (for what needs a real process: the
 /// plugin directory next to the binary, signals). Returns exit code, stdout and stderr.
-cli_result run_binary(const std::vector<std::string>& args, const std::string& env = "");
+/// `stdout_to`: a file standard output goes to instead (/dev/full, say); `out` is then empty.
+cli_result run_binary(const std::vector<std::string>& args, const std::string& env = "",
+                      const std::string& stdout_to = "");
 
 /// Sets an environment variable for the life of the object, restoring the old value after.
 class scoped_env {

@@ -1,5 +1,6 @@
 #include "report_common.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,17 +25,29 @@ std::string file_name_from(const sdk::option_values& options, const std::string&
 
 void write_report_file(const fs::path& dir, const std::string& name, std::string_view text) {
     const fs::path path = dir / name;
-    fs::path temporary = path;
+    auto temporary = path;
     temporary += fmt::format(".tmp.{}", ::getpid());
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        out.write(text.data(), static_cast<std::streamsize>(text.size()));
-        out.flush();
-        if (!out) throw std::runtime_error(fmt::format("cannot write {}: {}", temporary.string(), std::strerror(errno)));
+    // A failure names the file asked for and removes the temporary; the file as it was before
+    // (a result written earlier) stays whole, since only a complete temporary replaces it.
+    auto fail = [&](const std::string& why) {
+        ::unlink(temporary.c_str());
+        throw std::runtime_error(fmt::format("cannot write {}: {}", path.string(), why));
+    };
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) fail(std::strerror(errno));
+    for (std::size_t done = 0; done < text.size();) {
+        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const int error = errno;
+            ::close(fd);
+            fail(std::strerror(error));
+        }
+        done += static_cast<std::size_t>(n);
     }
-    std::error_code ec;
-    fs::rename(temporary, path, ec);
-    if (ec) throw std::runtime_error(fmt::format("cannot rename {} to {}: {}", temporary.string(), path.string(), ec.message()));
+    // close() reports what the file system could not store (a full disk on NFS, say).
+    if (::close(fd) != 0) fail(std::strerror(errno));
+    if (::rename(temporary.c_str(), path.c_str()) != 0) fail(std::strerror(errno));
 }
 
 std::string rate_text(double req_s) { return req_s >= 100 ? fmt::format("{:.0f}", req_s) : fmt::format("{:.1f}", req_s); }
