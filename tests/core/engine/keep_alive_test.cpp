@@ -90,9 +90,10 @@ TEST_CASE("keep-alive: keep_alive = 10 closes each connection after its tenth re
     const double expected = static_cast<double>(run.m().completed) / 10;
     CHECK(static_cast<double>(run.accepted) >= expected);
     CHECK(static_cast<double>(run.accepted) <= expected + 4);
-    // Only the tenth request of each connection says Connection: close.
+    // Only the tenth request of each connection says Connection: close (each of the two
+    // connections may be part-way through its ten at the end).
     CHECK(run.asked_to_close <= run.accepted);
-    CHECK(static_cast<double>(run.asked_to_close) >= expected - 1);
+    CHECK(static_cast<double>(run.asked_to_close) >= expected - 2);
 }
 
 TEST_CASE("keep-alive: the default keeps a connection for every request", "[engine][keep-alive]") {
