@@ -122,6 +122,9 @@ void print_adhoc_text(const sdk::measurement& m, std::ostream& out) {
                        static_cast<double>(m.bytes_received) / 1e6 / std::max(m.seconds, 1e-9),
                        static_cast<double>(m.bytes_sent) / 1e6,
                        static_cast<double>(m.bytes_sent) / 1e6 / std::max(m.seconds, 1e-9), m.generator_cpu_seconds);
+    if (m.requests_per_connection != 0)  // keep-alive, the default, goes without saying
+        out << fmt::format("connections: {}, closed by the client (connect times apart from the latency)\n",
+                           sdk::connection_mode_text(m.requests_per_connection));
 }
 
 // --keep-alive: true (0, no limit), false (1) or the requests per connection, like the
