@@ -97,6 +97,9 @@ struct engine_settings {
     std::chrono::nanoseconds connect_timeout = std::chrono::seconds(5);
     std::chrono::nanoseconds request_timeout = std::chrono::seconds(30);
     std::uint32_t verify_sample = 100;  ///< verify one response in this many during load
+    /// keep_alive: the client closes an HTTP connection after this many requests (0: true,
+    /// keep-alive; 1: false, a new connection per request). Not for WebSocket scenarios.
+    std::uint32_t requests_per_connection = 0;
     std::chrono::nanoseconds sample_interval = std::chrono::seconds(1);  ///< local servers' CPU and RSS
     std::uint64_t seed = 1;
 };

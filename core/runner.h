@@ -29,6 +29,7 @@ struct adhoc_options {
     unsigned threads = 0;
     std::string connect_timeout = "5s", request_timeout = "30s";
     std::uint32_t verify_sample = 100;
+    std::string keep_alive = "true";  // "true", "false" or requests per connection
     std::vector<std::string> scenario_options, pattern_options;  // "key=value"
     bool json = false;
 };

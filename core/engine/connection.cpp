@@ -212,6 +212,7 @@ void connection::on_readable() {
 void connection::answered(clock_type::time_point now, unsigned status, const sdk::verdict* verdict,
                           const std::string* problem) {
     state_ = state::idle;
+    ++answered_here_;
     w_.record_response(now, planned_at_, sent_at_, first_byte_at_, status, verdict, problem, request_.size(), received_);
 }
 
@@ -220,7 +221,10 @@ void connection::next(clock_type::time_point now, bool reuse) {
         close();
         return;
     }
-    if (!reuse || peer_closed_) {  // the server closes this connection: take a new one
+    // The server closes this connection, or the connection mode has the client close it after
+    // this many requests (whatever the server said): take a new one. Neither is an error.
+    const std::uint32_t limit = w_.requests_per_connection();
+    if (!reuse || peer_closed_ || (limit != 0 && answered_here_ >= limit)) {
         close();
         start();
         return;
@@ -268,6 +272,7 @@ void connection::close() {
         fd_ = -1;
     }
     ++generation_;
+    answered_here_ = 0;
     peer_closed_ = false;
     state_ = state::closed;
     if (retiring_) set_active(false);

@@ -75,6 +75,7 @@ public:
     bool reading() const { return state_ == state::reading; }
     bool writing() const { return state_ == state::writing; }
     bool got_bytes() const { return got_bytes_; }  // of the answer to the request in flight
+    std::uint32_t answered_here() const { return answered_here_; }  // requests answered on this socket
     clock_type::time_point sent_at() const { return sent_at_; }
     bool winding_down() const;  // retiring, or the worker stops: no new request
     /// Puts a request on the wire (its parts must stay valid until it is answered) and starts
@@ -118,6 +119,7 @@ private:
     sdk::wire_request request_;
     std::size_t part_ = 0, offset_ = 0;
     std::uint64_t received_ = 0;
+    std::uint32_t answered_here_ = 0;  // since this socket connected: the connection mode's count
     clock_type::time_point planned_at_{}, sent_at_{}, first_byte_at_{}, connect_started_{};
     state state_ = state::closed;
     bool active_ = false, retiring_ = false, got_bytes_ = false, readable_pending_ = false, peer_closed_ = false;

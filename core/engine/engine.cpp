@@ -309,6 +309,7 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
         result.upgrade_refused_reason = total.upgrade_refused_reason;
     }
     result.measurement = measurement_of(total, timed, plan, finished);
+    if (scenario.transport() == sdk::transport::http) result.measurement.requests_per_connection = config.requests_per_connection;
     return result;
 }
 

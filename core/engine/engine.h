@@ -29,6 +29,10 @@ struct engine_config {
     std::chrono::nanoseconds request_timeout = std::chrono::seconds(30);
     /// Verify one response in this many per worker thread (1: every response, 0: none).
     std::uint32_t verify_sample = 100;
+    /// HTTP connection mode: the client closes a connection after this many requests, sending
+    /// `Connection: close` on the last one (1: a new connection per request; 0: keep-alive, no
+    /// limit). WebSocket connections are kept for the whole run whatever it says.
+    std::uint32_t requests_per_connection = 0;
     std::uint64_t seed = 1;
     sdk::session_role role = sdk::session_role::load;
     /// Stop after this many completed requests in all (0: run the whole plan). The correctness

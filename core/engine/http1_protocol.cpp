@@ -27,7 +27,7 @@ void http1_protocol::on_connected(clock_type::time_point now) {
 
 void http1_protocol::submit(clock_type::time_point now, clock_type::time_point planned) {
     worker& w = c_.owner();
-    const sdk::wire_request request = session_->next_request();
+    sdk::wire_request request = session_->next_request();
     if (request.part_count == 0 || request.part_count > request.parts.size()) {
         w.count_error(error_class::write, fmt::format("the scenario's request has {} parts; 1 to {} are allowed",
                                                      request.part_count, request.parts.size()));
@@ -40,7 +40,38 @@ void http1_protocol::submit(clock_type::time_point now, clock_type::time_point p
     sink_.reset(w.verify_next() ? &session_->check() : nullptr, nullptr,
                 load ? session_->expected() : sdk::response_expectation{});
     reader_.begin();
+    const std::uint32_t limit = w.requests_per_connection();
+    if (limit != 0 && c_.answered_here() + 1 >= limit) request = asking_to_close(request);
     c_.write_request(request, now, planned);
+}
+
+// The last request of a connection under a connection mode says `Connection: close`, so that a
+// well-behaved server closes its side too; the client closes after the answer regardless. The
+// head up to its blank line is copied with the header added into a buffer the connection keeps
+// (no allocation once it has grown, and only for a connection's last request); what follows the
+// head is sent from the scenario's own parts, uncopied, while they fit in a wire_request.
+sdk::wire_request http1_protocol::asking_to_close(const sdk::wire_request& request) {
+    static constexpr std::string_view header = "Connection: close\r\n";
+    closing_head_.clear();
+    for (std::size_t p = 0; p < request.part_count; ++p) {
+        const std::size_t searched_from = closing_head_.size() < 3 ? 0 : closing_head_.size() - 3;
+        const std::size_t copied_before = closing_head_.size();
+        closing_head_.append(request.parts[p]);
+        const auto blank = closing_head_.find("\r\n\r\n", searched_from);
+        if (blank == std::string::npos) continue;
+        const std::size_t head_end = blank + 4;  // in closing_head_
+        std::string_view rest = request.parts[p].substr(head_end - copied_before);
+        const std::size_t later = request.part_count - p - 1;
+        sdk::wire_request closing;
+        if (!rest.empty() && 2 + later > closing.parts.size()) rest = {};  // no part left for it: keep it copied
+        else closing_head_.resize(head_end);
+        closing_head_.insert(blank + 2, header);
+        closing.parts[closing.part_count++] = closing_head_;
+        if (!rest.empty()) closing.parts[closing.part_count++] = rest;
+        for (std::size_t q = p + 1; q < request.part_count; ++q) closing.parts[closing.part_count++] = request.parts[q];
+        return closing;
+    }
+    return request;  // no end of head found: sent as it is (the client still closes after it)
 }
 
 bool http1_protocol::on_bytes(std::string_view bytes, clock_type::time_point now) {

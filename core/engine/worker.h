@@ -47,6 +47,7 @@ public:
         next_second_at_ = measure_origin_ + 1s;
         open_model_ = open_model;
         websocket_ = scenario.transport() == sdk::transport::websocket;
+        requests_per_connection_ = websocket_ ? 0 : config.requests_per_connection;
         if (websocket_) websocket_target_ = target.path_prefix + scenario.websocket_path();
         if (open_model_) {
             // Each worker carries the share of the rate that its share of the pool's cap can carry
@@ -96,6 +97,8 @@ public:
     // Called by connections.
     bool open_model() const { return open_model_; }
     bool websocket() const { return websocket_; }
+    // HTTP: the client closes a connection after this many requests (0: never).
+    std::uint32_t requests_per_connection() const { return requests_per_connection_; }
     const std::string& websocket_target() const { return websocket_target_; }
     void record_handshake(clock_type::duration d) { counts_.handshake_us.record(micros(d)); }
     // The server does not offer WebSocket here: the engine's caller reports "not supported".
@@ -483,6 +486,7 @@ private:
     double cpu_start_ = 0;
     std::uint32_t open_ = 0, open_at_stop_ = 0;
     std::uint64_t next_connection_index_ = 0;
+    std::uint32_t requests_per_connection_ = 0;
     std::uint32_t since_verified_ = 0;
     sdk::histogram second_latency_;
     std::uint64_t second_completed_ = 0, second_errors_ = 0;

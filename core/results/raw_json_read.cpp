@@ -218,6 +218,19 @@ void rate_plan_from_json(const json::object& doc, int version, const histogram_r
     if (plan.contains("send_lag_us")) m.send_lag_us = read(plan.at("send_lag_us"));
 }
 
+// connections.keep_alive: true (or absent: files written before it was recorded), false, or the
+// requests per connection (2 or more).
+std::uint32_t keep_alive_from_json(const json::object& connections) {
+    const auto* v = connections.if_contains("keep_alive");
+    if (!v || (v->is_bool() && v->get_bool())) return 0;
+    if (v->is_bool()) return 1;
+    const auto n = number<std::uint32_t>(connections, "keep_alive", "connections");
+    if (n < 2)
+        throw raw_result_error(fmt::format("connections: field 'keep_alive' must be true, false or 2 or more requests "
+                                           "per connection, not {}", n));
+    return n;
+}
+
 void counters_from_json(const json::object& doc, sdk::measurement& m) {
     const std::string_view top = "document";
     m.seconds = number<double>(doc, "seconds", top);
@@ -228,6 +241,7 @@ void counters_from_json(const json::object& doc, sdk::measurement& m) {
     const auto& connections = object_at(doc, "connections", top);
     m.connections_asked = number<std::uint32_t>(connections, "asked", "connections");
     m.connections_established = number<std::uint32_t>(connections, "established", "connections");
+    m.requests_per_connection = keep_alive_from_json(connections);
     const auto& bytes = object_at(doc, "bytes", top);
     m.bytes_sent = number<std::uint64_t>(bytes, "sent", "bytes");
     m.bytes_received = number<std::uint64_t>(bytes, "received", "bytes");

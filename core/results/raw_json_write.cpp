@@ -171,7 +171,14 @@ json::value measurement_to_json(const sdk::measurement& m, const sdk::environmen
     doc["body_checks"] = body_checks_to_json(m.body_checks);
     doc["unfinished"] = {{"requests", m.unfinished}, {"oldest_wait_us", m.unfinished_oldest_us}};
     doc["latency_us"] = histogram_to_json(m.latency_us);
-    doc["connections"] = {{"asked", m.connections_asked}, {"established", m.connections_established}};
+    // The connection mode as the manifest writes it: true (keep-alive), false (a new connection
+    // per request) or the requests per connection.
+    json::value keep_alive = m.requests_per_connection == 0   ? json::value(true)
+                             : m.requests_per_connection == 1 ? json::value(false)
+                                                              : json::value(m.requests_per_connection);
+    doc["connections"] = {{"asked", m.connections_asked},
+                          {"established", m.connections_established},
+                          {"keep_alive", std::move(keep_alive)}};
     doc["rate_plan"] = rate_plan_to_json(m);
     doc["bytes"] = {{"sent", m.bytes_sent}, {"received", m.bytes_received}};
     doc["throughput_mb_s"] = throughput_to_json(m);

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <charconv>
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
@@ -127,6 +128,23 @@ void print_adhoc_text(const sdk::measurement& m, std::ostream& out) {
                        static_cast<double>(m.bytes_received) / 1e6 / std::max(m.seconds, 1e-9),
                        static_cast<double>(m.bytes_sent) / 1e6,
                        static_cast<double>(m.bytes_sent) / 1e6 / std::max(m.seconds, 1e-9), m.generator_cpu_seconds);
+    if (m.requests_per_connection != 0)  // keep-alive, the default, goes without saying
+        out << fmt::format("connections: {}, closed by the client (connect times apart from the latency)\n",
+                           sdk::connection_mode_text(m.requests_per_connection));
+}
+
+// --keep-alive: true (0, no limit), false (1) or the requests per connection, like the
+// manifest's [engine] keep_alive.
+std::uint32_t requests_per_connection_of(const std::string& text) {
+    if (text == "true") return 0;
+    if (text == "false") return 1;
+    std::uint32_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc{} || end != text.data() + text.size() || n == 0)
+        throw config_error(fmt::format("--keep-alive {}: must be true (keep connections alive), false (a new connection "
+                                       "per request) or a number of requests per connection from 1 to {}",
+                                       text, UINT32_MAX));
+    return n;
 }
 
 }  // namespace
@@ -144,6 +162,10 @@ void add_adhoc_options(CLI::App& command, adhoc_options& o) {
     command.add_option("--connect-timeout", o.connect_timeout, "connect timeout")->capture_default_str();
     command.add_option("--request-timeout", o.request_timeout, "request timeout")->capture_default_str();
     command.add_option("--verify-sample", o.verify_sample, "verify one response in N (0: none)")->capture_default_str();
+    command.add_option("--keep-alive", o.keep_alive,
+                       "HTTP connection mode: true (keep-alive), false (a new connection per request) or N "
+                       "(the client closes each connection after N requests)")
+        ->capture_default_str();
     command.add_option("--scenario-option", o.scenario_options, "scenario option as key=value (repeatable)");
     command.add_option("--pattern-option", o.pattern_options, "pattern option as key=value (repeatable)");
     command.add_flag("--json", o.json, "print one JSON object to stdout");
@@ -233,6 +255,11 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
         if (value < std::chrono::milliseconds(1))
             throw config_error(fmt::format("{}: must be at least 1ms; every request would time out", flag));
     request.engine.verify_sample = o.verify_sample;
+    request.engine.requests_per_connection = requests_per_connection_of(o.keep_alive);
+    if (request.engine.requests_per_connection != 0 && scenario->transport() != sdk::transport::http)
+        throw config_error(fmt::format("--keep-alive {}: scenario '{}' speaks WebSocket, whose connection carries every "
+                                       "message of the run; the connection mode applies to HTTP scenarios only",
+                                       o.keep_alive, o.scenario));
     request.interrupted = &interrupt_flag();
     request.show_progress = true;
     const interrupt_scope interrupts;  // first, so that no earlier interrupt is read as this one's

@@ -172,6 +172,7 @@ sdk::measurement measure_unguarded(const measure_request& request) {
     std::tie(config.host, config.port) = host_and_port(request.target);
     config.connect_timeout = settings.connect_timeout;
     config.request_timeout = settings.request_timeout;
+    config.requests_per_connection = settings.requests_per_connection;  // the correctness check's too
     config.seed = settings.seed + request.run;
     config.interrupted = request.interrupted;
 

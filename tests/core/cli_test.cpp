@@ -1,5 +1,6 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "errors.h"
 #include "test_helpers.h"
@@ -190,4 +191,19 @@ TEST_CASE("cli: a real directory at output_dir/latest is reported and left alone
     CHECK_THAT(r.err, Catch::Contains((dir.path() / "out" / "latest").string() + " is a directory, not the link shootout "
                                       "keeps to the latest run, so it was left as it is and does not point at"));
     CHECK(std::filesystem::exists(mine));
+}
+
+TEST_CASE("cli: run --keep-alive takes true, false or a count, and not for WebSocket", "[core][cli][keep-alive]") {
+    for (const char* bad : {"yes", "0", "-3", "10x"}) {
+        INFO(bad);
+        auto r = run_shootout({"run", "--target", "http://127.0.0.1:1", "--keep-alive", bad});
+        CHECK(r.exit_code == core::exit_usage);
+        CHECK(r.err.find(fmt::format("--keep-alive {}: must be true (keep connections alive), false (a new connection "
+                                     "per request) or a number of requests per connection from 1 to 4294967295",
+                                     bad)) != std::string::npos);
+    }
+    auto ws = run_shootout({"run", "--target", "http://127.0.0.1:1", "--scenario", "ws-echo", "--keep-alive", "false"});
+    CHECK(ws.exit_code == core::exit_usage);
+    CHECK(ws.err.find("--keep-alive false: scenario 'ws-echo' speaks WebSocket, whose connection carries every message of "
+                      "the run; the connection mode applies to HTTP scenarios only") != std::string::npos);
 }

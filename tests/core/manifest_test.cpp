@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "errors.h"
 #include "manifest.h"
@@ -392,4 +393,24 @@ TEST_CASE("manifest: CR, LF or NUL in a path, health_path or container, and '=' 
     CHECK_THAT(diagnostics_of("scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[local.environment]\n\"X=1\" = \"2\"\n" +
                               valid_frameworks),
                Catch::Contains("m.toml:4:1: error: local: environment: variable name 'X=1'"));
+}
+
+TEST_CASE("manifest: [engine] keep_alive takes true, false or a count of requests per connection", "[core][manifest][keep-alive]") {
+    const std::string head = "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[engine]\nkeep_alive = ";
+    for (const auto& [value, column] : std::vector<std::pair<std::string, int>>{{"\"yes\"", 14}, {"0", 14}, {"-1", 14}, {"2.5", 14}}) {
+        INFO(value);
+        const auto d = diagnostics_of(head + value + "\n" + valid_frameworks);
+        CHECK(d.find(fmt::format("m.toml:4:{}: error: engine: 'keep_alive' must be true (keep connections alive), false "
+                                 "(a new connection per request) or a number of requests per connection from 1 to "
+                                 "4294967295, found ",
+                                 column)) != std::string::npos);
+    }
+    for (const auto& [value, requests] : std::vector<std::pair<std::string, std::uint32_t>>{{"true", 0}, {"false", 1}, {"10", 10}}) {
+        INFO(value);
+        temp_dir dir;
+        const auto file = dir.write("m.toml", head + value + "\n" + valid_frameworks);
+        core::plugin_host host;
+        const auto m = core::load_manifest(file, host, {{test::builtin_plugins(), "next to the binary"}});
+        CHECK(m.engine.requests_per_connection == requests);
+    }
 }

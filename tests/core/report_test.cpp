@@ -217,3 +217,27 @@ TEST_CASE("report: the manifest's [verdict] decides what every report fails, and
     CHECK_THAT(r.err, Catch::Contains("old.toml:8:1: error: reporter 'md': 'max_error_rate' moved to the [verdict] table"));
     CHECK_THAT(r.err, !Catch::Contains("unknown"));
 }
+
+TEST_CASE("report: a run that did not keep its connections alive says how in REPORT.md's methodology",
+          "[core][report][keep-alive]") {
+    test::temp_dir dir;
+    const auto raw_dir = dir.path() / "run" / "raw";
+    fs::create_directories(raw_dir);
+    auto fast = measured("fastapi", "ping", "steady", 1, 1000, 4000, 3);
+    fast.requests_per_connection = 1;
+    auto json = measured("fastapi", "json", "steady", 1, 900, 4500, 4);
+    json.requests_per_connection = 10;
+    for (const auto& m : {fast, json, measured("flask", "ping", "steady", 1, 500, 8000, 5)})
+        core::write_file_atomically(raw_dir / fmt::format("{}__{}__{}__run1.json", m.framework, m.scenario, m.pattern),
+                                    boost::json::serialize(core::measurement_to_json(m, fixture_environment())));
+    const auto out = dir.path() / "reports";
+    auto r = test::run_shootout({"--log-level", "warn", "report", "--results", (dir.path() / "run").string(), "--output",
+                                 out.string(), "--reporter", "md"});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto report = slurp(out / "REPORT.md");
+    CHECK_THAT(report, Catch::Contains("10 requests per connection (json); a new connection per request (ping); "
+                                       "keep-alive (ping). The client closes a connection after its last request"));
+    // The golden fixture is all keep-alive: its report has no such line (the golden test holds it to that).
+    CHECK_THAT(slurp(golden_dir / "REPORT.md"), !Catch::Contains("Connections"));
+}

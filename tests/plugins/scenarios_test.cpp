@@ -148,3 +148,30 @@ TEST_CASE("scenarios: a manifest run measures, fails what is wrong, and keeps ra
                                          "--scenario", "ping"});
     CHECK(only_good.exit_code == 0);
 }
+
+TEST_CASE("scenarios: every HTTP scenario passes its checks with a new connection per request",
+          "[plugins][scenarios][keep-alive]") {
+    const std::vector<std::pair<std::string, std::vector<std::string>>> cases{
+        {"ping", {}}, {"json", {}}, {"db-read", {}}, {"db-write", {}}, {"upload", {"--scenario-option", "size=64KiB"}},
+        {"upload", {"--scenario-option", "multipart=true", "--scenario-option", "size=64KiB"}}, {"stream", {}}};
+    for (const auto& [id, options] : cases) {
+        INFO(id << " " << options.size());
+        test::test_server server;
+        server.set_faults({.ignore_connection_close = true});
+        auto extra = options;
+        extra.insert(extra.end(), {"--keep-alive", "false"});
+        auto doc = adhoc(server, id, extra);
+        const auto& m = doc.at("measurement");
+        CHECK(m.at("outcome") == "measured");
+        CHECK(doc.at("exit_code") == 0);
+        for (const auto& [cls, count] : m.at("errors").as_object()) {
+            INFO(std::string(cls));
+            CHECK(count.to_number<std::uint64_t>() == 0);
+        }
+        CHECK(m.at("connections").at("keep_alive") == false);
+        const auto completed = m.at("completed").to_number<std::uint64_t>();
+        CHECK(completed > 0);
+        CHECK(server.connections_accepted() >= completed);
+        CHECK(server.requests_asking_to_close() == server.requests());
+    }
+}

@@ -165,7 +165,7 @@ struct state {
     steady::time_point stall_from{};
     steady::duration stall_length{0};
 
-    std::atomic<std::uint64_t> requests{0}, rows{0}, accepted{0};
+    std::atomic<std::uint64_t> requests{0}, rows{0}, accepted{0}, asking_to_close{0};
     std::atomic<std::int64_t> next_id{1001};
     std::shared_mutex db_mutex;
     std::unordered_map<std::int64_t, stored_row> db;
@@ -440,6 +440,7 @@ private:
         if (faults_.wrong_every && number % faults_.wrong_every != 0) faults_.wrong_body = faults_.wrong_content_type = false;
         req_ = parser_->release();
         parser_.reset();
+        if (!req_.keep_alive()) st_.asking_to_close.fetch_add(1);
 
         if (faults_.never_answer) return idle_until_closed();
         if (faults_.close_without_answer) return close();
@@ -457,7 +458,7 @@ private:
         stream_ = route(st_, faults_, req_, res_);
         if (faults_.wrong_content_type && !stream_) res_.set(http::field::content_type, "text/html");
         if (!faults_.content_type.empty()) res_.set(http::field::content_type, faults_.content_type);
-        keep_alive_ = req_.keep_alive() && !faults_.connection_close;
+        keep_alive_ = (req_.keep_alive() || faults_.ignore_connection_close) && !faults_.connection_close;
         res_.keep_alive(keep_alive_);
         res_.prepare_payload();
         delayed_ = false;
@@ -725,6 +726,7 @@ void test_server::stall(std::chrono::steady_clock::time_point from, std::chrono:
 }
 
 std::uint64_t test_server::requests() const { return impl_->st.requests.load(); }
+std::uint64_t test_server::requests_asking_to_close() const { return impl_->st.asking_to_close.load(); }
 
 std::uint64_t test_server::rows_written() const { return impl_->st.rows.load(); }
 

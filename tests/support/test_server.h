@@ -29,6 +29,7 @@ struct faults {
     bool never_answer = false;                 ///< read the request, never answer, keep the socket open
     std::chrono::microseconds body_drip{0};    ///< /stream: wait this long between 64 KiB chunks
     bool connection_close = false;             ///< send "Connection: close" and close after every response
+    bool ignore_connection_close = false;      ///< keep the connection open (and say keep-alive) even when a request says "Connection: close"
     bool refuse_websocket = false;             ///< answer upgrades on /ws-echo with 404, like a framework without WebSocket
     bool close_websocket_after_first = false;  ///< accept the upgrade, echo the first message, then drop the TCP socket
     std::uint16_t close_websocket_code_after_first = 0;  ///< non-zero: echo the first message, then a close frame with this code (1001 "going away", 1011 "internal error")
@@ -67,6 +68,8 @@ public:
     void stall(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::duration length);
     /// HTTP requests fully received so far.
     std::uint64_t requests() const;
+    /// Of those, the ones that said "Connection: close" (or were HTTP/1.0 without keep-alive).
+    std::uint64_t requests_asking_to_close() const;
     /// Successful /db-write inserts so far.
     std::uint64_t rows_written() const;
     /// TCP connections accepted so far.

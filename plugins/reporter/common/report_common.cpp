@@ -179,6 +179,10 @@ methodology methodology_of(const sdk::result_set& results, const sdk::stats::sum
         if (m.planned_rate > 0 || m.latency_uncorrected_us) p.open_model = true;
         if (f.server_cpus.empty()) f.server_cpus = m.placement.server_cpus;
         if (f.generator_cpus.empty()) f.generator_cpus = m.placement.generator_cpus;
+        auto mode = std::find_if(f.connection_modes.begin(), f.connection_modes.end(),
+                                 [&](const auto& entry) { return entry.first == m.requests_per_connection; });
+        if (mode == f.connection_modes.end()) mode = f.connection_modes.insert(mode, {m.requests_per_connection, {}});
+        add_unique(mode->second, m.scenario);
     }
     f.runs = summary.max_runs;
     if (f.runs < 2) f.interleaved = false;
@@ -200,6 +204,20 @@ std::vector<std::pair<std::string, std::string>> methodology_lines(const sdk::re
                            fmt::format("{} model, up to {} connection(s); measured phases: {}.",
                                        p.open_model ? "open (constant rate; latency corrected for coordinated omission)" : "closed",
                                        p.connections_asked, phases.empty() ? "none measured" : phases));
+    }
+    // Only when some measurement did not keep its connections alive (the default, and what the
+    // goldens show), so that keep-alive reports stay as they were.
+    if (std::any_of(facts.connection_modes.begin(), facts.connection_modes.end(), [](const auto& e) { return e.first != 0; })) {
+        std::string modes;
+        for (const auto& [requests, scenarios] : facts.connection_modes)
+            modes += fmt::format("{}{} ({})", modes.empty() ? "" : "; ", sdk::connection_mode_text(requests), fmt::join(scenarios, ", "));
+        lines.emplace_back("Connections",
+                           fmt::format("{}. The client closes a connection after its last request (which says "
+                                       "Connection: close) whatever the server answers; connect time is kept apart "
+                                       "(connect_us), and a request's latency starts when it is sent on an established "
+                                       "connection, or in the open model at its planned time, so there it includes any "
+                                       "connect it waited for.",
+                                       modes));
     }
     lines.emplace_back("Runs", fmt::format("{} per framework, scenario and pattern{}.", facts.runs,
                                            facts.runs < 2 ? " (one run: no interval can be given, and noise cannot be judged)"

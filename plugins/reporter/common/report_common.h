@@ -94,6 +94,9 @@ struct methodology {
     bool interleaved = false;  ///< run 1 of every framework came before run 2 of any
     std::string server_cpus, generator_cpus;  ///< as recorded ("1", "0"), "" if not pinned
     std::size_t measurements = 0, measured = 0;
+    /// Each connection mode measured (sdk::measurement::requests_per_connection), in the order
+    /// first met, with the scenarios measured under it.
+    std::vector<std::pair<std::uint32_t, std::vector<std::string>>> connection_modes;
 };
 methodology methodology_of(const sdk::result_set& results, const sdk::stats::summary& summary);
 

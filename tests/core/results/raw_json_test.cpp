@@ -287,3 +287,26 @@ TEST_CASE("raw results: files written by schema version 1 (shootout 0.1) are sti
         CHECK(m.placement.server_cpus == "1");
     }
 }
+
+TEST_CASE("raw results: the connection mode is written as keep_alive true, false or a count, and read back",
+          "[core][results][keep-alive]") {
+    for (const std::uint32_t requests : {0u, 1u, 10u}) {
+        INFO(requests);
+        auto m = measured("fastapi", "ping", "steady", 1, 1000, 4000, 3);
+        m.requests_per_connection = requests;
+        const auto doc = written(m);
+        const auto& keep_alive = doc.at("connections").at("keep_alive");
+        if (requests == 0) CHECK(keep_alive == true);
+        else if (requests == 1) CHECK(keep_alive == false);
+        else CHECK(keep_alive == requests);
+        CHECK(core::measurement_from_json(doc).measurement.requests_per_connection == requests);
+    }
+    // Written before the mode was recorded: keep-alive, the only mode there was.
+    auto doc = written(measured("fastapi", "ping", "steady", 1, 1000, 4000, 3));
+    doc["connections"].as_object().erase("keep_alive");
+    CHECK(core::measurement_from_json(doc).measurement.requests_per_connection == 0);
+    for (const auto& bad : {boost::json::value(1), boost::json::value(0), boost::json::value("yes")}) {
+        doc["connections"].as_object()["keep_alive"] = bad;
+        CHECK_THAT(refusal(doc), Catch::Contains("connections: field 'keep_alive' must be"));
+    }
+}

@@ -116,3 +116,29 @@ TEST_CASE("run --json: an interrupted run says so in the verdict, its figures ke
     REQUIRE(problems.size() == 1);
     CHECK(std::string(problems[0].as_string()).rfind("interrupted after ", 0) == 0);
 }
+
+TEST_CASE("run --json: --keep-alive false opens a connection per request and the measurement says so",
+          "[core][run][adhoc][keep-alive]") {
+    test::test_server server(1);
+    server.set_faults({.ignore_connection_close = true});  // the client closes whatever the server does
+    const auto doc = run_json({"--log-level", "warn", "run", "--target", server.base_url(), "--connections", "2",
+                               "--threads", "1", "--warmup", "0s", "--duration", "300ms", "--keep-alive", "false",
+                               "--json"},
+                              0);
+    const auto& m = doc.at("measurement").as_object();
+    CHECK(m.at("connections").at("keep_alive") == false);
+    const auto completed = m.at("completed").to_number<std::uint64_t>();
+    CHECK(completed > 20);
+    // The correctness check's requests, then one connection per measured request (± two at the end).
+    CHECK(server.connections_accepted() >= completed);
+    CHECK(server.connections_accepted() <= completed + 3 + 4);
+    CHECK(server.requests_asking_to_close() == server.requests());
+}
+
+TEST_CASE("run --json: --keep-alive 25 is recorded as 25 requests per connection", "[core][run][adhoc][keep-alive]") {
+    test::test_server server(1);
+    const auto doc = run_json({"--log-level", "warn", "run", "--target", server.base_url(), "--connections", "2",
+                               "--threads", "1", "--warmup", "0s", "--duration", "200ms", "--keep-alive", "25", "--json"},
+                              0);
+    CHECK(doc.at("measurement").at("connections").at("keep_alive") == 25);
+}

@@ -137,6 +137,10 @@ struct measurement {
     std::optional<histogram> handshake_us;           ///< WebSocket: upgrade request to 101, apart from the TCP connect
 
     std::uint32_t connections_asked = 0, connections_established = 0;
+    /// The connection mode (HTTP): the client closed each connection after this many requests,
+    /// the last one saying `Connection: close`. 0: keep-alive, no limit (the default, and always
+    /// for WebSocket); 1: a new connection per request (keep_alive = false).
+    std::uint32_t requests_per_connection = 0;
     /// Open model only: requests per second the plan asked for over the measured time, and
     /// requests actually sent per second in it (`rate` counts those answered without error).
     double planned_rate = 0, achieved_rate = 0;
@@ -158,6 +162,16 @@ struct measurement {
     std::vector<std::string> warnings;  ///< e.g. "generator-bound: worker 0 at 97 % CPU"
     cpu_placement placement;            ///< where the server and the generator were pinned
 };
+
+/// The connection mode in words, as the manifest's `keep_alive` means it: "keep-alive",
+/// "a new connection per request" or "N requests per connection".
+inline std::string connection_mode_text(std::uint32_t requests_per_connection) {
+    if (requests_per_connection == 0) return "keep-alive";
+    if (requests_per_connection == 1) return "a new connection per request";
+    std::string text = std::to_string(requests_per_connection);
+    text.append(" requests per connection");  // not operator+: GCC 12's -Wrestrict misfires on it here
+    return text;
+}
 
 /// Where and with what the results were produced.
 struct environment {
