@@ -311,6 +311,7 @@ void extra_v1_from_json(const json::object& doc, sdk::measurement& m) {
     for (const auto& [k, v] : object_at(doc, "extra", "document")) {
         if (!v.is_string()) throw raw_result_error(fmt::format("extra: '{}' must be a string", std::string_view(k)));
         const std::string value(v.get_string());
+        const std::string key(k);  // clang 14 cannot capture a structured binding
         const auto whole_number = [&] {
             std::size_t used = 0;
             std::uint64_t n = 0;
@@ -319,7 +320,7 @@ void extra_v1_from_json(const json::object& doc, sdk::measurement& m) {
             } catch (const std::exception&) {
             }
             if (value.empty() || used != value.size())
-                throw raw_result_error(fmt::format("extra: '{}' must be a whole number, not \"{}\"", std::string_view(k), value));
+                throw raw_result_error(fmt::format("extra: '{}' must be a whole number, not \"{}\"", key, value));
             return n;
         };
         if (k == "requests_sent") m.requests_sent = whole_number();

@@ -10,7 +10,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "results_json.h"
+#include "files.h"
+#include "results/raw_json.h"
 #include "test_helpers.h"
 #include "test_server.h"
 
