@@ -282,12 +282,13 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
     const sdk::stats::criteria criteria;
     const auto verdict = judge_adhoc(m, criteria, interrupt_requested());
     if (verdict.error_problem && m.outcome == sdk::outcome::measured) spdlog::error("failed: {}", *verdict.error_problem);
+    // Standard output is the result (a file, a pipe): if it could not take it, say so, never exit 0.
+    // errno is cleared before the writing, which a large document does before the flush.
+    errno = 0;
     if (o.json)
         out << boost::json::serialize(run_to_json(o, m, environment, verdict, criteria)) << '\n';
     else
         print_adhoc_text(m, out);
-    // Standard output is the result (a file, a pipe): if it could not take it, say so, never exit 0.
-    errno = 0;
     out.flush();
     if (!out) {
         spdlog::error("cannot write the {} to standard output: {}", o.json ? "--json result" : "result",
