@@ -20,7 +20,8 @@ using sdk::outcome;
 using sdk::result_set;
 using sdk::sample_checks;
 
-/// The 0.975 quantile of Student's t distribution with `dof` degrees of freedom (two-sided 95 %).
+// Tabulated to 30 degrees of freedom; above, the value of the next tabulated row (slightly
+// narrow between rows: runs are 1 to 10, so only the table is reached in practice).
 double t_975(unsigned dof) noexcept {
     static constexpr double table[] = {0,      12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
                                        2.201,  2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
@@ -33,8 +34,6 @@ double t_975(unsigned dof) noexcept {
     return 1.960;
 }
 
-/// Wilson's 95 % score interval for a proportion of `failed` in `trials`: unlike the normal
-/// approximation it stays inside [0, 1] and honest with few trials, none failed or all failed.
 interval wilson95(std::uint64_t failed, std::uint64_t trials) noexcept {
     if (trials == 0) return {0, 1};
     const double n = static_cast<double>(trials), p = static_cast<double>(failed) / n, z = 1.959964;
@@ -44,20 +43,12 @@ interval wilson95(std::uint64_t failed, std::uint64_t trials) noexcept {
     return {std::max(0.0, (centre - half) / scale), std::min(1.0, (centre + half) / scale)};
 }
 
-/// "1.23 %" (two decimals), as every verdict message writes a fraction.
 std::string percent_text(double fraction) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.2f %%", 100 * fraction);
     return buf;
 }
 
-/// The error part of a verdict: why a measurement (or a group of runs) that was measured counts
-/// as failed, or nothing. Two rules, each against max_error_rate:
-/// - the error rate, errors / (completed + errors), over every response (status, content type,
-///   length and connection failures are known for each one);
-/// - the share of wrong bodies among those judged. Bodies are judged on a sample, so their
-///   failures divided by all responses would shrink a server's lies by the sampling factor: a
-///   server whose every body is wrong would show 1 % with one response in 100 judged.
 std::optional<std::string> error_problem(std::uint64_t completed, const error_counts& errors,
                                                 const sample_checks& bodies, const criteria& c) {
     const auto attempts = completed + errors.total();
