@@ -19,21 +19,9 @@ url = "http://127.0.0.1:8080"
 // Loads `text` as m.toml with the built-in plugins (and `extra` plugin dirs); returns every
 // diagnostic, with the temporary directory stripped so expectations read "m.toml:3:1: ...".
 std::string diagnostics_of(const std::string& text, std::vector<std::filesystem::path> extra = {}) {
-    temp_dir dir;
-    const auto file = dir.write("m.toml", text);
     std::vector<core::search_dir> dirs{{test::builtin_plugins(), "next to the binary"}};
     for (auto& e : extra) dirs.push_back({e, "test"});
-    core::plugin_host host;
-    try {
-        auto m = core::load_manifest(file, host, dirs);
-        core::instantiate(m, host);
-    } catch (const core::config_error& e) {
-        std::string message = e.what();
-        const std::string prefix = dir.path().string() + "/";
-        for (std::size_t at; (at = message.find(prefix)) != std::string::npos;) message.erase(at, prefix.size());
-        return message;
-    }
-    return "";
+    return test::manifest_diagnostics(text, dirs);
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 #include <sstream>
 
 #include "cli.h"
+#include "errors.h"
+#include "manifest.h"
 
 namespace shootout::test {
 
@@ -94,6 +96,22 @@ const core::plugin_host& builtin_plugin_host() {
         return h;
     }();
     return *host;
+}
+
+std::string manifest_diagnostics(const std::string& text, const std::vector<core::search_dir>& dirs) {
+    temp_dir dir;
+    const auto file = dir.write("m.toml", text);
+    core::plugin_host host;
+    try {
+        auto m = core::load_manifest(file, host, dirs);
+        core::instantiate(m, host);
+    } catch (const core::config_error& e) {
+        std::string message = e.what();
+        const std::string prefix = dir.path().string() + "/";
+        for (std::size_t at; (at = message.find(prefix)) != std::string::npos;) message.erase(at, prefix.size());
+        return message;
+    }
+    return "";
 }
 
 }  // namespace shootout::test

@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
-namespace shootout::core { class plugin_host; }
+namespace shootout::core {
+class plugin_host;
+struct search_dir;
+}
 
 namespace shootout::test {
 
@@ -54,5 +57,9 @@ private:
 std::filesystem::path fixture_plugins(const std::string& which);
 /// The built-in plugins of this build.
 std::filesystem::path builtin_plugins();
+
+/// Every diagnostic of `text` loaded as m.toml from `dirs` and instantiated, with the temporary
+/// directory stripped so expectations read "m.toml:3:1: ..."; "" if it loads.
+std::string manifest_diagnostics(const std::string& text, const std::vector<core::search_dir>& dirs);
 
 }  // namespace shootout::test

@@ -19,21 +19,7 @@ std::vector<core::search_dir> plugin_dirs() {
 }
 
 // Every diagnostic of `text` as m.toml, the directory stripped ("" if it loads and instantiates).
-std::string diagnostics_of(const std::string& text) {
-    temp_dir dir;
-    const auto file = dir.write("m.toml", text);
-    core::plugin_host host;
-    try {
-        auto m = core::load_manifest(file, host, plugin_dirs());
-        core::instantiate(m, host);
-    } catch (const core::config_error& e) {
-        std::string message = e.what();
-        const std::string prefix = dir.path().string() + "/";
-        for (std::size_t at; (at = message.find(prefix)) != std::string::npos;) message.erase(at, prefix.size());
-        return message;
-    }
-    return "";
-}
+std::string diagnostics_of(const std::string& text) { return test::manifest_diagnostics(text, plugin_dirs()); }
 
 }  // namespace
 

@@ -20,16 +20,7 @@ core::manifest load(temp_dir& dir, const std::string& text) {
 }
 
 std::string diagnostics_of(const std::string& text) {
-    temp_dir dir;
-    try {
-        load(dir, text);
-    } catch (const core::config_error& e) {
-        std::string message = e.what();
-        const std::string prefix = dir.path().string() + "/";
-        for (std::size_t at; (at = message.find(prefix)) != std::string::npos;) message.erase(at, prefix.size());
-        return message;
-    }
-    return "";
+    return test::manifest_diagnostics(text, {{test::builtin_plugins(), "next to the binary"}});
 }
 
 }  // namespace
