@@ -76,7 +76,7 @@ TEST_CASE("thresholds: a bad --threshold is refused before any load, exit 2, wit
 }
 
 TEST_CASE("thresholds: in a manifest run, a failed [[verdict.threshold]] is listed on the console and in the report, "
-          "and the run exits 1; all held, it exits 0",
+          "and the run exits 1, and with all held it exits 0",
           "[verdict][thresholds]") {
     test::test_server fast(1), slow(1);
     test::faults delay;
