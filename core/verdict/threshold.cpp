@@ -76,6 +76,11 @@ std::optional<double> number_of(std::string_view text) {
 
 bool is_latency(figure f) { return f == figure::percentile || f == figure::mean || f == figure::max; }
 
+// "50ms", "2000", "0.1%": a bound on the figure as it is written, for messages.
+const char* example_bound(figure f) { return is_latency(f) ? "50ms" : f == figure::rps ? "2000" : "0.1%"; }
+// A rate is bounded from below, a latency or an error rate from above.
+const char* usual_comparison(figure f) { return f == figure::rps ? ">" : "<"; }
+
 // The figure: pN, mean, max, rps or error_rate.
 std::optional<threshold_problem> read_figure(condition_reader& in, threshold& t) {
     const auto from = in.at();
@@ -116,8 +121,8 @@ std::optional<threshold_problem> read_comparison(condition_reader& in, threshold
     else if (op == ">") t.op = comparison::greater;
     else if (op == ">=") t.op = comparison::greater_equal;
     else if (op.empty())
-        return threshold_problem{from, fmt::format("needs a comparison after '{}': <, <=, > or >=, like {} < 50ms",
-                                                   figure_word, figure_word)};
+        return threshold_problem{from, fmt::format("needs a comparison after '{0}': <, <=, > or >=, like {0} {1} {2}",
+                                                   figure_word, usual_comparison(t.what), example_bound(t.what))};
     else
         return threshold_problem{
             from, fmt::format("unknown comparison '{}' (known: <, <=, >, >=){}", op,
@@ -259,9 +264,8 @@ std::variant<threshold, threshold_problem> parse_threshold(std::string_view cond
     in.skip_spaces();
     const auto number_at = in.at();
     if (in.done())
-        return threshold_problem{number_at, fmt::format("needs a bound after '{}', like {} {} {}", comparison_text(t.op),
-                                                        figure_word, comparison_text(t.op),
-                                                        is_latency(t.what) ? "50ms" : t.what == figure::rps ? "2000" : "0.1%")};
+        return threshold_problem{number_at, fmt::format("needs a bound after '{0}', like {1} {0} {2}",
+                                                        comparison_text(t.op), figure_word, example_bound(t.what))};
     const auto digits = in.take_while([](char c) { return (c >= '0' && c <= '9') || c == '.'; });
     const auto value = digits.empty() ? std::nullopt : number_of(digits);
     if (!value) {
