@@ -26,8 +26,10 @@ std::vector<std::string> read_scope(checker& c, const toml::table& table, std::s
     std::vector<std::string> globs;
     auto items = c.strings(table, key, ctx);
     if (!items) return globs;
-    for (const auto& [glob, where] : *items) {
-        if (std::none_of(names.begin(), names.end(), [&](const std::string& n) { return verdict::glob_matches(glob, n); }))
+    for (const auto& item : *items) {
+        // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+        const auto& [glob, where] = item;
+        if (std::none_of(names.begin(), names.end(), [&](const std::string& n) { return verdict::glob_matches(item.first, n); }))
             c.error(where, fmt::format("{}{}: '{}' matches no {} of this manifest (it has: {}){}", ctx, key, glob, what,
                                        joined(names), did_you_mean(glob, names)));
         globs.push_back(glob);
