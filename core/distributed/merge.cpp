@@ -100,6 +100,9 @@ void add_counts(sdk::measurement& into, const sdk::measurement& from) {
     add_optional(into.connect_us, from.connect_us);
     add_optional(into.handshake_us, from.handshake_us);
     add_optional(into.send_lag_us, from.send_lag_us);
+    // Each shard's plan figures are its part of the plan's (the engine's shard_part): they add up.
+    into.connections_asked += from.connections_asked;
+    into.planned_rate += from.planned_rate;
     into.connections_established += from.connections_established;
     into.late_requests += from.late_requests;
     into.requests_sent += from.requests_sent;
@@ -124,6 +127,7 @@ void add_phases(sdk::measurement& into, const sdk::measurement& from, const std:
         p.errors += q.errors;
         p.latency_us.merge(q.latency_us);
         p.connections_open += q.connections_open;
+        p.connections_planned += q.connections_planned;
         p.seconds = std::max(p.seconds, q.seconds);
     }
 }
@@ -143,6 +147,8 @@ std::vector<sdk::timeline_point> merged_timeline(const std::vector<raw_result>& 
             it->second.completed += t.completed;
             it->second.errors += t.errors;
             it->second.open_connections += t.open_connections;
+            it->second.planned_connections += t.planned_connections;
+            it->second.planned_rate += t.planned_rate;
         }
     std::vector<sdk::timeline_point> timeline;
     for (auto& [second, point] : by_second) {
@@ -279,9 +285,9 @@ raw_result merge_shards(std::vector<raw_result> shards, bool allow_partial) {
     m.completed = 0, m.errors = {}, m.verified = 0, m.body_checks = {}, m.unfinished = 0, m.unfinished_oldest_us = 0;
     m.latency_us.reset();
     m.latency_uncorrected_us.reset(), m.first_byte_us.reset(), m.connect_us.reset(), m.handshake_us.reset(), m.send_lag_us.reset();
-    m.connections_established = 0, m.late_requests = 0, m.requests_sent = 0, m.requests_unsent_at_end = 0;
+    m.connections_asked = 0, m.planned_rate = 0, m.connections_established = 0, m.late_requests = 0, m.requests_sent = 0, m.requests_unsent_at_end = 0;
     m.bytes_sent = 0, m.bytes_received = 0, m.generator_cpu_seconds = 0, m.answered_2xx_all_phases = 0, m.in_flight_at_end = 0;
-    for (auto& p : m.phases) p.completed = 0, p.errors = {}, p.latency_us.reset(), p.connections_open = 0, p.seconds = 0;
+    for (auto& p : m.phases) p.completed = 0, p.errors = {}, p.latency_us.reset(), p.connections_open = 0, p.connections_planned = 0, p.seconds = 0;
     m.warnings.clear();
     m.generator_resources.clear();  // each shard's own; no one process's samples describe the whole
     for (const auto& r : shards) {

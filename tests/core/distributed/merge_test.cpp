@@ -77,6 +77,7 @@ TEST_CASE("merge: histograms add bucket by bucket and counters sum", "[distribut
     CHECK(merged.bytes_received == bytes);
     CHECK(merged.phases.at(0).completed == completed);
     CHECK(merged.connections_established == 200);
+    CHECK(merged.connections_asked == 200);  // each shard's part of the plan's, added up
     CHECK(merged.outcome == sdk::outcome::measured);
     CHECK_FALSE(merged.shard);
     REQUIRE(merged.merged);
@@ -100,6 +101,7 @@ TEST_CASE("merge: second k of the merge is the sum of every shard's second k", "
         CHECK(merged.timeline[k].latency_buckets == sum.sparse());
         CHECK(merged.timeline[k].p99_us == sum.value_at_percentile(99));
         CHECK(merged.timeline[k].open_connections == 200);
+        CHECK(merged.timeline[k].planned_connections == 200);
     }
 }
 
