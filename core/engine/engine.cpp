@@ -325,6 +325,7 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
                                                    slice{config.shard.index * threads + i, config.shard.count * threads},
                                                    plan.model == sdk::load_model::open));
     wait_for_start(config, timed.start());
+    const auto lateness = clock_type::now() - timed.start();
     run_workers(workers, config, timed);
     const auto finished = clock_type::now();
 
@@ -335,6 +336,7 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
         result.worker_cpu_seconds.push_back(w->counts_.cpu_seconds);
     }
     result.measure_origin = timed.measured_begin();
+    result.start_lateness = std::max(clock_type::duration::zero(), lateness);
     result.interrupted = config.interrupted && config.interrupted->load();
     result.slowest_answered_us = total.slowest_answer_us;
     const auto measured_us = static_cast<std::int64_t>(timed.measured_seconds_until(finished) * 1e6);

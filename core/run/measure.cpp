@@ -158,7 +158,7 @@ sdk::measurement named(const measure_request& request) {
 }
 
 // What a shard's raw result says of it: which shard, of what plan, where and when its measured
-// window began by the wall clock (read against the monotonic clock just now).
+// window began by the wall clock (`measure_origin`, read against the monotonic clock just now).
 sdk::shard_info shard_of(const measure_request& request, const engine::engine_config& config,
                          clock_type::time_point measure_origin) {
     sdk::shard_info s;
@@ -243,7 +243,9 @@ sdk::measurement measure_unguarded(const measure_request& request) {
         return fail(fmt::format("load could not run: {}", e.what()));
     }
     observers.finish(result.measurement, result.measure_origin);
-    if (request.shard) result.measurement.shard = shard_of(request, config, result.measure_origin);
+    // The window began when the plan said, or as late as the workers were started.
+    if (request.shard)
+        result.measurement.shard = shard_of(request, config, result.measure_origin + result.start_lateness);
     progress.reset();
 
     auto measured = std::move(result.measurement);

@@ -46,9 +46,9 @@ def check(condition, message):
 
 
 def run_args(port, out_dir, duration=DURATION):
-    return ["run", "--target", f"http://127.0.0.1:{port}", "--pattern", "constant-rate", "--rate", str(RATE),
+    return ["--log-level", "warn", "run", "--target", f"http://127.0.0.1:{port}", "--pattern", "constant-rate", "--rate", str(RATE),
             "--connections", "16", "--duration", f"{duration}s", "--warmup", f"{WARMUP}s", "--threads", "1",
-            "--shard-output", out_dir, "--json", "--log-level", "warn"]
+            "--shard-output", out_dir, "--json"]
 
 
 def load_start(arrivals, shard0="127.0.0.10"):
