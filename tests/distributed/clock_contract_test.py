@@ -203,8 +203,44 @@ def main():
     doc = load(glob.glob(os.path.join(work, "m3", "raw", "*.json"))[0])
     check(partial.returncode == 1 and doc["outcome"] == "failed" and doc["reason"] == "partial merge: shard 3 of 4 missing",
           "--allow-partial merges the rest as failed, never ranked")
+    manifest_shards(shootout, test_server, work)
     shutil.rmtree(work)
     print("PASS")
+
+
+def manifest_shards(shootout, test_server, work):
+    """A manifest run cut into two shards: every measurement in its slot on both, merged per measurement."""
+    server = subprocess.Popen([test_server, "1"], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(server.stdout.readline())
+        start_at = iso(datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3))
+        procs = []
+        for i in range(2):
+            manifest = os.path.join(work, f"m{i}.toml")
+            with open(manifest, "w") as f:
+                f.write(f'output_dir = "{work}/manifest{i}"\nscenarios = ["ping"]\npatterns = ["steady"]\nreporters = []\n'
+                        '[pattern.steady]\nconnections = 4\nwarmup = "500ms"\nduration = "1s"\n[engine]\nthreads = 1\n'
+                        f'[[framework]]\nname = "a"\nurl = "http://127.0.0.1:{port}"\n'
+                        f'[[framework]]\nname = "b"\nurl = "http://127.0.0.1:{port}"\n')
+            procs.append(subprocess.Popen([shootout, "--log-level", "warn", "--config", manifest, "--shard", f"{i}/2",
+                                           "--start-at", start_at, "--shard-gap", "2s"], stdout=subprocess.DEVNULL))
+        codes = [p.wait(timeout=120) for p in procs]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    check(codes == [0, 0], f"a manifest run in two shards exits 0 on both ({codes})")
+    out = os.path.join(work, "manifest-merged")
+    merge = subprocess.run([shootout, "merge", os.path.join(work, "manifest0"), os.path.join(work, "manifest1"),
+                            "--output", out], capture_output=True, text=True, timeout=60)
+    check(merge.returncode == 0, f"its shards merge ({merge.stderr.strip()})")
+    docs = [load(f) for f in sorted(glob.glob(os.path.join(out, "raw", "*.json")))]
+    check([d["framework"] for d in docs] == ["a", "b"], "one merged result per measurement of the manifest")
+    for d in docs:
+        shards = d["placement"]["shards"]
+        check(len(shards) == 2 and d["completed"] == sum(s["completed"] for s in shards),
+              f"{d['framework']}: two shards, their requests summed ({d['completed']})")
+        check(d["placement"]["merge"]["start_skew_us"] < 50_000,
+              f"{d['framework']}: both shards started its slot together ({d['placement']['merge']['start_skew_us']} µs)")
 
 
 if __name__ == "__main__":
