@@ -74,8 +74,31 @@ sdk::histogram count_unfinished(const load_counts& c, sdk::measurement& m, bool 
     return counted;
 }
 
+// This process's part of what the plan asks for: all of it, or, for one shard of several, what
+// its workers' slices ask for (connections split as the workers split them, the open model's
+// rate in proportion to the pool's cap), so that a shard's figures describe its slice and the
+// shards' add up to the plan's (core/distributed/merge.cpp sums them).
+struct shard_part {
+    slice shard;
+    unsigned threads = 1;
+    std::uint32_t cap = 0;  // the open model's pool cap, which sets the share of the rate
+
+    std::uint32_t connections(std::uint32_t all) const {
+        if (shard.count <= 1) return all;
+        std::uint32_t part = 0;
+        for (unsigned t = 0; t < threads; ++t) {
+            const slice s{shard.index * threads + t, shard.count * threads};
+            part += all / s.count + (s.index < all % s.count ? 1 : 0);
+        }
+        return part;
+    }
+    double rate(double all) const {
+        return shard.count <= 1 || cap == 0 ? all : all * connections(cap) / cap;
+    }
+};
+
 // The counters and histograms of a measurement, straight from the merged counts.
-void copy_counts(const load_counts& c, const sdk::load_plan& plan, sdk::measurement& m) {
+void copy_counts(const load_counts& c, const sdk::load_plan& plan, const shard_part& part, sdk::measurement& m) {
     m.latency_us = c.latency_us;
     if (c.first_byte_us.count()) m.first_byte_us = c.first_byte_us;
     if (c.connect_us.count()) m.connect_us = c.connect_us;
@@ -95,7 +118,7 @@ void copy_counts(const load_counts& c, const sdk::load_plan& plan, sdk::measurem
         if (!plan.phases[i].measured) continue;
         sdk::phase_result p;
         p.name = plan.phases[i].name;
-        p.connections_planned = plan.phases[i].connections_end;
+        p.connections_planned = part.connections(plan.phases[i].connections_end);
         if (k < c.phases.size()) {
             p.latency_us = c.phases[k].latency_us;
             p.completed = c.phases[k].completed;
@@ -107,14 +130,15 @@ void copy_counts(const load_counts& c, const sdk::load_plan& plan, sdk::measurem
     }
     for (const auto& phase : plan.phases)
         if (phase.measured) m.connections_asked = std::max({m.connections_asked, phase.connections_start, phase.connections_end});
+    m.connections_asked = part.connections(m.connections_asked);
 }
 
 // The open model's plan against what went out: requests planned over the measured time, and
 // those actually sent in it.
 void open_model_figures(const load_counts& c, const timed_plan& timed, clock_type::time_point finished,
-                        sdk::measurement& m) {
+                        const shard_part& part, sdk::measurement& m) {
     m.latency_uncorrected_us = c.latency_uncorrected_us;
-    m.planned_rate = m.seconds > 0 ? timed.measured_requests_until(finished) / m.seconds : 0;
+    m.planned_rate = m.seconds > 0 ? part.rate(timed.measured_requests_until(finished)) / m.seconds : 0;
     m.achieved_rate = m.seconds > 0 ? static_cast<double>(c.sent_measured) / m.seconds : 0;
     m.send_lag_us = c.send_lag_us;
     m.requests_sent = c.sent_measured;
@@ -124,7 +148,7 @@ void open_model_figures(const load_counts& c, const timed_plan& timed, clock_typ
 // One point per measured second: the slices' records of that second added up, their latency
 // buckets merged (never their percentiles averaged); the unfinished waits end the last second.
 std::vector<sdk::timeline_point> timeline_of(const load_counts& c, const timed_plan& timed, double seconds_measured,
-                                             const sdk::histogram& unfinished, bool open_model) {
+                                             const sdk::histogram& unfinished, bool open_model, const shard_part& part) {
     std::map<std::int64_t, std::vector<const second_counts*>> by_second;
     for (const auto& r : c.seconds) by_second[r.second].push_back(&r);
     const auto last_second = static_cast<std::int64_t>(std::ceil(seconds_measured)) - 1;
@@ -151,8 +175,8 @@ std::vector<sdk::timeline_point> timeline_of(const load_counts& c, const timed_p
         point.p99_us = scratch.value_at_percentile(99);
         // planned at the end of this second (or of the plan, if sooner)
         const auto t = std::min(timed.measured_begin() + std::chrono::seconds(second + 1), timed.end());
-        point.planned_connections = timed.connections_at(t);
-        if (open_model) point.planned_rate = timed.rate_at(t);
+        point.planned_connections = part.connections(timed.connections_at(t));
+        if (open_model) point.planned_rate = part.rate(timed.rate_at(t));
         timeline.push_back(point);
     }
     return timeline;
@@ -160,9 +184,9 @@ std::vector<sdk::timeline_point> timeline_of(const load_counts& c, const timed_p
 
 // Every figure of a measurement, derived from the merged counts in this one place.
 sdk::measurement measurement_of(const load_counts& c, const timed_plan& timed, const sdk::load_plan& plan,
-                                clock_type::time_point finished) {
+                                clock_type::time_point finished, const shard_part& part) {
     sdk::measurement m;
-    copy_counts(c, plan, m);
+    copy_counts(c, plan, part, m);
     // Measured time: the measured phases, cut short if the run stopped early.
     for (const auto& w : timed.windows())
         if (w.measured_index >= 0) {
@@ -173,8 +197,8 @@ sdk::measurement measurement_of(const load_counts& c, const timed_plan& timed, c
     m.rate = m.seconds > 0 ? static_cast<double>(m.completed) / m.seconds : 0;
     const auto unfinished = count_unfinished(c, m, plan.phases.back().measured);
     const bool open_model = plan.model == sdk::load_model::open;
-    if (open_model) open_model_figures(c, timed, finished, m);
-    m.timeline = timeline_of(c, timed, m.seconds, unfinished, open_model);
+    if (open_model) open_model_figures(c, timed, finished, part, m);
+    m.timeline = timeline_of(c, timed, m.seconds, unfinished, open_model, part);
     return m;
 }
 
@@ -207,6 +231,18 @@ tcp::endpoint resolve(const engine_config& config) {
     if (ec || endpoints.empty())
         throw std::runtime_error(fmt::format("cannot resolve '{}': {}", config.host, ec ? ec.message() : "no address"));
     return endpoints.begin()->endpoint();
+}
+
+// The --source-address list as endpoints with port 0 (the port is chosen at connect).
+std::vector<tcp::endpoint> source_endpoints(const engine_config& config) {
+    std::vector<tcp::endpoint> sources;
+    for (const auto& text : config.source_addresses) {
+        boost::system::error_code ec;
+        const auto address = asio::ip::make_address(text, ec);
+        if (ec) throw std::runtime_error(fmt::format("source address '{}' is not a numeric IP address", text));
+        sources.emplace_back(address, 0);
+    }
+    return sources;
 }
 
 // A start given from outside (shards that start together) is waited for here, so no worker
@@ -279,15 +315,17 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
     std::signal(SIGPIPE, SIG_IGN);  // a peer that closes must be an error count, not a dead process
     raise_descriptor_limit(plan);
 
+    const auto sources = source_endpoints(config);
     const timed_plan timed(plan, config.start_at.value_or(clock_type::now()));
     // A worker has at least one connection to drive, or it is only a thread to start and join.
     const unsigned threads = std::clamp(config.threads, 1u, std::max(1u, timed.most_connections()));
     std::vector<std::unique_ptr<worker>> workers;
     for (unsigned i = 0; i < threads; ++i)
-        workers.push_back(std::make_unique<worker>(i, config, scenario, target, endpoint, timed,
+        workers.push_back(std::make_unique<worker>(i, config, scenario, target, endpoint, sources, timed,
                                                    slice{config.shard.index * threads + i, config.shard.count * threads},
                                                    plan.model == sdk::load_model::open));
     wait_for_start(config, timed.start());
+    const auto lateness = clock_type::now() - timed.start();
     run_workers(workers, config, timed);
     const auto finished = clock_type::now();
 
@@ -298,6 +336,7 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
         result.worker_cpu_seconds.push_back(w->counts_.cpu_seconds);
     }
     result.measure_origin = timed.measured_begin();
+    result.start_lateness = std::max(clock_type::duration::zero(), lateness);
     result.interrupted = config.interrupted && config.interrupted->load();
     result.slowest_answered_us = total.slowest_answer_us;
     const auto measured_us = static_cast<std::int64_t>(timed.measured_seconds_until(finished) * 1e6);
@@ -308,7 +347,7 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
         result.upgrade_refused_status = total.upgrade_refused_status;
         result.upgrade_refused_reason = total.upgrade_refused_reason;
     }
-    result.measurement = measurement_of(total, timed, plan, finished);
+    result.measurement = measurement_of(total, timed, plan, finished, shard_part{config.shard, threads, timed.most_connections()});
     if (scenario.transport() == sdk::transport::http) result.measurement.requests_per_connection = config.requests_per_connection;
     return result;
 }

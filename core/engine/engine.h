@@ -46,6 +46,9 @@ struct engine_config {
     /// This process's part of the load, when several share it: its workers are slices
     /// `shard.index * threads + worker` of `shard.count * threads`.
     slice shard;
+    /// Local addresses to bind the connections to, numeric (--source-address): connection k
+    /// (numbered across every shard) takes address k mod their number. Empty: the kernel chooses.
+    std::vector<std::string> source_addresses;
     /// Set from a signal handler: the engine stops within a tick and returns what it measured.
     const std::atomic<bool>* interrupted = nullptr;
     /// Called on the control thread about once a second with the live state: `responses` counts
@@ -63,6 +66,9 @@ struct engine_result {
     /// When the first measured phase began: second 0 of the timeline, for aligning what others
     /// sampled meanwhile (the server's resources).
     std::chrono::steady_clock::time_point measure_origin{};
+    /// How long after the plan's start the workers were actually started (the wait for a start
+    /// time given from outside wakes up late on a loaded host): the shards' start skew.
+    std::chrono::nanoseconds start_lateness{0};
     bool interrupted = false;
     /// The longest wait for an answer in the measured time (an error status included), before
     /// any unfinished wait was added to the latency: a wait far beyond it means the server

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -291,4 +292,31 @@ TEST_CASE("engine: a worker busy over 90 % of the time is flagged generator-boun
     REQUIRE(warnings.size() == 1);
     CHECK(warnings[0] == "generator-bound: worker 0 was busy 97 % of the measured time, so the generator may have set "
                          "the pace; give it more threads or CPUs");
+}
+
+TEST_CASE("engine: --source-address binds connection k to address k mod their number", "[engine][distributed]") {
+    test::test_server server;
+    server.record_arrivals();
+    const auto r = load("ping", server.port(), 300ms, 4, [](core::engine::engine_config& c) {
+        c.source_addresses = {"127.0.0.21", "127.0.0.22"};
+        c.requests_per_connection = 1;  // a new connection per request: every connection binds again
+    });
+    CHECK(r.measurement.errors.total() == 0);
+    std::map<std::string, std::uint64_t> per_source;
+    for (const auto& a : server.arrivals()) ++per_source[a.source];
+    REQUIRE(per_source.size() == 2);
+    CHECK(per_source.count("127.0.0.21") == 1);
+    CHECK(per_source.count("127.0.0.22") == 1);
+    const double share = static_cast<double>(per_source["127.0.0.21"]) / static_cast<double>(server.requests());
+    CHECK(share == Approx(0.5).margin(0.15));  // the connections alternate between the two
+}
+
+TEST_CASE("engine: a source address this host does not have fails as a connect error, named", "[engine][distributed]") {
+    test::test_server server;
+    const auto r = load("ping", server.port(), 200ms, 1,
+                        [](core::engine::engine_config& c) { c.source_addresses = {"192.0.2.1"}; });  // TEST-NET-1
+    CHECK(r.measurement.completed == 0);
+    CHECK(r.measurement.errors.connect > 0);
+    REQUIRE_FALSE(r.failures.empty());
+    CHECK_THAT(r.failures.front(), Catch::Contains("bind to 192.0.2.1"));
 }
