@@ -232,7 +232,7 @@ json::object job(const k8s_job_options& o, const job_plan& p) {
          {{"rules",
            {{{"action", "FailJob"},
              {"onExitCodes", {{"containerName", container_name}, {"operator", "NotIn"}, {"values", {0}}}}},
-            {{"action", "FailJob"}, {"onPodConditions", {{{"type", "DisruptionTarget"}}}}}}}}},
+            {{"action", "FailJob"}, {"onPodConditions", {{{"type", "DisruptionTarget"}, {"status", "True"}}}}}}}}},
         {"activeDeadlineSeconds", p.deadline.count()},
         {"template", {{"metadata", {{"labels", run_labels(p, "shard")}}}, {"spec", shard_pod_spec(o, p)}}}};
     return {{"apiVersion", "batch/v1"},
