@@ -66,6 +66,8 @@ void add_k8s_job_command(CLI::App& app, command_line& c) {
     cmd->add_option("--image", o.image, "the container image with shootout in it")->required();
     cmd->add_option("--start-in", o.start_in, "start the shards together this long after now (room for scheduling and pulls)")
         ->capture_default_str();
+    cmd->add_option("--shard-gap", o.shard_gap, "the shards' time between one measurement's end and the next one's start")
+        ->capture_default_str();
     cmd->add_option("--name", o.name, "the Job's name (default: shootout-<start time>)");
     cmd->add_option("--namespace", o.namespace_, "put every resource in this namespace");
     cmd->add_option("--binary", o.binary, "shootout's path in the image")->capture_default_str();

@@ -42,6 +42,7 @@ struct k8s_job_options {
     std::string image;           ///< the image with shootout in it
     std::string binary = "shootout";  ///< the container's command: shootout on the image's PATH, or its path
     std::string start_in = "120s";    ///< how long after now the shards start together
+    std::string shard_gap = "20s";    ///< passed on to the shards: the time between two measurements (docs/distributed.md)
     std::string name;            ///< the Job's name ("": shootout-<start time>)
     std::string namespace_;      ///< "": the namespace kubectl is given
     std::string cpu, memory;     ///< each shard's requests and limits ("": none)

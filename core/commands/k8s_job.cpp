@@ -33,11 +33,15 @@ namespace {
 namespace json = boost::json;
 using std::chrono::seconds;
 
-// Where the pods see things; the emulation test maps these paths to local directories.
-constexpr auto manifest_mount = "/etc/shootout";
+// Where the pods see things; the emulation test maps these paths to local directories. Each
+// shard works in its own directory of the claim (shard-<index>, mounted at /work), with the
+// manifest put in it from the ConfigMap: the manifest's output_dir is relative to the manifest,
+// so the shard's results land on the claim, next to nothing of another shard's.
+constexpr auto work_mount = "/work";
 constexpr auto manifest_key = "shootout.toml";
-constexpr auto results_mount = "/results";
+constexpr auto results_mount = "/results";  // the whole claim, in the collector pod
 constexpr auto container_name = "shootout";
+constexpr auto index_variable = "SHARD_INDEX";
 // A ConfigMap holds at most 1 MiB (the API server refuses more).
 constexpr std::uintmax_t config_map_limit = 1024 * 1024;
 
@@ -46,6 +50,8 @@ struct job_plan {
     std::string name;
     std::string start_at;             // "2026-12-02T05:02:00Z"
     seconds start_in{}, deadline{};   // deadline: activeDeadlineSeconds, from the Job's creation
+    std::string shard_gap;            // passed on: the time between two measurements' slots
+    std::filesystem::path output_dir; // the manifest's, relative to it: where each shard's runs go
     std::string claim;                // the results claim: generated (NAME-results) or given
     bool generate_claim = true;
     std::string manifest_text;
@@ -101,14 +107,28 @@ std::string read_manifest_text(const std::string& file) {
     return text.str();
 }
 
-// The load every shard plans, over the whole manifest: each framework × scenario × pattern ×
-// run. An upper bound (a scenario a framework does not support is skipped at run time).
-seconds planned_load(const manifest& m, const plugin_instances& instances) {
+// The time every shard's slots take, over the whole manifest: each framework × scenario ×
+// pattern × run is a planned load and the gap after it (a skipped measurement keeps its slot).
+seconds planned_slots(const manifest& m, const plugin_instances& instances, std::chrono::nanoseconds gap) {
     std::chrono::nanoseconds per_round{};
-    for (const auto& pattern : instances.patterns)
+    for (const auto& pattern : instances.patterns) {
         for (const auto& phase : pattern->plan().phases) per_round += phase.length;
-    const auto measurements = m.frameworks.size() * m.scenarios.size() * m.runs;
-    return std::chrono::ceil<seconds>(per_round * static_cast<std::int64_t>(measurements));
+        per_round += gap;
+    }
+    const auto rounds = static_cast<std::int64_t>(m.frameworks.size() * m.scenarios.size() * m.runs);
+    return std::chrono::ceil<seconds>(per_round * rounds);
+}
+
+// The manifest's output_dir relative to the manifest: in the pod that is in the shard's
+// directory on the claim. One elsewhere would be written inside the container and lost.
+std::filesystem::path output_dir_on_claim(const manifest& m) {
+    const auto relative = m.output_dir.lexically_normal().lexically_relative(m.dir.lexically_normal());
+    if (relative.empty() || *relative.begin() == "..")
+        throw config_error(fmt::format("k8s-job: {}: output_dir {} is outside the manifest's directory: in the pods the "
+                                       "results would stay in the container; make it relative, like output_dir = "
+                                       "\"results\"",
+                                       m.file.string(), m.output_dir.string()));
+    return relative;
 }
 
 bool is_loopback(const std::string& host) {
@@ -127,7 +147,26 @@ void warn_about_loopback(const manifest& m, std::ostream& err) {
                                fw.where.str(), fw.name, fw.url);
 }
 
+// In the pod the manifest's directory is the shard's directory on the claim, which holds only
+// the manifest: what the manifest names relative to itself must be in the image instead.
+void warn_about_relative_files(const manifest& m, std::ostream& err) {
+    std::vector<std::string> named;
+    if (!m.plugin_paths.empty()) named.push_back("plugin_paths");
+    if (m.database.mode == database_settings::kind::embedded) named.push_back("[database] init_sql");
+    for (const auto& fw : m.frameworks)
+        if (fw.local) named.push_back(fmt::format("framework '{}' (local)", fw.name));
+    if (named.empty()) return;
+    std::string list;
+    for (const auto& n : named) list += (list.empty() ? "" : ", ") + n;
+    err << fmt::format("k8s-job: warning: {}: {} name files relative to the manifest; in the pods the manifest is "
+                       "{}/{} and nothing else of its directory is there, so those must be in the image at absolute "
+                       "paths\n",
+                       m.file.string(), list, work_mount, manifest_key);
+}
+
 job_plan make_plan(const k8s_job_options& o, const manifest& m, const plugin_instances& instances) {
+    const auto gap = parse_duration(o.shard_gap);
+    if (!gap) throw config_error(fmt::format("k8s-job: --shard-gap {}: {}", o.shard_gap, duration_problem(o.shard_gap)));
     const auto start_in = parse_duration(o.start_in);
     if (!start_in) throw config_error(fmt::format("k8s-job: --start-in {}: {}", o.start_in, duration_problem(o.start_in)));
     if (*start_in < seconds(1))
@@ -142,10 +181,12 @@ job_plan make_plan(const k8s_job_options& o, const manifest& m, const plugin_ins
     const auto start = std::chrono::ceil<seconds>(std::chrono::system_clock::now()) + plan.start_in;
     plan.name = checked_name(o, start);
     plan.start_at = utc_text(start);
-    // Twice the planned load and at least ten minutes more, for the servers' starts and checks:
-    // a Job that outlives it is stuck, and is failed rather than left running.
-    const auto load = planned_load(m, instances);
-    plan.deadline = plan.start_in + load + std::max<seconds>(load, std::chrono::minutes(10));
+    // Twice the planned slots and at least ten minutes more: a Job that outlives that is stuck,
+    // and is failed rather than left running.
+    const auto slots = planned_slots(m, instances, *gap);
+    plan.deadline = plan.start_in + slots + std::max<seconds>(slots, std::chrono::minutes(10));
+    plan.shard_gap = o.shard_gap;
+    plan.output_dir = output_dir_on_claim(m);
     plan.generate_claim = o.results_claim.empty();
     plan.claim = plan.generate_claim ? plan.name + "-results" : o.results_claim;
     plan.manifest_text = read_manifest_text(o.config);
@@ -181,11 +222,11 @@ json::object results_claim(const k8s_job_options& o, const job_plan& p) {
 }
 
 json::array shard_args(const k8s_job_options& o, const job_plan& p) {
-    return {"--config",      fmt::format("{}/{}", manifest_mount, manifest_key),
+    return {"--config",      fmt::format("{}/{}", work_mount, manifest_key),
             "--shard",       "auto",  // the index from JOB_COMPLETION_INDEX, which the Job controller sets
             "--shard-count", std::to_string(o.shards),
             "--start-at",    p.start_at,
-            "--shard-output", results_mount};
+            "--shard-gap",   p.shard_gap};
 }
 
 json::object shard_container(const k8s_job_options& o, const job_plan& p) {
@@ -193,9 +234,21 @@ json::object shard_container(const k8s_job_options& o, const job_plan& p) {
                            {"image", o.image},
                            {"command", {o.binary}},
                            {"args", shard_args(o, p)},
+                           // The index for the volume's path (the Job controller's own variable is
+                           // not in the spec it expands): the annotation every Indexed Job pod has.
+                           {"env",
+                            {{{"name", index_variable},
+                              {"valueFrom",
+                               {{"fieldRef",
+                                 {{"fieldPath", "metadata.annotations['batch.kubernetes.io/job-completion-index']"}}}}}}}},
                            {"volumeMounts",
-                            {{{"name", "manifest"}, {"mountPath", manifest_mount}, {"readOnly", true}},
-                             {{"name", "results"}, {"mountPath", results_mount}}}}};
+                            {{{"name", "results"},
+                              {"mountPath", work_mount},
+                              {"subPathExpr", fmt::format("shard-$({})", index_variable)}},
+                             {{"name", "manifest"},
+                              {"mountPath", fmt::format("{}/{}", work_mount, manifest_key)},
+                              {"subPath", manifest_key},
+                              {"readOnly", true}}}}};
     // Requests equal to limits: the Guaranteed QoS class, so a shard's CPU is not taken away
     // by its neighbours halfway through the measured window.
     json::object amounts;
@@ -268,13 +321,13 @@ std::string collection_steps(const k8s_job_options& o, const job_plan& p) {
         "  kubectl{ns} apply -f job.yaml\n"
         "  kubectl{ns} wait --for=condition=complete --timeout={deadline}s job/{name}\n"
         "  kubectl{ns} cp {name}-collect:{results} ./{name}\n"
-        "  shootout merge ./{name} --output ./{name}-merged\n"
+        "  shootout merge ./{name}/shard-*/{output}/*/raw --output ./{name}-merged\n"
         "  shootout report --results ./{name}-merged\n"
         "  kubectl{ns} delete -f job.yaml      # the Job, its pods, the ConfigMap{claim}\n"
         "A failed Job: kubectl{ns} describe job/{name}; kubectl{ns} logs -l job-name={name}\n",
         fmt::arg("name", p.name), fmt::arg("n", o.shards), fmt::arg("image", o.image), fmt::arg("at", p.start_at),
         fmt::arg("in", p.start_in.count()), fmt::arg("deadline", p.deadline.count()), fmt::arg("ns", ns),
-        fmt::arg("results", results_mount),
+        fmt::arg("results", results_mount), fmt::arg("output", p.output_dir.generic_string()),
         fmt::arg("claim", p.generate_claim ? " and the results claim" : ""));
 }
 
@@ -285,7 +338,8 @@ std::string k8s_job_help() {
            "commands that apply it, copy the results out and merge them:\n"
            "  shootout k8s-job --config shootout.toml --shards 4 --image IMG > job.yaml\n"
            "  kubectl apply -f job.yaml && kubectl wait --for=condition=complete job/NAME\n"
-           "  kubectl cp NAME-collect:/results ./NAME && shootout merge ./NAME --output ./NAME-merged\n"
+           "  kubectl cp NAME-collect:/results ./NAME\n"
+           "  shootout merge ./NAME/shard-*/results/*/raw --output ./NAME-merged   # output_dir = \"results\"\n"
            "It never talks to a cluster. See docs/distributed.md.";
 }
 
@@ -295,6 +349,7 @@ int k8s_job(const k8s_job_options& o, const std::vector<search_dir>& plugin_dirs
     const auto instances = instantiate(m, host);
     const job_plan p = make_plan(o, m, instances);
     warn_about_loopback(m, err);
+    warn_about_relative_files(m, err);
     std::vector<json::object> documents{config_map(o, p)};
     if (p.generate_claim) documents.push_back(results_claim(o, p));
     documents.push_back(job(o, p));

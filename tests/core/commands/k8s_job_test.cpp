@@ -175,8 +175,9 @@ TEST_CASE("k8s-job: an Indexed Job of N pods at once, one per node, no retries, 
     CHECK(spec.at("backoffLimit") == 0);
     CHECK(spec.at("podFailurePolicy").at("rules").at(0) ==
           json::parse(R"({"action":"FailJob","onExitCodes":{"containerName":"shootout","operator":"NotIn","values":[0]}})"));
-    // The planned load is 3 s; the deadline leaves the start, twice that and ten minutes.
-    CHECK(spec.at("activeDeadlineSeconds") == 90 + 3 + 600);
+    // One slot: 3 s of planned load and the 20 s gap; the deadline leaves the start, that and
+    // ten minutes.
+    CHECK(spec.at("activeDeadlineSeconds") == 90 + 23 + 600);
 
     const auto& pod = spec.at("template").at("spec").as_object();
     CHECK(pod.at("restartPolicy") == "Never");
@@ -196,12 +197,18 @@ TEST_CASE("k8s-job: an Indexed Job of N pods at once, one per node, no retries, 
     const auto& args = container.at("args").as_array();
     REQUIRE(args.size() == 10);
     CHECK(json::array(args.begin(), args.begin() + 6) ==
-          json::array{"--config", "/etc/shootout/shootout.toml", "--shard", "auto", "--shard-count", "4"});
+          json::array{"--config", "/work/shootout.toml", "--shard", "auto", "--shard-count", "4"});
     CHECK(args.at(6) == "--start-at");
     const auto start = parse_utc(std::string(args.at(7).as_string()));
     CHECK(start >= before + std::chrono::seconds(90) - std::chrono::seconds(1));
     CHECK(start <= after + std::chrono::seconds(91));
-    CHECK(json::array(args.begin() + 8, args.end()) == json::array{"--shard-output", "/results"});
+    CHECK(json::array(args.begin() + 8, args.end()) == json::array{"--shard-gap", "20s"});
+    // Each shard in its own directory of the claim, named by its index, the manifest in it.
+    CHECK(container.at("env").at(0) ==
+          json::parse(R"({"name":"SHARD_INDEX","valueFrom":{"fieldRef":{"fieldPath":"metadata.annotations['batch.kubernetes.io/job-completion-index']"}}})"));
+    CHECK(container.at("volumeMounts") == json::parse(R"json([
+        {"name":"results","mountPath":"/work","subPathExpr":"shard-$(SHARD_INDEX)"},
+        {"name":"manifest","mountPath":"/work/shootout.toml","subPath":"shootout.toml","readOnly":true}])json"));
 
     // The volumes the container mounts are the ConfigMap and the claim printed with it.
     for (const auto& volume : pod.at("volumes").as_array()) {
@@ -215,7 +222,7 @@ TEST_CASE("k8s-job: an Indexed Job of N pods at once, one per node, no retries, 
 
     // How to collect and merge, on stderr.
     CHECK_THAT(r.err, Catch::Contains("kubectl cp bench-a-collect:/results ./bench-a\n"
-                                      "  shootout merge ./bench-a --output ./bench-a-merged\n"));
+                                      "  shootout merge ./bench-a/shard-*/results/*/raw --output ./bench-a-merged\n"));
 }
 
 TEST_CASE("k8s-job: an existing claim is used instead of one made, and --help says how to collect", "[k8s-job]") {
@@ -230,7 +237,8 @@ TEST_CASE("k8s-job: an existing claim is used instead of one made, and --help sa
 
     const auto help = run_shootout({"k8s-job", "--help"});
     CHECK(help.exit_code == 0);
-    CHECK_THAT(help.out, Catch::Contains("kubectl cp NAME-collect:/results ./NAME && shootout merge ./NAME"));
+    CHECK_THAT(help.out, Catch::Contains("kubectl cp NAME-collect:/results ./NAME\n"
+                                         "  shootout merge ./NAME/shard-*/results/*/raw --output ./NAME-merged"));
 }
 
 TEST_CASE("k8s-job: bad options and targets the pods cannot reach are named", "[k8s-job]") {
@@ -269,6 +277,22 @@ TEST_CASE("k8s-job: bad options and targets the pods cannot reach are named", "[
         CHECK(r.exit_code == 2);
         CHECK_THAT(r.err, Catch::Contains("broken.toml:1:14: error: no scenario 'pingg'"));
         CHECK(r.out.empty());
+    }
+    SECTION("results outside the manifest's directory would stay in the container: refused") {
+        const auto elsewhere = dir.write("elsewhere.toml", std::string("output_dir = \"/var/results\"\n") +
+                                                              small_manifest("http://10.0.0.5:8080"));
+        const auto r = run_shootout({"k8s-job", "--config", elsewhere.string(), "--shards", "2", "--image", "img:1"});
+        CHECK(r.exit_code == 2);
+        CHECK_THAT(r.err, Catch::Contains("elsewhere.toml: output_dir /var/results is outside the manifest's directory"));
+        CHECK(r.out.empty());
+    }
+    SECTION("files named relative to the manifest are not shipped: a warning says which") {
+        const auto with_plugins = dir.write("plugins.toml", std::string("plugin_paths = [\".\"]\n") +
+                                                                small_manifest("http://10.0.0.5:8080"));
+        const auto r = run_shootout({"k8s-job", "--config", with_plugins.string(), "--shards", "2", "--image", "img:1"});
+        CHECK(r.exit_code == 0);
+        CHECK_THAT(r.err, Catch::Contains("plugins.toml: plugin_paths name files relative to the manifest; in the pods the "
+                                          "manifest is /work/shootout.toml"));
     }
     SECTION("a loopback target is the pod itself: a warning names the framework") {
         const auto local = dir.write("local.toml", small_manifest("http://127.0.0.1:8080"));
