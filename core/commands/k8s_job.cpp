@@ -3,11 +3,9 @@
 // The output is a YAML stream (documents between `---` lines) whose documents are written in
 // JSON, which is YAML too: kubectl applies it, and every document is one resource that a schema
 // validator checks on its own. The resources: the manifest as a ConfigMap, a ReadWriteMany claim
-// every shard writes its raw results to, the Job, and a pod that mounts the claim so that the
-// results can be copied out after the shards have ended (`kubectl cp` needs a running pod).
-// The shard contract the Job's arguments rely on is docs/distributed.md's.
-#include <sys/types.h>
-
+// every shard writes its raw results to (each in a directory of its own), the Job, and a pod that
+// mounts the claim so that the results can be copied out after the shards have ended (`kubectl
+// cp` needs a running pod). The shard contract the Job's arguments rely on is docs/distributed.md's.
 #include <algorithm>
 #include <chrono>
 #include <ctime>

@@ -3,6 +3,7 @@
 // field by field, and the Job's own container command run as its pods would run it.
 //
 // No cluster runs here, so that is what "tested" means for the Job: validated and emulated.
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -12,6 +13,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -20,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "test_helpers.h"
+#include "test_server.h"
 
 extern char** environ;
 
@@ -301,4 +305,202 @@ TEST_CASE("k8s-job: bad options and targets the pods cannot reach are named", "[
         CHECK_THAT(r.err, Catch::Contains("local.toml:7:1: framework 'target' is at http://127.0.0.1:8080, a loopback "
                                           "address: in a pod that is the pod itself"));
     }
+}
+
+namespace {
+
+// One pod of the Job, run here as Kubernetes would run it: the container's own command and
+// arguments from the document, JOB_COMPLETION_INDEX and HOSTNAME as the Job controller sets
+// them, the container's env (the completion-index annotation's value for a fieldRef to it), and
+// each volumeMount a local path: the claim one directory every pod shares (with subPathExpr
+// expanded), a ConfigMap's subPath a file written from its data on the mount it sits in. An
+// argument under a mount path is given the local path instead; nothing else is changed.
+class emulated_pod {
+public:
+    emulated_pod(const json::object& job, const json::object& config_map, const fs::path& claim, unsigned index,
+                 const fs::path& log)
+        : index_(index) {
+        const auto& pod = job.at("spec").at("template").at("spec").as_object();
+        const auto& container = pod.at("containers").at(0).as_object();
+        const std::string name(job.at("metadata").at("name").as_string());
+        env_ = {{"JOB_COMPLETION_INDEX", std::to_string(index)}, {"HOSTNAME", fmt::format("{}-{}", name, index)}};
+        if (const auto* env = container.if_contains("env"))
+            for (const auto& e : env->as_array()) env_.emplace_back(std::string(e.at("name").as_string()), value_of(e));
+        mount_volumes(pod, container, config_map, claim);
+        for (const auto& a : container.at("command").as_array()) argv_.emplace_back(a.as_string());
+        for (const auto& a : container.at("args").as_array()) argv_.push_back(local(std::string(a.as_string())));
+        start(log);
+    }
+    /// The exit code, or -1 if it did not end within `limit` (it is killed then).
+    int wait(std::chrono::seconds limit) {
+        const auto until = std::chrono::steady_clock::now() + limit;
+        int status = 0;
+        while (::waitpid(pid_, &status, WNOHANG) == 0) {
+            if (std::chrono::steady_clock::now() > until) {
+                ::kill(pid_, SIGKILL);
+                ::waitpid(pid_, &status, 0);
+                return -1;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+
+private:
+    std::string value_of(const json::value& e) const {
+        if (const auto* v = e.as_object().if_contains("value")) return std::string(v->as_string());
+        const auto& field = e.at("valueFrom").at("fieldRef").at("fieldPath");
+        REQUIRE(field == "metadata.annotations['batch.kubernetes.io/job-completion-index']");
+        return std::to_string(index_);
+    }
+    // Kubernetes' $(VAR) from the container's env.
+    std::string expand(std::string text) const {
+        for (const auto& [k, v] : env_)
+            for (std::size_t at; (at = text.find("$(" + k + ")")) != std::string::npos;) text.replace(at, k.size() + 3, v);
+        REQUIRE(text.find("$(") == std::string::npos);
+        return text;
+    }
+    std::string local(const std::string& path) const {
+        for (const auto& [mount, dir] : mounts_)  // longest first
+            if (path == mount || path.rfind(mount + "/", 0) == 0) return (dir.string() + path.substr(mount.size()));
+        return path;
+    }
+    void mount_volumes(const json::object& pod, const json::object& container, const json::object& config_map,
+                       const fs::path& claim) {
+        std::vector<const json::object*> in_order;
+        for (const auto& m : container.at("volumeMounts").as_array()) in_order.push_back(&m.as_object());
+        std::sort(in_order.begin(), in_order.end(),
+                  [](auto* a, auto* b) { return a->at("mountPath").as_string().size() < b->at("mountPath").as_string().size(); });
+        for (const auto* m : in_order) {
+            const json::object* volume = nullptr;
+            for (const auto& v : pod.at("volumes").as_array())
+                if (v.at("name") == m->at("name")) volume = &v.as_object();
+            REQUIRE(volume);
+            const std::string mount(m->at("mountPath").as_string());
+            fs::path at;
+            if (volume->contains("persistentVolumeClaim")) {
+                at = claim;
+                if (const auto* sub = m->if_contains("subPathExpr")) at /= expand(std::string(sub->as_string()));
+                fs::create_directories(at);
+            } else {
+                REQUIRE(volume->at("configMap").at("name") == config_map.at("metadata").at("name"));
+                const std::string key(m->at("subPath").as_string());
+                at = local(mount);  // a file on the mount it sits in, as the kubelet makes it
+                std::ofstream(at, std::ios::binary) << config_map.at("data").at(key).as_string();
+            }
+            mounts_.insert(mounts_.begin(), {mount, at});
+        }
+    }
+    void start(const fs::path& log) {
+        std::vector<std::string> environment;
+        for (char** e = environ; *e; ++e) environment.emplace_back(*e);
+        for (const auto& [k, v] : env_) environment.push_back(k + "=" + v);
+        std::vector<char*> envp, argv;
+        for (auto& e : environment) envp.push_back(e.data());
+        for (auto& a : argv_) argv.push_back(a.data());
+        envp.push_back(nullptr);
+        argv.push_back(nullptr);
+        posix_spawn_file_actions_t files;
+        posix_spawn_file_actions_init(&files);
+        posix_spawn_file_actions_addopen(&files, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawn_file_actions_adddup2(&files, 1, 2);
+        const int rc = ::posix_spawnp(&pid_, argv[0], &files, nullptr, argv.data(), envp.data());
+        posix_spawn_file_actions_destroy(&files);
+        REQUIRE(rc == 0);
+    }
+
+    unsigned index_;
+    pid_t pid_ = -1;
+    std::vector<std::pair<std::string, std::string>> env_;
+    std::vector<std::pair<std::string, fs::path>> mounts_;
+    std::vector<std::string> argv_;
+};
+
+// What `kubectl cp` brings back: the files, not the symbolic links (it skips them).
+void kubectl_cp(const fs::path& from, const fs::path& to) {
+    fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::skip_symlinks);
+}
+
+json::value read_json(const fs::path& p) { return json::parse(slurp(p)); }
+
+std::vector<fs::path> raw_files_under(const fs::path& dir) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+        if (e.is_regular_file() && e.path().extension() == ".json" && e.path().parent_path().filename() == "raw")
+            files.push_back(e.path());
+    return files;
+}
+
+}  // namespace
+
+TEST_CASE("k8s-job: the Job's own command run as its three pods would run it gives shards that merge exactly",
+          "[.][k8s-job][python][slow]") {  // hidden until the shards branch (--shard, merge) is merged in
+    REQUIRE(fs::exists(tools_python()));
+    temp_dir dir;
+    test_server server;
+    const auto manifest = dir.write("m.toml", std::string(small_manifest(server.base_url())) + "[engine]\nthreads = 1\n");
+    const auto r = run_shootout({"k8s-job", "--config", manifest.string(), "--shards", "3", "--image", "img:1",
+                                 "--start-in", "4s", "--name", "emulated"});
+    REQUIRE(r.exit_code == 0);
+    const auto [code, printed] = validate(dir, dir.write("job.yaml", r.out), "1.37", dir.path() / "docs.json");
+    REQUIRE(code == 0);
+    const auto docs = read_json(dir.path() / "docs.json").as_array();
+    const auto& job = *find_kind(docs, "Job");
+    const auto& config_map = *find_kind(docs, "ConfigMap");
+
+    // The container's command is `shootout`, found on PATH as in the image.
+    const scoped_env path("PATH", (builtin_plugins() / "../../../bin").lexically_normal().string() + ":" + std::getenv("PATH"));
+    const auto claim = dir.path() / "claim";
+    std::vector<std::unique_ptr<emulated_pod>> pods;
+    for (unsigned i = 0; i < 3; ++i)
+        pods.push_back(std::make_unique<emulated_pod>(job, config_map, claim, i,
+                                                      dir.path() / fmt::format("pod-{}.log", i)));
+    for (unsigned i = 0; i < 3; ++i) {
+        const int exit_code = pods[i]->wait(std::chrono::seconds(120));
+        INFO("pod " << i << ":\n" << slurp(dir.path() / fmt::format("pod-{}.log", i)));
+        REQUIRE(exit_code == 0);
+    }
+
+    // A pod that comes after the start (as a retried or late-scheduled one would) refuses to run.
+    emulated_pod late(job, config_map, claim, 1, dir.path() / "late.log");
+    CHECK(late.wait(std::chrono::seconds(60)) == 3);
+    CHECK_THAT(slurp(dir.path() / "late.log"), Catch::Contains("start"));
+
+    // Collected and merged with the commands k8s-job printed.
+    kubectl_cp(claim, dir.path() / "emulated");
+    std::istringstream steps(r.err);
+    std::string merge_line;
+    for (std::string line; std::getline(steps, line);)
+        if (line.rfind("  shootout merge ", 0) == 0) merge_line = line;
+    REQUIRE(merge_line == "  shootout merge ./emulated/shard-*/results/*/raw --output ./emulated-merged");
+    const int status = std::system(fmt::format("cd '{}' && {} >merge.log 2>&1", dir.path().string(), merge_line).c_str());
+    INFO(slurp(dir.path() / "merge.log"));
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+
+    // Each shard wrote its own result in its own directory, under the index the Job gave it.
+    std::uint64_t completed = 0;
+    std::map<std::int64_t, std::uint64_t> completed_by_shard;
+    for (unsigned i = 0; i < 3; ++i) {
+        const auto files = raw_files_under(dir.path() / "emulated" / fmt::format("shard-{}", i));
+        REQUIRE(files.size() == 1);
+        const auto doc = read_json(files.front());
+        CHECK(doc.at("outcome") == "measured");
+        CHECK(doc.at("placement").at("shard").at("index") == i);
+        CHECK(doc.at("placement").at("shard").at("count") == 3);
+        CHECK(doc.at("completed").to_number<std::uint64_t>() > 0);
+        completed += doc.at("completed").to_number<std::uint64_t>();
+        completed_by_shard[i] = doc.at("completed").to_number<std::uint64_t>();
+    }
+    const auto merged_files = raw_files_under(dir.path() / "emulated-merged");
+    REQUIRE(merged_files.size() == 1);
+    const auto merged = read_json(merged_files.front());
+    CHECK(merged.at("outcome") == "measured");
+    CHECK(merged.at("completed").to_number<std::uint64_t>() == completed);
+    CHECK(merged.at("placement").at("merge").at("count") == 3);
+    CHECK(merged.at("placement").at("merge").at("partial") == false);
+    for (const auto& s : merged.at("placement").at("shards").as_array())
+        CHECK(s.at("completed").to_number<std::uint64_t>() == completed_by_shard.at(s.at("index").to_number<std::int64_t>()));
+    // The server saw every request the shards counted (and the warm-up's and the check's besides).
+    CHECK(server.requests() >= completed);
 }
