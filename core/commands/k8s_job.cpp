@@ -7,6 +7,7 @@
 // mounts the claim so that the results can be copied out after the shards have ended (`kubectl
 // cp` needs a running pod). The shard contract the Job's arguments rely on is docs/distributed.md's.
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -64,9 +65,17 @@ std::string utc_text(std::chrono::system_clock::time_point t) {
     return buf;
 }
 
-// An object name that is a DNS-1123 label, and short enough that the pods' host names
-// (NAME-<index>) are labels too.
-std::string checked_name(const k8s_job_options& o, std::chrono::system_clock::time_point start) {
+// A DNS-1123 label, as Kubernetes wants names of namespaces and (here) of the Job.
+void check_label(const std::string& flag, const std::string& value, std::size_t longest, std::string_view why) {
+    static const std::regex label{"[a-z0-9]([-a-z0-9]*[a-z0-9])?"};
+    if (!std::regex_match(value, label) || value.size() > longest)
+        throw config_error(fmt::format("k8s-job: {} '{}': a Kubernetes name here is 1 to {} lowercase letters, digits "
+                                       "and '-', starting and ending with a letter or digit{}",
+                                       flag, value, longest, why));
+}
+
+// The Job's name, short enough that the pods' host names (NAME-<index>) are labels too.
+std::string job_name(const k8s_job_options& o, std::chrono::system_clock::time_point start) {
     if (o.name.empty()) {
         std::string stamp = utc_text(start);  // 2026-12-02T05:02:00Z -> 20261202-050200
         stamp.erase(std::remove_if(stamp.begin(), stamp.end(), [](char c) { return c == '-' || c == ':' || c == 'Z'; }),
@@ -74,13 +83,8 @@ std::string checked_name(const k8s_job_options& o, std::chrono::system_clock::ti
         std::replace(stamp.begin(), stamp.end(), 'T', '-');
         return "shootout-" + stamp;
     }
-    const std::size_t longest = 63 - 1 - std::to_string(o.shards - 1).size();
-    static const std::regex label{"[a-z0-9]([-a-z0-9]*[a-z0-9])?"};
-    if (!std::regex_match(o.name, label) || o.name.size() > longest)
-        throw config_error(fmt::format(
-            "k8s-job: --name '{}': a Kubernetes name here is 1 to {} lowercase letters, digits and '-', starting and "
-            "ending with a letter or digit (the pods are called NAME-<index>, at most 63 characters)",
-            o.name, longest));
+    check_label("--name", o.name, 63 - 1 - std::to_string(o.shards - 1).size(),
+                " (the pods are called NAME-<index>, at most 63 characters)");
     return o.name;
 }
 
@@ -130,7 +134,7 @@ std::filesystem::path output_dir_on_claim(const manifest& m) {
 }
 
 bool is_loopback(const std::string& host) {
-    if (host == "localhost") return true;
+    if (host.empty() || host == "localhost") return host == "localhost";
     boost::system::error_code ec;
     const auto address = boost::asio::ip::make_address(host.front() == '[' ? host.substr(1, host.size() - 2) : host, ec);
     return !ec && address.is_loopback();
@@ -171,13 +175,18 @@ job_plan make_plan(const k8s_job_options& o, const manifest& m, const plugin_ins
         throw config_error(fmt::format("k8s-job: --start-in {}: the pods need time to be scheduled and to start; give at "
                                        "least 1s (the default is 120s)",
                                        o.start_in));
+    if (!o.namespace_.empty()) check_label("--namespace", o.namespace_, 63, "");
+    if (o.image.empty() || std::any_of(o.image.begin(), o.image.end(), [](unsigned char c) { return std::isspace(c); }))
+        throw config_error(fmt::format("k8s-job: --image '{}': give the image reference the nodes pull, like "
+                                       "registry.example/shootout:1",
+                                       o.image));
     check_quantity("--cpu", o.cpu);
     check_quantity("--memory", o.memory);
     check_quantity("--results-size", o.results_size);
     job_plan plan;
     plan.start_in = std::chrono::ceil<seconds>(*start_in);
     const auto start = std::chrono::ceil<seconds>(std::chrono::system_clock::now()) + plan.start_in;
-    plan.name = checked_name(o, start);
+    plan.name = job_name(o, start);
     plan.start_at = utc_text(start);
     // Twice the planned slots and at least ten minutes more: a Job that outlives that is stuck,
     // and is failed rather than left running.
@@ -313,8 +322,8 @@ json::object collector_pod(const k8s_job_options& o, const job_plan& p) {
 std::string collection_steps(const k8s_job_options& o, const job_plan& p) {
     const std::string ns = o.namespace_.empty() ? "" : " -n " + o.namespace_;
     return fmt::format(
-        "k8s-job: Job {name}: {n} shard(s) of {image}, one per node, start at {at} (in {in} s); the Job fails if a "
-        "shard fails or arrives late, and after {deadline} s.\n"
+        "k8s-job: Job {name}: {n} shard(s) of {image}, one per node, start at {at} (in {in} s: apply it before then); "
+        "the Job fails if a shard fails or arrives late, and after {deadline} s.\n"
         "Apply it, wait for it, copy the results out, merge them:\n"
         "  kubectl{ns} apply -f job.yaml\n"
         "  kubectl{ns} wait --for=condition=complete --timeout={deadline}s job/{name}\n"

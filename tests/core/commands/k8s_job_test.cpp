@@ -260,6 +260,8 @@ TEST_CASE("k8s-job: bad options and targets the pods cannot reach are named", "[
     const std::vector<refused> cases{
         {{"--name", "Bench_A"}, "k8s-job: --name 'Bench_A': a Kubernetes name here is 1 to 61 lowercase letters"},
         {{"--name", std::string(62, 'a')}, "is 1 to 61 lowercase letters"},
+        {{"--namespace", "Load Tests"}, "k8s-job: --namespace 'Load Tests': a Kubernetes name here is 1 to 63"},
+        {{"--shard-gap", "-1s"}, "k8s-job: --shard-gap -1s: "},
         {{"--cpu", "four"}, "k8s-job: --cpu 'four': not a Kubernetes quantity; write it like 4, 500m, 2Gi or 512Mi"},
         {{"--memory", "2GiB"}, "k8s-job: --memory '2GiB': not a Kubernetes quantity"},
         {{"--start-in", "soon"}, "k8s-job: --start-in soon: "},
@@ -274,6 +276,9 @@ TEST_CASE("k8s-job: bad options and targets the pods cannot reach are named", "[
     }
     CHECK(run_shootout({"k8s-job", "--config", manifest.string(), "--shards", "0", "--image", "i"}).exit_code == 2);
     CHECK(run_shootout({"k8s-job", "--config", manifest.string(), "--shards", "3"}).exit_code == 2);  // no --image
+    const auto no_image = run_shootout({"k8s-job", "--config", manifest.string(), "--shards", "3", "--image", "my image"});
+    CHECK(no_image.exit_code == 2);
+    CHECK_THAT(no_image.err, Catch::Contains("k8s-job: --image 'my image': give the image reference the nodes pull"));
 
     SECTION("a manifest with an error is refused at its place, before any Job is printed") {
         const auto broken = dir.write("broken.toml", "scenarios = [\"pingg\"]\npatterns = [\"steady\"]\n");
