@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <cstdlib>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -31,16 +32,20 @@ struct command_line {
     std::string config;
     std::vector<std::string> only_frameworks, only_scenarios, only_patterns;
     std::optional<unsigned> runs;
+    distributed::distributed_options distributed;
+    std::string shard_gap = "20s";
     std::vector<CLI::Option*> manifest_run_options;
     // The commands.
     CLI::App *list_cmd = nullptr, *validate_cmd = nullptr, *run_cmd = nullptr, *selftest_cmd = nullptr,
-             *report_cmd = nullptr, *compare_cmd = nullptr, *k8s_job_cmd = nullptr;
+             *report_cmd = nullptr, *compare_cmd = nullptr, *merge_cmd = nullptr,
+             *k8s_job_cmd = nullptr;
     bool list_json = false, list_options = false;
     std::string list_config, validate_config;
     adhoc_options adhoc;
     selftest::options selftest_options;
     report_options report;
     compare_options compare;
+    merge_options merge;
     k8s_job_options k8s_job;
 };
 
@@ -54,6 +59,13 @@ void add_manifest_run_options(CLI::App& app, command_line& c) {
         app.add_option("--pattern", c.only_patterns, "run only these load patterns (repeat, or comma-separated)")
             ->delimiter(','),
         app.add_option("--runs", c.runs, "override the manifest's number of runs")->check(CLI::Range(1u, 1000u))};
+    add_distributed_options(app, c.distributed);
+    app.add_option("--shard-gap", c.shard_gap,
+                   "with --shard: the time between one measurement's planned end and the next one's start, for shard 0 "
+                   "to start servers and check them")
+        ->capture_default_str();
+    for (const char* name : {"--shard", "--shard-count", "--start-at", "--source-address", "--shard-gap"})
+        c.manifest_run_options.push_back(app.get_option(name));
 }
 
 void add_k8s_job_command(CLI::App& app, command_line& c) {
@@ -118,6 +130,13 @@ void add_commands(CLI::App& app, command_line& c) {
     c.compare_cmd->add_option("--fail-on", c.compare.fail_on,
                               "exit 1 when a change beyond this bound is detected: rps:-5%, p50:+10%, p99:+10% (repeat)");
 
+    c.merge_cmd = app.add_subcommand("merge", "add up the raw results of a distributed run's shards, exactly");
+    c.merge_cmd->add_option("DIR", c.merge.inputs, "shard output directories, run or raw/ directories, or raw .json files")
+        ->required();
+    c.merge_cmd->add_option("--output", c.merge.output, "write the merged raw results to DIR/raw/")->required();
+    c.merge_cmd->add_flag("--allow-partial", c.merge.allow_partial,
+                          "merge without a missing shard; the result is failed (reported, never ranked)");
+
     add_k8s_job_command(app, c);
 }
 
@@ -143,17 +162,22 @@ int dispatch(const command_line& c, std::ostream& out, std::ostream& err) {
     if (c.selftest_cmd->parsed()) return selftest::run(c.selftest_options, base_search_dirs(), out);
     if (c.report_cmd->parsed()) return run_report(c.report, base_search_dirs(), out, err);
     if (c.compare_cmd->parsed()) return compare(c.compare, out, err);
+    if (c.merge_cmd->parsed()) return merge(c.merge, out, err);
     if (c.k8s_job_cmd->parsed()) return k8s_job(c.k8s_job, base_search_dirs(), out, err);
     if (c.config.empty()) {
         err << "shootout: nothing to do: give a manifest with --config FILE, or a command "
-               "(list-plugins, validate, run, report, compare, selftest, k8s-job); see --help\n";
+               "(list-plugins, validate, run, report, compare, merge, selftest, k8s-job); see --help\n";
         return exit_usage;
     }
     plugin_host host;
     manifest m = load_manifest(c.config, host, base_search_dirs());
     apply_filters(m, c.only_frameworks, c.only_scenarios, c.only_patterns, c.runs);
+    const auto distributed = distributed::read_distributed_options(c.distributed, std::getenv);
+    if (distributed.shard && distributed.shard->index != 0) follow_shard_zero(m);
     auto instances = instantiate(m, host);
-    return run_manifest(m, instances, out);
+    const auto gap = parse_duration(c.shard_gap);
+    if (!gap) throw config_error(fmt::format("--shard-gap {}: {}", c.shard_gap, duration_problem(c.shard_gap)));
+    return run_manifest(m, instances, out, distributed, c.distributed.source_address, *gap);
 }
 
 }  // namespace
@@ -181,6 +205,9 @@ int run_cli(int argc, char** argv, std::ostream& out, std::ostream& err) {
     try {
         init_logging(c.log_level);
         return dispatch(c, out, err);
+    } catch (const distributed::late_start& e) {
+        err << "shootout: " << e.what() << '\n';
+        return exit_late_start;
     } catch (const config_error& e) {
         err << e.what() << '\n';
         return exit_usage;

@@ -9,7 +9,8 @@
 namespace shootout::core {
 
 /// Exit codes of the `shootout` command.
-enum exit_code : int { exit_ok = 0, exit_run_failed = 1, exit_usage = 2 };
+/// 3: a shard was ready only after its --start-at and refused to run (docs/distributed.md).
+enum exit_code : int { exit_ok = 0, exit_run_failed = 1, exit_usage = 2, exit_late_start = 3 };
 
 /// Bad command line or manifest, or a plugin that cannot be used: exit code 2.
 class config_error : public std::runtime_error {

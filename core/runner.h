@@ -3,13 +3,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <boost/json/object.hpp>
 #include <shootout/sdk/results.h>
 
+#include "distributed/shard.h"
 #include "manifest.h"
 #include "observe/profiler.h"
 #include "run/judge.h"
@@ -32,9 +35,15 @@ struct adhoc_options {
     std::string keep_alive = "true";  // "true", "false" or requests per connection
     std::vector<std::string> scenario_options, pattern_options;  // "key=value"
     bool json = false;
+    distributed::distributed_options distributed;  // --shard, --shard-count, --start-at, --source-address
+    std::string shard_output;                       // --shard-output DIR
+    /// Set by shootout-mpi: see measure_request::synchronise.
+    std::function<std::optional<std::chrono::system_clock::time_point>(bool ready)> synchronise;
 };
 
 void add_adhoc_options(CLI::App& command, adhoc_options& options);
+/// --shard, --shard-count, --start-at, --source-address (docs/distributed.md), for `run` and a manifest run.
+void add_distributed_options(CLI::App& command, distributed::distributed_options& options);
 
 /// `shootout run`: one scenario against one URL. Prints one JSON document (--json: schema
 /// "shootout.run", docs/running.md) or the console's table.
@@ -44,11 +53,25 @@ int run_adhoc(const adhoc_options& options, const std::vector<search_dir>& plugi
 /// Ctrl-C stops the load early; adhoc_interrupted() then says so.
 sdk::measurement measure_adhoc(const adhoc_options& options, const std::vector<search_dir>& plugin_dirs);
 bool adhoc_interrupted();
+/// What `run` prints for `m` (the --json document, with `extra`'s fields added at its top, or
+/// the table) and its exit code: for a measurement merged elsewhere (shootout-mpi's first rank).
+int print_adhoc_result(const adhoc_options& options, const sdk::measurement& m, const sdk::environment& environment,
+                       std::ostream& out, const boost::json::object& extra = {});
+/// `m` as the raw result `run --json` holds as its "measurement" (the framework named "target").
+boost::json::object adhoc_raw_document(const sdk::measurement& m, const sdk::environment& environment);
 
 /// `shootout --config FILE`: every framework × scenario × pattern × run of the manifest.
 /// Writes raw results as each measurement ends, then the reports. Returns the exit code:
 /// 0 if every measurement that could run was measured, 1 if any failed or the run was interrupted.
-int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& out);
+/// A shard other than the first leaves the servers and the database to shard 0: its frameworks
+/// become external (their url), its manifest has no database to start, reset or count.
+void follow_shard_zero(manifest& m);
+
+/// `distributed`: this process's shard and the start time, when it is one shard of a distributed
+/// run (docs/distributed.md): shard 0 starts the servers and the database, the others only load.
+int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& out,
+                 const distributed::distributed_plan& distributed = {}, const std::optional<std::string>& source_address = {},
+                 std::chrono::nanoseconds shard_gap = std::chrono::seconds(20));
 
 /// Where a manifest run is, for the progress line. Updated by the control thread only.
 struct run_progress {
@@ -76,6 +99,18 @@ struct measure_request {
     std::optional<observe::profile_plan> profile;
     std::filesystem::path profile_output;
     std::string profile_relative;
+    /// A distributed load (docs/distributed.md): this process's shard of the plan (only shard 0
+    /// runs the correctness check), the instant its plan starts (a shard ready later refuses:
+    /// distributed::late_start), as given, and the local addresses its connections come from.
+    std::optional<distributed::shard_spec> shard;
+    std::optional<std::chrono::system_clock::time_point> start_at;
+    std::string start_at_text;
+    std::vector<std::string> source_addresses;
+    /// A shard under an engine with a barrier (shootout-mpi): called once the load is ready to
+    /// start (scenario prepared, correctness checked) with true, and by the caller with false
+    /// when it never got there; returns the instant the plan starts at by this host's clock, or
+    /// nothing when another shard cannot start (the measurement then fails).
+    std::function<std::optional<std::chrono::system_clock::time_point>(bool ready)> synchronise;
 };
 
 /// Prepares the scenario, runs its correctness check, then the load. Never throws for what the

@@ -60,4 +60,17 @@ int k8s_job(const k8s_job_options& options, const std::vector<search_dir>& plugi
 /// The end of `shootout k8s-job --help`: what it prints and what to do with it.
 std::string k8s_job_help();
 
+/// The arguments of `shootout merge`.
+struct merge_options {
+    std::vector<std::filesystem::path> inputs;  ///< shard output directories, run or raw/ directories, files
+    std::filesystem::path output;               ///< the merged raw results go to output/raw/
+    bool allow_partial = false;                 ///< merge without a missing shard (the result is failed: not ranked)
+};
+
+/// `shootout merge DIR...` (docs/distributed.md): the shards' raw results added up exactly into
+/// output/raw/, a table of them on `out`. Exit 2 when the shards do not belong together (the
+/// message names the file and the difference), 1 when a merged result failed (a shard failed,
+/// or a partial merge), 0 otherwise.
+int merge(const merge_options& options, std::ostream& out, std::ostream& err);
+
 }  // namespace shootout::core

@@ -44,6 +44,7 @@ void connection::start() {
     }
     const int one = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!bind_source()) return;
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
     ev.data.u64 = (std::uint64_t{slot_} << 32) | generation_;
@@ -61,6 +62,19 @@ void connection::start() {
         fail(error_class::connect, std::string("connect: ") + std::strerror(errno), false);
     }
     // else: writable (or an error) is reported through epoll
+}
+
+// --source-address: the local address is chosen before connecting, its port at connect
+// (IP_BIND_ADDRESS_NO_PORT), so each address has its own 64k ports towards one target.
+bool connection::bind_source() {
+    const auto& sources = w_.sources();
+    if (sources.empty()) return true;
+    const auto& source = sources[index_ % sources.size()];
+    const int one = 1;
+    ::setsockopt(fd_, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    if (::bind(fd_, source.data(), static_cast<socklen_t>(source.size())) == 0) return true;
+    fail(error_class::connect, fmt::format("bind to {}: {}", source.address().to_string(), std::strerror(errno)), false);
+    return false;
 }
 
 void connection::on_event(std::uint32_t events, std::uint32_t generation) {

@@ -107,6 +107,7 @@ private:
     enum class state { closed, connecting, writing, reading, idle };
 
     void on_connected();
+    bool bind_source();  // false: failed and counted
     void set_active(bool active);
     void write_some();
     void on_readable();

@@ -209,6 +209,18 @@ tcp::endpoint resolve(const engine_config& config) {
     return endpoints.begin()->endpoint();
 }
 
+// The --source-address list as endpoints with port 0 (the port is chosen at connect).
+std::vector<tcp::endpoint> source_endpoints(const engine_config& config) {
+    std::vector<tcp::endpoint> sources;
+    for (const auto& text : config.source_addresses) {
+        boost::system::error_code ec;
+        const auto address = asio::ip::make_address(text, ec);
+        if (ec) throw std::runtime_error(fmt::format("source address '{}' is not a numeric IP address", text));
+        sources.emplace_back(address, 0);
+    }
+    return sources;
+}
+
 // A start given from outside (shards that start together) is waited for here, so no worker
 // opens a connection before it; an interrupt ends the wait.
 void wait_for_start(const engine_config& config, clock_type::time_point start) {
@@ -279,12 +291,13 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
     std::signal(SIGPIPE, SIG_IGN);  // a peer that closes must be an error count, not a dead process
     raise_descriptor_limit(plan);
 
+    const auto sources = source_endpoints(config);
     const timed_plan timed(plan, config.start_at.value_or(clock_type::now()));
     // A worker has at least one connection to drive, or it is only a thread to start and join.
     const unsigned threads = std::clamp(config.threads, 1u, std::max(1u, timed.most_connections()));
     std::vector<std::unique_ptr<worker>> workers;
     for (unsigned i = 0; i < threads; ++i)
-        workers.push_back(std::make_unique<worker>(i, config, scenario, target, endpoint, timed,
+        workers.push_back(std::make_unique<worker>(i, config, scenario, target, endpoint, sources, timed,
                                                    slice{config.shard.index * threads + i, config.shard.count * threads},
                                                    plan.model == sdk::load_model::open));
     wait_for_start(config, timed.start());

@@ -46,6 +46,9 @@ struct engine_config {
     /// This process's part of the load, when several share it: its workers are slices
     /// `shard.index * threads + worker` of `shard.count * threads`.
     slice shard;
+    /// Local addresses to bind the connections to, numeric (--source-address): connection k
+    /// (numbered across every shard) takes address k mod their number. Empty: the kernel chooses.
+    std::vector<std::string> source_addresses;
     /// Set from a signal handler: the engine stops within a tick and returns what it measured.
     const std::atomic<bool>* interrupted = nullptr;
     /// Called on the control thread about once a second with the live state: `responses` counts

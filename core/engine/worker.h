@@ -37,8 +37,9 @@ struct live_counters {
 class worker {
 public:
     worker(unsigned index, const engine_config& config, const sdk::scenario& scenario, const sdk::target& target,
-           tcp::endpoint endpoint, const timed_plan& plan, slice part, bool open_model)
-        : index_(index), config_(config), scenario_(scenario), target_(target), endpoint_(endpoint),
+           tcp::endpoint endpoint, const std::vector<tcp::endpoint>& sources, const timed_plan& plan, slice part,
+           bool open_model)
+        : index_(index), config_(config), scenario_(scenario), target_(target), endpoint_(endpoint), sources_(sources),
           windows_(plan.windows()), slice_(part), epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)) {
         if (epoll_fd_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
         counts_.phases.resize(plan.measured_phases());
@@ -110,6 +111,9 @@ public:
     }
     int epoll_fd() const { return epoll_fd_; }
     const tcp::endpoint& endpoint() const { return endpoint_; }
+    // The local addresses to bind connections to (--source-address): connection k takes k mod
+    // their number; none: the kernel chooses.
+    const std::vector<tcp::endpoint>& sources() const { return sources_; }
     const sdk::scenario& scenario() const { return scenario_; }
     const sdk::target& target() const { return target_; }
     const engine_config& config() const { return config_; }
@@ -469,6 +473,7 @@ private:
     const sdk::scenario& scenario_;
     const sdk::target& target_;
     tcp::endpoint endpoint_;
+    const std::vector<tcp::endpoint>& sources_;
     const std::vector<phase_window>& windows_;
     clock_type::time_point measure_origin_, next_second_at_;
     slice slice_;  // of the whole load: shard × workers + worker

@@ -151,6 +151,42 @@ void optional_parts_to_json(const sdk::measurement& m, json::object& doc) {
                           {"samples", m.profile->samples}};
 }
 
+// Where the measurement was made: the CPUs, and under a distributed load the shard it was or the
+// shards it was merged from (docs/distributed.md).
+json::object placement_to_json(const sdk::measurement& m) {
+    json::object p{{"server_cpus", m.placement.server_cpus}, {"generator_cpus", m.placement.generator_cpus}};
+    if (const auto& s = m.shard)
+        p["shard"] = {{"index", s->index},
+                      {"count", s->count},
+                      {"plan_sha256", s->plan_sha256},
+                      {"hostname", s->hostname},
+                      {"pid", s->pid},
+                      {"start_at", s->start_at},
+                      {"window_start_unix_ns", s->window_start_unix_ns},
+                      {"source_address", s->source_address},
+                      {"clock_offset_us", s->clock_offset_us}};
+    if (const auto& merged = m.merged) {
+        json::array shards;
+        for (const auto& s : merged->shards)
+            shards.push_back({{"index", s.index},
+                              {"hostname", s.hostname},
+                              {"source_address", s.source_address},
+                              {"completed", s.completed},
+                              {"errors", s.errors},
+                              {"rate", s.rate},
+                              {"p99_us", s.p99_us},
+                              {"start_offset_us", s.start_offset_us},
+                              {"clock_offset_us", s.clock_offset_us},
+                              {"generator_bound", s.generator_bound}});
+        p["shards"] = std::move(shards);
+        p["merge"] = {{"count", merged->count},
+                      {"partial", merged->partial()},
+                      {"missing", json::value_from(merged->missing)},
+                      {"start_skew_us", merged->start_skew_us}};
+    }
+    return p;
+}
+
 }  // namespace
 
 json::value measurement_to_json(const sdk::measurement& m, const sdk::environment& env) {
@@ -191,7 +227,7 @@ json::value measurement_to_json(const sdk::measurement& m, const sdk::environmen
     doc["server_resources_summary"] = resources_summary_to_json(m);
     doc["generator_resources"] = samples_to_json(m.generator_resources);
     doc["generator"] = {{"cpu_seconds", m.generator_cpu_seconds}};
-    doc["placement"] = {{"server_cpus", m.placement.server_cpus}, {"generator_cpus", m.placement.generator_cpus}};
+    doc["placement"] = placement_to_json(m);
     doc["warnings"] = json::value_from(m.warnings);
     doc["environment"] = environment_to_json(env);
     return doc;

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <charconv>
+#include <cstdlib>
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
@@ -13,6 +14,7 @@
 
 #include "errors.h"
 #include "files.h"
+#include "names.h"
 #include "option_parsing.h"
 #include "plugin_host.h"
 #include "results/environment.h"
@@ -169,6 +171,20 @@ void add_adhoc_options(CLI::App& command, adhoc_options& o) {
     command.add_option("--scenario-option", o.scenario_options, "scenario option as key=value (repeatable)");
     command.add_option("--pattern-option", o.pattern_options, "pattern option as key=value (repeatable)");
     command.add_flag("--json", o.json, "print one JSON object to stdout");
+    add_distributed_options(command, o.distributed);
+    command.add_option("--shard-output", o.shard_output,
+                       "write this shard's raw result to DIR/shard-<i>-of-<N>/raw/ (for shootout merge)");
+}
+
+void add_distributed_options(CLI::App& command, distributed::distributed_options& o) {
+    command.add_option("--shard", o.shard, "drive shard i of N of the load: i/N, or auto (from MPI, Slurm or Kubernetes)");
+    command.add_option("--shard-count", o.shard_count, "the shard count when the environment gives only an index "
+                                                        "(JOB_COMPLETION_INDEX)");
+    command.add_option("--start-at", o.start_at, "start the plan at this instant, ISO 8601 UTC (2026-12-02T05:00:00Z); "
+                                                  "a shard ready later refuses to run (exit 3)");
+    command.add_option("--source-address", o.source_address,
+                       "bind connections to ADDR[,ADDR...] (connection k to address k mod their number), or auto "
+                       "(127.0.0.(10+i) for shard i on loopback)");
 }
 
 sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs) {
@@ -260,6 +276,14 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
         throw config_error(fmt::format("--keep-alive {}: scenario '{}' speaks WebSocket, whose connection carries every "
                                        "message of the run; the connection mode applies to HTTP scenarios only",
                                        o.keep_alive, o.scenario));
+    const auto distributed = distributed::read_distributed_options(o.distributed, std::getenv);
+    if (!o.shard_output.empty() && !distributed.shard)
+        throw config_error("--shard-output goes with --shard: it writes one shard's result for shootout merge");
+    request.shard = distributed.shard;
+    request.start_at = distributed.start_at;
+    request.start_at_text = distributed.start_at_text;
+    request.source_addresses = distributed::source_addresses(o.distributed.source_address, distributed.shard, fw.host);
+    request.synchronise = o.synchronise;
     request.interrupted = &interrupt_flag();
     request.show_progress = true;
     const interrupt_scope interrupts;  // first, so that no earlier interrupt is read as this one's
@@ -272,11 +296,46 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
 
 bool adhoc_interrupted() { return interrupt_requested(); }
 
+namespace {
+
+// --shard-output: the shard's raw result where `shootout merge` finds it, named as a manifest
+// run's raw/ names it (the framework is "target", as in --json).
+void write_shard_output(const adhoc_options& o, const sdk::measurement& m, const sdk::environment& environment) {
+    const auto dir = std::filesystem::path(o.shard_output) /
+                     fmt::format("shard-{}-of-{}", m.shard ? m.shard->index : 0, m.shard ? m.shard->count : 1) / "raw";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw std::runtime_error(fmt::format("--shard-output: cannot create {}: {}", dir.string(), ec.message()));
+    const auto file = dir / (result_stem(adhoc_framework_name, m.scenario, m.pattern, m.run) + ".json");
+    write_file_atomically(file, boost::json::serialize(adhoc_raw_document(m, environment)));
+    spdlog::info("shard result in {}", file.string());
+}
+
+}  // namespace
+
 int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs, std::ostream& out) {
     auto environment = current_environment();
     environment.started_at = utc_now();
-    const auto m = measure_adhoc(o, plugin_dirs);
+    sdk::measurement m;
+    try {
+        m = measure_adhoc(o, plugin_dirs);
+    } catch (const distributed::late_start& e) {
+        spdlog::error("{}", e.what());
+        return exit_late_start;
+    }
     environment.finished_at = utc_now();
+    if (!o.shard_output.empty()) write_shard_output(o, m, environment);
+    return print_adhoc_result(o, m, environment, out);
+}
+
+boost::json::object adhoc_raw_document(const sdk::measurement& m, const sdk::environment& environment) {
+    auto named = m;
+    named.framework = adhoc_framework_name;
+    return measurement_to_json(named, environment).as_object();
+}
+
+int print_adhoc_result(const adhoc_options& o, const sdk::measurement& m, const sdk::environment& environment,
+                       std::ostream& out, const boost::json::object& extra) {
     // The reports' threshold (max_error_rate, 0.1 % by default): above it the server failed under
     // this load, and the exit code says so, as a manifest run's does.
     const sdk::stats::criteria criteria;
@@ -285,10 +344,13 @@ int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs
     // Standard output is the result (a file, a pipe): if it could not take it, say so, never exit 0.
     // errno is cleared before the writing, which a large document does before the flush.
     errno = 0;
-    if (o.json)
-        out << boost::json::serialize(run_to_json(o, m, environment, verdict, criteria)) << '\n';
-    else
+    if (o.json) {
+        auto doc = run_to_json(o, m, environment, verdict, criteria);
+        for (const auto& [key, value] : extra) doc[key] = value;
+        out << boost::json::serialize(doc) << '\n';
+    } else {
         print_adhoc_text(m, out);
+    }
     out.flush();
     if (!out) {
         spdlog::error("cannot write the {} to standard output: {}", o.json ? "--json result" : "result",

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -186,10 +187,41 @@ sdk::stats::criteria console_criteria(const manifest& m) {
 // One manifest run: its directory, database, progress and documents, and one step per
 // measurement. Local frameworks run one at a time, started before their scenarios and stopped
 // after.
+// A manifest run cut into shards has no barrier: every shard starts each measurement at a
+// planned instant, the first at --start-at and each next one a planned load plus the gap later
+// (shard 0 stops and starts servers, resets the database and checks correctness in the gap). A
+// measurement that is skipped keeps its slot, so that every shard counts the same slots.
+class shard_slots {
+public:
+    shard_slots(const distributed::distributed_plan& plan, std::chrono::nanoseconds gap) : plan_(plan), gap_(gap) {
+        if (plan.shard && !plan.start_at)
+            throw config_error("a manifest run with --shard needs --start-at: the shards start each measurement at a "
+                               "planned instant (shootout-mpi starts them together instead)");
+        next_ = plan.start_at;
+    }
+    bool sharded() const { return plan_.shard.has_value(); }
+    const std::optional<distributed::shard_spec>& shard() const { return plan_.shard; }
+    /// The start of the next measurement's slot (none without a start time), and the slot after.
+    std::optional<std::chrono::system_clock::time_point> take(double planned_seconds) {
+        const auto now = next_;
+        if (next_)
+            *next_ += std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                std::chrono::duration<double>(planned_seconds) + gap_);
+        return now;
+    }
+
+private:
+    distributed::distributed_plan plan_;
+    std::chrono::nanoseconds gap_;
+    std::optional<std::chrono::system_clock::time_point> next_;
+};
+
 class manifest_run {
 public:
-    manifest_run(const manifest& m, plugin_instances& instances, std::ostream& out)
-        : m_(m), instances_(instances), out_(out), run_dir_(make_run_directory(m)), raw_dir_(run_dir_ / "raw") {
+    manifest_run(const manifest& m, plugin_instances& instances, std::ostream& out, const distributed::distributed_plan& distributed,
+                 std::optional<std::string> source_address, std::chrono::nanoseconds shard_gap)
+        : m_(m), instances_(instances), out_(out), slots_(distributed, shard_gap), source_address_(std::move(source_address)),
+          run_dir_(make_run_directory(m)), raw_dir_(run_dir_ / "raw") {
         results_.environment = current_environment();
         results_.environment.manifest_path = m.file.string();
         results_.environment.manifest_sha256 = m.sha256;
@@ -316,6 +348,10 @@ private:
         request.interrupted = &interrupt_flag();
         request.server_pid = server.pid();
         request.overall = &overall_;
+        request.shard = slots_.shard();
+        request.start_at = slot_;
+        if (slot_) request.start_at_text = distributed::utc_text(*slot_);
+        request.source_addresses = distributed::source_addresses(source_address_, slots_.shard(), fw.host);
         if (server.pid() == 0) request.container = fw.container;
         if (!m_.profile.wants(fw.name, scenario_entry.name, pattern_entry.name)) return request;
         auto chosen = choose_profiler(m_.profile, fw, server.pid(), server.sampler_dir());
@@ -363,13 +399,18 @@ private:
             result.outcome = sdk::outcome::failed;
             result.reason = *died;
         }
-        if (counts_writes && result.outcome == sdk::outcome::measured) audit_writes(*db_, rows_before, result);
+        if (counts_writes && result.outcome == sdk::outcome::measured) {
+            // The other shards' last answers come within their start skew of this one's end.
+            if (slots_.sharded()) std::this_thread::sleep_for(std::chrono::seconds(1));
+            audit_writes(*db_, rows_before, result);
+        }
         return result;
     }
 
     void one(const framework_entry& fw, running_framework& server, std::size_t s, std::size_t p, unsigned run) {
         ++overall_.current;
         if (will_load(fw, s)) overall_.planned_seconds_left = std::max(0.0, overall_.planned_seconds_left - planned_seconds_[p]);
+        slot_ = slots_.take(planned_seconds_[p]);
         sdk::measurement result;
         try {
             if (auto why = not_attempted(fw, server, s)) {
@@ -378,6 +419,8 @@ private:
             } else {
                 result = attempt(fw, server, s, p, run);
             }
+        } catch (const distributed::late_start&) {
+            throw;  // the shard refuses to go on: the others' slots no longer match its own
         } catch (const std::exception& e) {
             // Whatever went wrong, it concerns this measurement only: it fails, the run goes on.
             result = sdk::measurement{};
@@ -456,6 +499,9 @@ private:
     const manifest& m_;
     plugin_instances& instances_;
     std::ostream& out_;
+    shard_slots slots_;
+    std::optional<std::string> source_address_;
+    std::optional<std::chrono::system_clock::time_point> slot_;  ///< the measurement under way's start
     fs::path run_dir_, raw_dir_;
     sdk::result_set results_;
     std::unique_ptr<database::postgres> db_;
@@ -468,8 +514,15 @@ private:
 
 }  // namespace
 
-int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& out) {
-    return manifest_run(m, instances, out).run();
+void follow_shard_zero(manifest& m) {
+    for (auto& fw : m.frameworks) fw.mode = framework_entry::launch_mode::external;
+    m.database.mode = database_settings::kind::none;
+}
+
+int run_manifest(const manifest& m, plugin_instances& instances, std::ostream& out,
+                 const distributed::distributed_plan& distributed, const std::optional<std::string>& source_address,
+                 std::chrono::nanoseconds shard_gap) {
+    return manifest_run(m, instances, out, distributed, source_address, shard_gap).run();
 }
 
 }  // namespace shootout::core

@@ -4,7 +4,10 @@
 #include <cmath>
 #include <optional>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "engine/engine.h"
@@ -71,10 +74,12 @@ std::pair<std::chrono::nanoseconds, std::chrono::nanoseconds> measured_span(cons
 // read from /proc; an external one's container from the Docker engine.
 class load_observers {
 public:
-    load_observers(const measure_request& request, const std::string& label) : request_(request), label_(label) {
+    /// `load_start`: when the plan's first phase begins (now, or a start time given from outside).
+    load_observers(const measure_request& request, const std::string& label, clock_type::time_point load_start)
+        : request_(request), label_(label) {
         const auto [lead, measured_end] = measured_span(request.plan);
         lead_ = lead;
-        origin_ = clock_type::now() + std::chrono::duration_cast<clock_type::duration>(lead);
+        origin_ = load_start + std::chrono::duration_cast<clock_type::duration>(lead);
         const auto interval = std::chrono::duration_cast<std::chrono::milliseconds>(request.engine.sample_interval);
         if (request.server_pid > 0) {
             tree_.emplace(request.server_pid, interval, origin_);
@@ -92,7 +97,7 @@ public:
         }
         // The samplers' start-up (a Docker engine call, say) took time: the load starts now, and
         // the profiler's window is taken from here.
-        const auto engine_start = clock_type::now();
+        const auto engine_start = std::max(load_start, clock_type::now());
         if (request.profile)
             profiler_.emplace(*request.profile, engine_start + std::chrono::duration_cast<clock_type::duration>(lead),
                               engine_start + std::chrono::duration_cast<clock_type::duration>(measured_end));
@@ -152,6 +157,31 @@ sdk::measurement named(const measure_request& request) {
     return m;
 }
 
+// What a shard's raw result says of it: which shard, of what plan, where and when its measured
+// window began by the wall clock (read against the monotonic clock just now).
+sdk::shard_info shard_of(const measure_request& request, const engine::engine_config& config,
+                         clock_type::time_point measure_origin) {
+    sdk::shard_info s;
+    s.index = request.shard->index;
+    s.count = request.shard->count;
+    s.plan_sha256 = distributed::plan_sha256({.plan = &request.plan,
+                                              .scenario = request.scenario_name,
+                                              .pattern = request.pattern_name,
+                                              .target = request.target.base_url,
+                                              .threads = config.threads,
+                                              .requests_per_connection = config.requests_per_connection,
+                                              .shard_count = request.shard->count});
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) == 0) s.hostname = host;
+    s.pid = static_cast<std::uint32_t>(::getpid());
+    s.start_at = request.start_at_text;
+    const auto wall_now = std::chrono::system_clock::now();
+    const auto origin = wall_now + std::chrono::duration_cast<std::chrono::system_clock::duration>(measure_origin - clock_type::now());
+    s.window_start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(origin.time_since_epoch()).count();
+    s.source_address = fmt::format("{}", fmt::join(request.source_addresses, ","));
+    return s;
+}
+
 sdk::measurement measure_unguarded(const measure_request& request) {
     sdk::measurement m = named(request);
     const std::string label = fmt::format("{} / {} / {} run {}", m.framework, m.scenario, m.pattern, m.run);
@@ -175,9 +205,12 @@ sdk::measurement measure_unguarded(const measure_request& request) {
     config.requests_per_connection = settings.requests_per_connection;  // the correctness check's too
     config.seed = settings.seed + request.run;
     config.interrupted = request.interrupted;
+    config.source_addresses = request.source_addresses;  // the check's connections too: a shard is one address
 
     // Correctness first: a framework that answers wrongly is reported as failed, never measured.
-    const auto checked = check_correctness(config, settings, *request.scenario, request.target, label);
+    // Under a distributed load the first shard checks, once, for all.
+    const bool checks = !request.shard || request.shard->index == 0;
+    const auto checked = checks ? check_correctness(config, settings, *request.scenario, request.target, label) : correctness_verdict{};
     if (checked.outcome != sdk::outcome::measured) {
         m.outcome = checked.outcome;
         m.reason = checked.reason;
@@ -193,7 +226,16 @@ sdk::measurement measure_unguarded(const measure_request& request) {
         config.progress = [&progress](double e, double t, const std::string& p, std::uint64_t c, std::uint64_t err,
                                       std::uint32_t o) { (*progress)(e, t, p, c, err, o); };
     }
-    load_observers observers(request, fmt::format("{} / {}", m.framework, m.scenario));
+    if (request.shard) config.shard = {request.shard->index, request.shard->count};
+    if (request.start_at) config.start_at = distributed::steady_of(*request.start_at);
+    if (request.synchronise) {
+        const auto start = request.synchronise(true);
+        if (!start) return fail("another shard could not start its load, so none did");
+        config.start_at = distributed::steady_of(*start);
+    }
+    load_observers observers(request, fmt::format("{} / {}", m.framework, m.scenario),
+                             config.start_at.value_or(clock_type::now()));
+    if (config.start_at) distributed::refuse_if_late(*config.start_at, clock_type::now(), request.shard, request.start_at_text);
     engine::engine_result result;
     try {
         result = engine::run(config, *request.scenario, request.target, request.plan);
@@ -201,6 +243,7 @@ sdk::measurement measure_unguarded(const measure_request& request) {
         return fail(fmt::format("load could not run: {}", e.what()));
     }
     observers.finish(result.measurement, result.measure_origin);
+    if (request.shard) result.measurement.shard = shard_of(request, config, result.measure_origin);
     progress.reset();
 
     auto measured = std::move(result.measurement);
@@ -254,6 +297,8 @@ sdk::measurement measure(const measure_request& request) {
     sdk::measurement m;
     try {
         m = measure_unguarded(request);
+    } catch (const distributed::late_start&) {
+        throw;  // not this measurement's failure: the shard refuses to run at all
     } catch (const std::exception& e) {
         // A bug or a resource running out, not the server: this measurement fails, the run goes on.
         m = named(request);

@@ -166,6 +166,18 @@ struct state {
     steady::duration stall_length{0};
 
     std::atomic<std::uint64_t> requests{0}, rows{0}, accepted{0}, asking_to_close{0};
+    std::atomic<bool> recording{false};
+    mutable std::mutex arrivals_mutex;
+    std::vector<arrival> arrivals;
+
+    void record(const tcp::socket& socket) {
+        if (!recording.load(std::memory_order_relaxed)) return;
+        const auto at = steady::now();
+        boost::system::error_code ec;
+        const auto peer = socket.remote_endpoint(ec);
+        std::lock_guard lock(arrivals_mutex);
+        arrivals.push_back({ec ? std::string("?") : peer.address().to_string(), at});
+    }
     std::atomic<std::int64_t> next_id{1001};
     std::shared_mutex db_mutex;
     std::unordered_map<std::int64_t, stored_row> db;
@@ -435,6 +447,7 @@ private:
     void on_read(beast::error_code ec) {
         if (ec) return close();
         const auto number = st_.requests.fetch_add(1) + 1;
+        st_.record(socket_);
         faults_ = st_.snapshot();
         if (faults_.status_every && number % faults_.status_every != 0) faults_.status = 0;
         if (faults_.wrong_every && number % faults_.wrong_every != 0) faults_.wrong_body = faults_.wrong_content_type = false;
@@ -731,5 +744,10 @@ std::uint64_t test_server::requests_asking_to_close() const { return impl_->st.a
 std::uint64_t test_server::rows_written() const { return impl_->st.rows.load(); }
 
 std::uint64_t test_server::connections_accepted() const { return impl_->st.accepted.load(); }
+void test_server::record_arrivals() { impl_->st.recording.store(true); }
+std::vector<arrival> test_server::arrivals() const {
+    std::lock_guard lock(impl_->st.arrivals_mutex);
+    return impl_->st.arrivals;
+}
 
 }  // namespace shootout::test

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace shootout::test {
 
@@ -47,6 +48,12 @@ struct faults {
     std::uint64_t websocket_frame_length = 0;  ///< non-zero: answer WebSocket messages with a binary frame header announcing this payload length, and 16 bytes of it
 };
 
+/// One HTTP request as the server saw it arrive (test_server::record_arrivals).
+struct arrival {
+    std::string source;                           ///< the client's address, "127.0.0.10"
+    std::chrono::steady_clock::time_point at;     ///< when the request was fully read
+};
+
 /// The server. Listens on 127.0.0.1 on an ephemeral port from construction to destruction.
 class test_server {
 public:
@@ -74,6 +81,11 @@ public:
     std::uint64_t rows_written() const;
     /// TCP connections accepted so far.
     std::uint64_t connections_accepted() const;
+    /// From now on, keeps every HTTP request's source address and arrival time (off by default:
+    /// a benchmark's millions of requests need not be kept). Thread-safe.
+    void record_arrivals();
+    /// The requests recorded so far, in the order they were read. Thread-safe.
+    std::vector<arrival> arrivals() const;
 
 private:
     struct impl;

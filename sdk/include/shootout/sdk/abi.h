@@ -17,7 +17,7 @@
 ///    `unfinished` and `body_checks`.
 /// 3: reporter::finish(const report_input&) (the host's summary handed over, the statistics
 ///    out of the SDK); measurement's per-second latency buckets, typed open-model counters and
-///    placement in place of `extra`, its connection mode (requests_per_connection); the descriptor's `abi_tag` and `measurement_size` (checked right after the version);
+///    placement in place of `extra`, its connection mode (requests_per_connection), its `shard` and `merged` (distributed load); the descriptor's `abi_tag` and `measurement_size` (checked right after the version);
 ///    options v2: option_values::given(), nested `table` and `table_list` options (option_spec's
 ///    `fields`), `integer_list` and `number_list`.
 #define SHOOTOUT_ABI_VERSION 3u

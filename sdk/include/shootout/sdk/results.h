@@ -103,6 +103,44 @@ struct cpu_placement {
     std::string server_cpus, generator_cpus;
 };
 
+/// Which shard of a distributed load made a measurement (docs/distributed.md): shard `index`
+/// of `count`, each driving its slice of one plan, merged afterwards by `shootout merge`.
+struct shard_info {
+    std::uint32_t index = 0, count = 1;
+    std::string plan_sha256;       ///< the plan, scenario, target, threads and connection mode, hashed
+    std::string hostname;
+    std::uint32_t pid = 0;
+    std::string start_at;          ///< the start time it was given (ISO 8601 UTC), or empty
+    /// When its measured window began by its wall clock, in ns since the Unix epoch (its
+    /// timeline's second 0 is this instant on its monotonic clock).
+    std::int64_t window_start_unix_ns = 0;
+    std::string source_address;    ///< the local address(es) its connections were bound to, or empty
+    /// Its wall clock minus the first shard's, as estimated over MPI (0 without an estimate):
+    /// window_start_unix_ns - 1000 · clock_offset_us is its window start by the first shard's clock.
+    std::int64_t clock_offset_us = 0;
+};
+
+/// One shard as a merged measurement remembers it.
+struct shard_summary {
+    std::uint32_t index = 0;
+    std::string hostname, source_address;
+    std::uint64_t completed = 0, errors = 0;
+    double rate = 0;                   ///< its own completed / seconds
+    std::int64_t p99_us = 0;
+    std::int64_t start_offset_us = 0;  ///< its window start after the first shard's (their wall clocks, offsets corrected)
+    std::int64_t clock_offset_us = 0;  ///< its shard_info's
+    bool generator_bound = false;
+};
+
+/// What `shootout merge` made a measurement from.
+struct merge_info {
+    std::uint32_t count = 0;             ///< the shards the plan was cut into
+    std::vector<std::uint32_t> missing;  ///< indices absent (only with --allow-partial)
+    std::int64_t start_skew_us = 0;      ///< the spread of the shards' window starts
+    std::vector<shard_summary> shards;   ///< those merged, by index
+    bool partial() const noexcept { return !missing.empty(); }
+};
+
 /// How a (framework, scenario, pattern, run) ended.
 enum class outcome {
     measured,       ///< passed its correctness check and was measured
@@ -161,6 +199,8 @@ struct measurement {
     std::optional<profile_info> profile;        ///< set when the server was profiled during this measurement
     std::vector<std::string> warnings;  ///< e.g. "generator-bound: worker 0 at 97 % CPU"
     cpu_placement placement;            ///< where the server and the generator were pinned
+    std::optional<shard_info> shard;    ///< set when this is one shard's part of a distributed load
+    std::optional<merge_info> merged;   ///< set when `shootout merge` made it from shards
 };
 
 /// The connection mode in words, as the manifest's `keep_alive` means it: "keep-alive",
