@@ -439,7 +439,7 @@ std::vector<fs::path> raw_files_under(const fs::path& dir) {
 }  // namespace
 
 TEST_CASE("k8s-job: the Job's own command run as its three pods would run it gives shards that merge exactly",
-          "[.][k8s-job][python][slow]") {  // hidden until the shards branch (--shard, merge) is merged in
+          "[k8s-job][python][slow]") {
     REQUIRE(fs::exists(tools_python()));
     temp_dir dir;
     test_server server;
