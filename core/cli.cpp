@@ -37,7 +37,8 @@ struct command_line {
     std::vector<CLI::Option*> manifest_run_options;
     // The commands.
     CLI::App *list_cmd = nullptr, *validate_cmd = nullptr, *run_cmd = nullptr, *selftest_cmd = nullptr,
-             *report_cmd = nullptr, *compare_cmd = nullptr, *merge_cmd = nullptr;
+             *report_cmd = nullptr, *compare_cmd = nullptr, *merge_cmd = nullptr,
+             *k8s_job_cmd = nullptr;
     bool list_json = false, list_options = false;
     std::string list_config, validate_config;
     adhoc_options adhoc;
@@ -45,6 +46,7 @@ struct command_line {
     report_options report;
     compare_options compare;
     merge_options merge;
+    k8s_job_options k8s_job;
 };
 
 void add_manifest_run_options(CLI::App& app, command_line& c) {
@@ -64,6 +66,30 @@ void add_manifest_run_options(CLI::App& app, command_line& c) {
         ->capture_default_str();
     for (const char* name : {"--shard", "--shard-count", "--start-at", "--source-address", "--shard-gap"})
         c.manifest_run_options.push_back(app.get_option(name));
+}
+
+void add_k8s_job_command(CLI::App& app, command_line& c) {
+    auto& o = c.k8s_job;
+    c.k8s_job_cmd = app.add_subcommand("k8s-job", "print a Kubernetes Indexed Job that runs a manifest's shards (never applied)");
+    c.k8s_job_cmd->footer(k8s_job_help());
+    auto* cmd = c.k8s_job_cmd;
+    cmd->add_option("-c,--config", o.config, "the manifest every shard runs")->required()->check(CLI::ExistingFile);
+    cmd->add_option("--shards", o.shards, "how many shards (pods, one per node)")->required()->check(CLI::Range(1u, 1024u));
+    cmd->add_option("--image", o.image, "the container image with shootout in it")->required();
+    cmd->add_option("--start-in", o.start_in, "start the shards together this long after now (room for scheduling and pulls)")
+        ->capture_default_str();
+    cmd->add_option("--shard-gap", o.shard_gap, "the shards' time between one measurement's end and the next one's start")
+        ->capture_default_str();
+    cmd->add_option("--name", o.name, "the Job's name (default: shootout-<start time>)");
+    cmd->add_option("--namespace", o.namespace_, "put every resource in this namespace");
+    cmd->add_option("--binary", o.binary, "shootout's path in the image")->capture_default_str();
+    cmd->add_option("--cpu", o.cpu, "each shard's CPU request and limit, like 4 (Guaranteed QoS)");
+    cmd->add_option("--memory", o.memory, "each shard's memory request and limit, like 2Gi");
+    cmd->add_option("--results-claim", o.results_claim, "an existing ReadWriteMany claim for the results (default: one is made)");
+    cmd->add_option("--results-size", o.results_size, "the size of the claim made")->capture_default_str();
+    cmd->add_option("--storage-class", o.storage_class, "the storage class of the claim made (one that offers ReadWriteMany)");
+    cmd->add_option("--collector-image", o.collector_image, "the image of the pod the results are copied out of (with tar)")
+        ->capture_default_str();
 }
 
 void add_commands(CLI::App& app, command_line& c) {
@@ -110,6 +136,8 @@ void add_commands(CLI::App& app, command_line& c) {
     c.merge_cmd->add_option("--output", c.merge.output, "write the merged raw results to DIR/raw/")->required();
     c.merge_cmd->add_flag("--allow-partial", c.merge.allow_partial,
                           "merge without a missing shard; the result is failed (reported, never ranked)");
+
+    add_k8s_job_command(app, c);
 }
 
 // Before a command they would be silently ignored: `shootout --config m.toml report ...` must
@@ -135,9 +163,10 @@ int dispatch(const command_line& c, std::ostream& out, std::ostream& err) {
     if (c.report_cmd->parsed()) return run_report(c.report, base_search_dirs(), out, err);
     if (c.compare_cmd->parsed()) return compare(c.compare, out, err);
     if (c.merge_cmd->parsed()) return merge(c.merge, out, err);
+    if (c.k8s_job_cmd->parsed()) return k8s_job(c.k8s_job, base_search_dirs(), out, err);
     if (c.config.empty()) {
         err << "shootout: nothing to do: give a manifest with --config FILE, or a command "
-               "(list-plugins, validate, run, report, compare, merge, selftest); see --help\n";
+               "(list-plugins, validate, run, report, compare, merge, selftest, k8s-job); see --help\n";
         return exit_usage;
     }
     plugin_host host;

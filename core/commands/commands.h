@@ -35,6 +35,31 @@ struct compare_options {
 /// or nothing in common.
 int compare(const compare_options& options, std::ostream& out, std::ostream& err);
 
+/// The arguments of `shootout k8s-job` (docs/distributed.md).
+struct k8s_job_options {
+    std::string config;          ///< the manifest every shard runs, shipped as a ConfigMap
+    unsigned shards = 0;         ///< parallelism = completions
+    std::string image;           ///< the image with shootout in it
+    std::string binary = "shootout";  ///< the container's command: shootout on the image's PATH, or its path
+    std::string start_in = "120s";    ///< how long after now the shards start together
+    std::string shard_gap = "20s";    ///< passed on to the shards: the time between two measurements (docs/distributed.md)
+    std::string name;            ///< the Job's name ("": shootout-<start time>)
+    std::string namespace_;      ///< "": the namespace kubectl is given
+    std::string cpu, memory;     ///< each shard's requests and limits ("": none)
+    std::string results_claim;   ///< an existing ReadWriteMany claim ("": one is made, NAME-results)
+    std::string results_size = "1Gi";
+    std::string storage_class;   ///< of the claim made ("": the cluster's default)
+    std::string collector_image = "busybox:1.36";  ///< the pod the results are copied out of (needs tar)
+};
+
+/// `shootout k8s-job`: the manifest's shards as a Kubernetes Indexed Job on stdout, and how to
+/// collect and merge its results on `err`. Talks to no cluster. A config_error for a bad manifest
+/// or option.
+int k8s_job(const k8s_job_options& options, const std::vector<search_dir>& plugin_dirs, std::ostream& out,
+            std::ostream& err);
+/// The end of `shootout k8s-job --help`: what it prints and what to do with it.
+std::string k8s_job_help();
+
 /// The arguments of `shootout merge`.
 struct merge_options {
     std::vector<std::filesystem::path> inputs;  ///< shard output directories, run or raw/ directories, files
