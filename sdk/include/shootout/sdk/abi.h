@@ -19,7 +19,7 @@
 ///    out of the SDK); measurement's per-second latency buckets, typed open-model counters and
 ///    placement in place of `extra`, its connection mode (requests_per_connection); the descriptor's `abi_tag` and `measurement_size` (checked right after the version);
 ///    options v2: option_values::given(), nested `table` and `table_list` options (option_spec's
-///    `fields`), `integer_list` and `number_list`.
+///    `fields`), `integer_list`, `number_list` and `json` (any TOML value, as JSON text).
 #define SHOOTOUT_ABI_VERSION 3u
 
 /// The SDK's version, major and minor. Plugins are built for one minor version: the tag below
