@@ -216,7 +216,7 @@ TEST_CASE("http scenario: a literal body from a file is sent from one shared buf
     CHECK(std::string(ra.parts[0]).find("Content-Length: 100000\r\n") != std::string::npos);
 }
 
-TEST_CASE("http scenario: weights give their mix, deterministic from the seed; round-robin takes turns",
+TEST_CASE("http scenario: weights give their mix, deterministic from the seed, and round-robin takes turns",
           "[plugins][http]") {
     const std::string requests = "[[scenario.h.request]]\nname = \"a\"\npath = \"/a\"\n{}"
                                  "[[scenario.h.request]]\nname = \"b\"\npath = \"/b\"\n{}";
