@@ -357,6 +357,9 @@ TEST_CASE("http scenario: every option error names the option, its place and the
         {"path = \"/\"\nmethod = \"G T\"\n",
          "m.toml:9:10: error: scenario 'h': option 'method': must be an HTTP method, a token like GET or POST (found "
          "'G T')"},
+        {"path = \"/\"\nmethod = \"HEAD\"\n",
+         "m.toml:9:10: error: scenario 'h': option 'method': cannot be HEAD: its answer carries no body that its headers "
+         "announce, which the client cannot tell apart from a server that stopped; measure GET instead"},
         {"path = \"/\"\nheaders = [\"Accept: x\"]\n",
          "m.toml:9:11: error: scenario 'h': option 'headers': must be a table of strings, like { Accept = \"text/html\" }"},
         {"path = \"/\"\nheaders = { Accept = 5 }\n",

@@ -102,6 +102,12 @@ void read_method_and_path(const layered& o, request_def& r) {
     r.method = m.string("method");
     if (!is_token(r.method))
         throw config_error(m.key_path("method"), "must be an HTTP method, a token like GET or POST (found '" + r.method + "')");
+    // The answer to HEAD or CONNECT has a Content-Length without its body, which the client's
+    // parser, not told what was asked, would wait for.
+    if (r.method == "HEAD" || r.method == "CONNECT")
+        throw config_error(m.key_path("method"), "cannot be " + r.method + ": its answer carries no body that its "
+                                                 "headers announce, which the client cannot tell apart from a server "
+                                                 "that stopped; measure GET instead");
     const auto& p = o.of("path");
     const std::string& path = p.string("path");
     if (path.empty() || path.front() != '/') throw config_error(p.key_path("path"), "must start with '/'");
