@@ -9,16 +9,17 @@
 # /usr/bin/time), then the median ratio of each `http` to `ping`. The bar is 1.10.
 #
 # Usage: bench/http-vs-ping.sh [ROUNDS=3] [DURATION=10]
-# Needs: nginx, python3, /usr/bin/time (scripts/setup.sh installs them), a built shootout.
+# Needs: nginx, python3, /usr/bin/time (scripts/setup.sh installs them), a built shootout; exits
+# 77 (skipped) without them.
 set -euo pipefail -f  # -f: the options below hold ? and braces, never file patterns
 rounds=${1:-3}
 duration=${2:-10}
 root=$(cd "$(dirname "$0")/.." && pwd)
 shootout=${SHOOTOUT:-$root/build/bin/shootout}
 for tool in nginx python3 /usr/bin/time taskset curl "$shootout"; do
-  command -v "$tool" >/dev/null || { echo "missing: $tool (run scripts/setup.sh)" >&2; exit 2; }
+  command -v "$tool" >/dev/null || { echo "missing: $tool (run scripts/setup.sh)" >&2; exit 77; }
 done
-[ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs: the server on one, the generator on the other" >&2; exit 2; }
+[ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs: the server on one, the generator on the other" >&2; exit 77; }
 
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
