@@ -14,6 +14,7 @@
 
 #include <shootout/sdk/options.h>
 
+#include "did_you_mean.h"
 #include "plugin_host.h"
 #include "verdict/criteria.h"
 
@@ -172,8 +173,5 @@ struct plugin_instances {
 /// Creates every plugin the manifest names. A plugin's sdk::config_error is reported at the
 /// option's place in the manifest (manifest_error); other failures as plugin_error.
 plugin_instances instantiate(const manifest& m, const plugin_host& host);
-
-/// The edit-distance suggestion used in "unknown key" messages: "; did you mean 'size'?" or "".
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace shootout::core

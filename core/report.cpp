@@ -60,7 +60,7 @@ int run_report(const report_options& options, const std::vector<search_dir>& plu
     sdk::stats::criteria criteria;  // the manifest's [verdict], or the defaults
     if (!options.config.empty()) {
         manifest m = load_manifest(options.config, host, plugin_dirs);
-        criteria.max_error_rate = m.verdict.max_error_rate;
+        criteria = m.verdict.for_summary();
         for (const auto& wanted : options.reporters)
             if (std::none_of(m.reporters.begin(), m.reporters.end(), [&](const plugin_entry& e) { return e.name == wanted; })) {
                 std::vector<std::string> listed;

@@ -31,6 +31,7 @@ struct adhoc_options {
     std::uint32_t verify_sample = 100;
     std::string keep_alive = "true";  // "true", "false" or requests per connection
     std::vector<std::string> scenario_options, pattern_options;  // "key=value"
+    std::vector<std::string> thresholds;  // "p99 < 20ms", as --threshold gives them
     bool json = false;
 };
 

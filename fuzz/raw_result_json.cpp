@@ -24,6 +24,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     } catch (const core::raw_result_error&) {
         return 0;  // refused, with a reason: what a strict reader should do
     }
+    // Version 1 documents are read unchecked (hand-made ones disagree with their own counts), so
+    // one whose figures disagree would be written as a version 2 document the reader refuses, as
+    // it should: the codec is lossless for what it checks (fuzz/crashes/raw_result_json-v1-unchecked).
+    if (doc.is_object() && doc.as_object().contains("schema_version") && doc.at("schema_version") == 1) {
+        try {
+            core::check_consistency(first.measurement);
+        } catch (const core::raw_result_error&) {
+            return 0;
+        }
+    }
     const json::value written = core::measurement_to_json(first.measurement, first.environment);
     const core::raw_result second = core::measurement_from_json(written);  // must not throw
     if (core::measurement_to_json(second.measurement, second.environment) != written) std::abort();  // not lossless

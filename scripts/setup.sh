@@ -38,6 +38,9 @@ packages=(
   # the apps' database, and venv (ensurepip) for their virtual environments; the frameworks
   # themselves come from PyPI (apps/<app>/requirements.txt), not from Debian
   postgresql python3-venv
+  # shards (docs/distributed.md): shootout-mpi is built when CMake finds MPI, and its tests run
+  # four real ranks; faketime shifts one shard's wall clock in the clock-alignment test
+  libopenmpi-dev openmpi-bin faketime
 )
 
 missing=()

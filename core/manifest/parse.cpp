@@ -122,7 +122,7 @@ manifest check_document(const toml::table& root, manifest m, const plugin_host& 
     read_plugin_entries(c, root, host, plugin_kind::load_pattern, "patterns", "pattern", true, m.patterns);
     read_plugin_entries(c, root, host, plugin_kind::reporter, "reporters", "reporter", false, m.reporters);
     check_reporter_files(c, m);
-    read_verdict(c, root, m.verdict);
+    read_verdict(c, root, m);
     read_profile(c, root, m);
     if (!c.diagnostics().empty()) throw_with_plugin_checks(c, m, host);
     return m;

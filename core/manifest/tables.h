@@ -38,7 +38,7 @@ void check_reporter_files(checker& c, const manifest& m);
 void read_plugin_options(checker& c, plugin_entry& entry, const toml::table* table, const manifest_location& entry_where);
 
 // verdict_table.cpp
-void read_verdict(checker& c, const toml::table& root, verdict::criteria& criteria);
+void read_verdict(checker& c, const toml::table& root, manifest& m);
 /// A reporter table's max_error_rate, which moved to [verdict], is refused rather than ignored.
 void refuse_moved_threshold(checker& c, const toml::table& options, const plugin_entry& entry);
 

@@ -50,7 +50,30 @@ void figures_to_json(const stats::group& g, json::object& o) {
     o["server"] = {{"cpu_percent", optional_number(g.cpu_percent)}, {"rss_mib", optional_number(g.rss_mib)}};
 }
 
+// Every threshold judged on the group: its condition, the figure and the bound in the
+// condition's unit, whether it held, and the sentence the reports show.
+json::array thresholds_to_json(const stats::group& g, const stats::criteria& criteria) {
+    json::array checks;
+    for (const auto& c : g.thresholds) {
+        const auto& t = criteria.thresholds.at(c.threshold_index);
+        checks.push_back({{"condition", t.condition},
+                          {"passed", c.passed},
+                          {"measured", c.measured},
+                          {"bound", t.bound},
+                          {"unit", t.unit},
+                          {"text", c.text}});
+    }
+    return checks;
+}
+
 }  // namespace
+
+json::object threshold_to_json(const stats::threshold& t) {
+    return {{"condition", t.condition},
+            {"frameworks", json::value_from(t.frameworks)},
+            {"scenarios", json::value_from(t.scenarios)},
+            {"patterns", json::value_from(t.patterns)}};
+}
 
 json::object latency_ms(const sdk::histogram& h) {
     json::object o;
@@ -62,7 +85,7 @@ json::object latency_ms(const sdk::histogram& h) {
     return o;
 }
 
-json::object group_to_json(const stats::group& g, json::value rank, bool tied_with_previous) {
+json::object group_to_json(const stats::group& g, const stats::criteria& criteria, json::value rank, bool tied_with_previous) {
     json::object o;
     o["framework"] = g.framework;
     o["scenario"] = g.scenario;
@@ -81,6 +104,7 @@ json::object group_to_json(const stats::group& g, json::value rank, bool tied_wi
         o["latency_ms"] = nullptr;
     }
     o["warnings"] = json::value_from(g.warnings);
+    o["thresholds"] = thresholds_to_json(g, criteria);
     if (!g.runs.empty() && g.runs.front()->profile)
         o["flamegraph"] = sdk::flamegraph_path(g.framework, g.scenario, g.pattern, g.runs.front()->run);
     return o;
@@ -90,8 +114,8 @@ json::array results_to_json(const stats::summary& summary) {
     json::array results;
     for (const auto& r : summary.rankings) {
         for (std::size_t i = 0; i < r.ranked.size(); ++i)
-            results.push_back(group_to_json(*r.ranked[i], r.rank[i], r.tied_with_previous[i]));
-        for (const auto* g : r.unranked) results.push_back(group_to_json(*g, nullptr, false));
+            results.push_back(group_to_json(*r.ranked[i], summary.criteria, r.rank[i], r.tied_with_previous[i]));
+        for (const auto* g : r.unranked) results.push_back(group_to_json(*g, summary.criteria, nullptr, false));
     }
     return results;
 }

@@ -21,8 +21,13 @@ inline constexpr int summary_schema_version = 1;
 boost::json::object latency_ms(const sdk::histogram& h);
 
 /// One group's entry: its verdict, rank (null when not ranked) and, when it has figures, req/s
-/// across runs, latency, errors and the server's resources. Figures that do not exist are null.
-boost::json::object group_to_json(const sdk::stats::group& g, boost::json::value rank, bool tied_with_previous);
+/// across runs, latency, errors and the server's resources, and the thresholds of `criteria`
+/// judged on it. Figures that do not exist are null.
+boost::json::object group_to_json(const sdk::stats::group& g, const sdk::stats::criteria& criteria, boost::json::value rank,
+                                  bool tied_with_previous);
+
+/// A threshold as summary.json's `criteria.thresholds` lists it: its condition and scope.
+boost::json::object threshold_to_json(const sdk::stats::threshold& t);
 
 /// summary.json's `results`: every ranking's ranked groups, best first, then its unranked ones.
 boost::json::array results_to_json(const sdk::stats::summary& summary);

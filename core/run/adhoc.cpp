@@ -15,12 +15,14 @@
 #include "files.h"
 #include "option_parsing.h"
 #include "plugin_host.h"
+#include "printable.h"
 #include "results/environment.h"
 #include "results/raw_json.h"
 #include "results/summary_json.h"
 #include "run/console.h"
 #include "run/interrupt.h"
 #include "runner.h"
+#include "verdict/threshold.h"
 
 namespace shootout::core {
 namespace {
@@ -107,18 +109,33 @@ struct adhoc_verdict {
     bool ok() const noexcept { return problems.empty(); }
 };
 
-// Exit 0 only for a measurement that was measured, stayed under the reports' error thresholds
-// and was not interrupted: every other case names its problem.
-adhoc_verdict judge_adhoc(const sdk::measurement& m, const sdk::stats::criteria& criteria, bool interrupted) {
+// Exit 0 only for a measurement that was measured, stayed under the reports' error thresholds,
+// met every --threshold and was not interrupted: every other case names its problem.
+adhoc_verdict judge_adhoc(const sdk::measurement& m, const sdk::stats::group& judged, const sdk::stats::criteria& criteria,
+                          bool interrupted) {
     adhoc_verdict v;
     const auto attempts = m.completed + m.errors.total();
     v.error_rate = attempts ? static_cast<double>(m.errors.total()) / static_cast<double>(attempts) : 0.0;
     v.error_problem = stats::error_problem(m.completed, m.errors, m.body_checks, criteria);
     if (m.outcome != sdk::outcome::measured) v.problems.push_back(m.reason.empty() ? std::string(outcome_name(m.outcome)) : m.reason);
     if (v.error_problem) v.problems.push_back(*v.error_problem);
+    for (const auto& check : judged.thresholds)
+        if (!check.passed) v.problems.push_back("threshold failed: " + check.text);
     if (interrupted && m.outcome == sdk::outcome::measured)
         v.problems.push_back(fmt::format("interrupted after {:.1f} s, before the load's planned end", m.seconds));
     return v;
+}
+
+// --threshold, each parsed before any load is sent: a typo costs no measurement.
+sdk::stats::criteria adhoc_criteria(const adhoc_options& o) {
+    sdk::stats::criteria criteria;  // the reports' max_error_rate (0.1 %, [verdict]'s default)
+    for (const auto& text : o.thresholds) {
+        auto parsed = verdict::parse_threshold(text);
+        if (auto* problem = std::get_if<verdict::threshold_problem>(&parsed))
+            throw config_error(fmt::format("--threshold \"{}\": {}", printable(text), problem->message));
+        criteria.thresholds.push_back(std::move(std::get<sdk::stats::threshold>(parsed)));
+    }
+    return criteria;
 }
 
 // The framework name of an ad-hoc measurement in --json (the URL is the document's "target"): a
@@ -129,19 +146,16 @@ constexpr const char* adhoc_framework_name = "target";
 // `run --json`: the measurement's summary entry, exactly as summary.json's results[] holds it
 // (one measurement is one group of one run), the measurement exactly as a raw result holds it,
 // and the verdict that decided the exit code. docs/running.md lists where each figure is.
-boost::json::object run_to_json(const adhoc_options& o, const sdk::measurement& m, const sdk::environment& environment,
-                                const adhoc_verdict& v, const sdk::stats::criteria& criteria) {
-    sdk::result_set one{environment, {m}};
-    auto& named = one.measurements.front();
-    named.framework = adhoc_framework_name;
-    auto entries = results_to_json(stats::summarize(one, criteria));
+boost::json::object run_to_json(const adhoc_options& o, const sdk::measurement& m, const sdk::result_set& one,
+                                const sdk::stats::summary& summary, const adhoc_verdict& v) {
+    auto entries = results_to_json(summary);
     return {{"schema", "shootout.run"},
             {"schema_version", run_schema_version},
             {"target", o.target},
             {"scenario", o.scenario},
             {"pattern", o.pattern},
             {"summary", std::move(entries.at(0))},
-            {"measurement", measurement_to_json(named, environment)},
+            {"measurement", measurement_to_json(one.measurements.front(), one.environment)},
             {"verdict",
              {{"ok", v.ok()},
               {"problems", boost::json::value_from(v.problems)},
@@ -199,6 +213,10 @@ void add_adhoc_options(CLI::App& command, adhoc_options& o) {
         ->capture_default_str();
     command.add_option("--scenario-option", o.scenario_options, "scenario option as key=value (repeatable)");
     command.add_option("--pattern-option", o.pattern_options, "pattern option as key=value (repeatable)");
+    command.add_option("--threshold", o.thresholds,
+                       "a bound the run must meet, or exit 1: \"p99 < 20ms\", \"rps > 2000\", \"error_rate < 0.1%\" "
+                       "(repeatable; the grammar of [[verdict.threshold]])")
+        ->allow_extra_args(false);
     command.add_flag("--json", o.json, "print one JSON object to stdout");
 }
 
@@ -304,22 +322,31 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
 bool adhoc_interrupted() { return interrupt_requested(); }
 
 int run_adhoc(const adhoc_options& o, const std::vector<search_dir>& plugin_dirs, std::ostream& out) {
+    // The reports' threshold (max_error_rate, 0.1 % by default): above it the server failed under
+    // this load, and the exit code says so, as a manifest run's does; and every --threshold.
+    const auto criteria = adhoc_criteria(o);
     auto environment = current_environment();
     environment.started_at = utc_now();
     const auto m = measure_adhoc(o, plugin_dirs);
     environment.finished_at = utc_now();
-    // The reports' threshold (max_error_rate, 0.1 % by default): above it the server failed under
-    // this load, and the exit code says so, as a manifest run's does.
-    const sdk::stats::criteria criteria;
-    const auto verdict = judge_adhoc(m, criteria, interrupt_requested());
+    // One measurement is one group of one run, summarised as a manifest run's would be; named
+    // by its URL on the console (as its table row), by adhoc_framework_name in --json.
+    sdk::result_set one{environment, {m}};
+    if (o.json) one.measurements.front().framework = adhoc_framework_name;
+    const auto summary = stats::summarize(one, criteria);
+    const auto verdict = judge_adhoc(m, summary.groups.front(), criteria, interrupt_requested());
     if (verdict.error_problem && m.outcome == sdk::outcome::measured) spdlog::error("failed: {}", *verdict.error_problem);
     // Standard output is the result (a file, a pipe): if it could not take it, say so, never exit 0.
     // errno is cleared before the writing, which a large document does before the flush.
     errno = 0;
-    if (o.json)
-        out << boost::json::serialize(run_to_json(o, m, environment, verdict, criteria)) << '\n';
-    else
+    if (o.json) {
+        for (const auto& check : summary.groups.front().thresholds)
+            if (!check.passed) spdlog::error("threshold failed: {}", check.text);
+        out << boost::json::serialize(run_to_json(o, m, one, summary, verdict)) << '\n';
+    } else {
         print_adhoc_text(m, out);
+        print_thresholds(summary, out);
+    }
     out.flush();
     if (!out) {
         spdlog::error("cannot write the {} to standard output: {}", o.json ? "--json result" : "result",

@@ -71,4 +71,26 @@ void print_summary(const std::vector<sdk::measurement>& all, std::ostream& out) 
     }
 }
 
+bool print_thresholds(const sdk::stats::summary& summary, std::ostream& out) {
+    const auto& thresholds = summary.criteria.thresholds;
+    if (thresholds.empty()) return false;
+    std::size_t checks = 0;
+    std::vector<std::size_t> judged(thresholds.size(), 0);
+    std::string failures;
+    for (const auto& g : summary.groups)
+        for (const auto& c : g.thresholds) {
+            ++checks;
+            ++judged[c.threshold_index];
+            if (!c.passed) failures += fmt::format("  {} / {} / {}: {}\n", g.framework, g.scenario, g.pattern, c.text);
+        }
+    if (!failures.empty()) out << "\nthresholds failed:\n" << failures;
+    else if (checks) out << fmt::format("\nthresholds: all {} check(s) of {} threshold(s) passed\n", checks, thresholds.size());
+    else out << "\nthresholds: none judged\n";
+    for (std::size_t i = 0; i < thresholds.size(); ++i)
+        if (judged[i] == 0)
+            out << fmt::format("  warning: threshold {} judged nothing: nothing it applies to was measured\n",
+                               thresholds[i].text());
+    return !failures.empty();
+}
+
 }  // namespace shootout::core

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <shootout/sdk/results.h>
+#include <shootout/sdk/summary.h>
 
 #include "runner.h"
 
@@ -69,5 +70,10 @@ private:
 
 /// The table of every measurement, by scenario and pattern, with warnings under each row.
 void print_summary(const std::vector<sdk::measurement>& all, std::ostream& out);
+
+/// After the table, the thresholds' verdicts: every failed check with its framework, scenario and
+/// pattern, or that all passed, and each threshold that judged nothing (what it applies to was
+/// not measured). Nothing without thresholds. Returns whether any failed.
+bool print_thresholds(const sdk::stats::summary& summary, std::ostream& out);
 
 }  // namespace shootout::core

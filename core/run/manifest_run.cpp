@@ -175,14 +175,6 @@ void audit_writes(database::postgres& db, std::uint64_t rows_before, sdk::measur
     }
 }
 
-// The manifest's [verdict] criteria, as the statistics take them: the console judges as the
-// reports do: finish_reporters hands the reporters the summary made with the same criteria.
-sdk::stats::criteria console_criteria(const manifest& m) {
-    sdk::stats::criteria criteria;
-    criteria.max_error_rate = m.verdict.max_error_rate;
-    return criteria;
-}
-
 // One manifest run: its directory, database, progress and documents, and one step per
 // measurement. Local frameworks run one at a time, started before their scenarios and stopped
 // after.
@@ -422,24 +414,27 @@ private:
     }
 
     // The reports, the table, the verdicts the reports give (on the console and in the exit code
-    // too: a framework over the error threshold failed, even though each run was measured).
+    // too: a framework over the error threshold failed, even though each run was measured), and
+    // the thresholds' (a failed one fails the run).
     int finish() {
         std::vector<std::string> reporter_names;
         for (const auto& r : m_.reporters) reporter_names.push_back(r.name);
-        const auto criteria = console_criteria(m_);
+        const auto criteria = m_.verdict.for_summary();
         const bool reports_ok = finish_reporters(instances_.reporters, reporter_names, assemble_results(std::move(documents_)), criteria);
         if (!reports_ok) any_failed_ = true;
         if (!instances_.reporters.empty() && reports_ok)
             spdlog::info("reports ({}) in {}", fmt::join(reporter_names, ", "), run_dir_.string());
         print_summary(results_.measurements, out_);
+        const auto summary = stats::summarize(results_, criteria);
         bool heading = false;
-        for (const auto& g : stats::summarize(results_, criteria).groups) {
+        for (const auto& g : summary.groups) {
             if (g.verdict != sdk::stats::verdict::failed) continue;
             if (!heading) out_ << "\nfailed:\n";
             heading = true;
             out_ << fmt::format("  {} / {} / {}: {}\n", g.framework, g.scenario, g.pattern, g.reason);
             any_failed_ = true;
         }
+        if (print_thresholds(summary, out_)) any_failed_ = true;
         out_ << fmt::format("\nraw results: {}\n", raw_dir_.string());
 
         // The profilers' scratch space (control files, perf.data) is not a result.

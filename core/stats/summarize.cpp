@@ -7,6 +7,8 @@
 #include <numeric>
 #include <tuple>
 
+#include "verdict/threshold.h"
+
 namespace shootout::core::stats {
 
 using sdk::stats::group;
@@ -108,6 +110,16 @@ std::optional<std::pair<double, double>> server_usage(const measurement& m) {
 }
 
 namespace {
+
+// On the group's figures over all its runs, as the reports show them; a group without figures
+// (skipped, not supported, nothing measured) has none to judge.
+void judge_thresholds(group& g, const criteria& c) {
+    if (g.runs_measured == 0 || g.verdict == verdict::skipped || g.verdict == verdict::not_supported) return;
+    for (std::size_t i = 0; i < c.thresholds.size(); ++i)
+        if (core::verdict::applies_to(c.thresholds[i], g.framework, g.scenario, g.pattern))
+            g.thresholds.push_back(core::verdict::judge_threshold(c.thresholds[i], i, g));
+}
+
 group summarize_group(std::vector<const measurement*> runs, const criteria& c) {
     group g;
     g.framework = runs.front()->framework;
@@ -185,6 +197,7 @@ group summarize_group(std::vector<const measurement*> runs, const criteria& c) {
         g.warnings.push_back("only " + std::to_string(g.runs_measured) + " of " + std::to_string(runs.size()) +
                              " runs were measured");
     }
+    judge_thresholds(g, c);
     return g;
 }
 }  // namespace

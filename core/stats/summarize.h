@@ -49,8 +49,9 @@ spread spread_of(std::vector<double> values);
 /// without samples (an external server shootout cannot see).
 std::optional<std::pair<double, double>> server_usage(const sdk::measurement& m);
 
-/// Groups the measurements, computes each group's figures and verdict, and ranks each
-/// (scenario, pattern). Pointers in the summary refer into `results`, which must outlive it.
+/// Groups the measurements, computes each group's figures and verdict, judges the thresholds
+/// of `c` on every group they apply to, and ranks each (scenario, pattern). Pointers in the
+/// summary refer into `results`, which must outlive it.
 sdk::stats::summary summarize(const sdk::result_set& results, const criteria& c = {});
 
 }  // namespace shootout::core::stats

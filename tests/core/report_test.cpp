@@ -241,3 +241,61 @@ TEST_CASE("report: a run that did not keep its connections alive says how in REP
     // The golden fixture is all keep-alive: its report has no such line (the golden test holds it to that).
     CHECK_THAT(slurp(golden_dir / "REPORT.md"), !Catch::Contains("Connections"));
 }
+
+TEST_CASE("report: every report lists each failed [[verdict.threshold]] with the measured figure and the bound, and "
+          "leaves the ranking as measured",
+          "[core][report][thresholds]") {
+    test::temp_dir dir;
+    fs::create_directories(dir.path() / "run" / "raw");
+    fs::copy(fixture_raw, dir.path() / "run" / "raw", fs::copy_options::recursive);
+    // ping / steady ran at (median) fastapi 10000, sanic 10050, tornado 6000, flask 3000 and django
+    // 3025 req/s (its two measured runs); aquilia was skipped, so nothing of it is judged.
+    const auto manifest = dir.write("m.toml", "reporters = [\"md\", \"csv\", \"json\", \"html\"]\nscenarios = [\"ping\"]\n"
+                                              "patterns = [\"steady\"]\n[[framework]]\nname = \"flask\"\n"
+                                              "url = \"http://127.0.0.1:1\"\n"
+                                              "[[verdict.threshold]]\ncondition = \"rps > 5000\"\nscenarios = [\"ping\"]\n"
+                                              "patterns = [\"steady\"]\n"
+                                              "[[verdict.threshold]]\ncondition = \"p99 < 1s\"\nframeworks = [\"fla*\"]\n");
+    const auto out = dir.path() / "reports";
+    auto r = test::run_shootout({"--log-level", "warn", "report", "--results", (dir.path() / "run").string(), "--output",
+                                 out.string(), "--config", manifest.string()});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);  // regenerating reports is no run: the exit code is the run's
+
+    const auto md = slurp(out / "REPORT.md");
+    CHECK_THAT(md, Catch::Contains("Thresholds failed (2 of 7 checks):\n\n"
+                                   "- **flask**, ping / steady: rps 3000.0 req/s is not > 5000 req/s\n"
+                                   "- **django**, ping / steady: rps 3025.0 req/s is not > 5000 req/s\n\n"));
+    CHECK_THAT(md, Catch::Contains("- **Thresholds:** rps > 5000 (scenarios ping; patterns steady): 5 check(s), 2 failed; "
+                                   "p99 &lt; 1s (frameworks fla*): 2 check(s), 0 failed. Each is judged on a framework"));
+    CHECK_THAT(md, Catch::Contains("| ping | steady | sanic ≈ fastapi | 10050 (9721–10346) | sanic ≈ fastapi > tornado > flask |"));
+
+    const auto csv = slurp(out / "summary.csv");
+    CHECK_THAT(csv, Catch::Contains(",warnings,thresholds_failed\n"));
+    CHECK_THAT(csv, Catch::Contains(",rps 3000.0 req/s is not > 5000 req/s\n"));
+    CHECK_THAT(csv, Catch::Contains(",rps 3025.0 req/s is not > 5000 req/s\n"));
+
+    const auto json = boost::json::parse(slurp(out / "summary.json")).as_object();
+    const auto& thresholds = json.at("criteria").at("thresholds").as_array();
+    REQUIRE(thresholds.size() == 2);
+    CHECK(thresholds.at(0) == boost::json::parse(R"({"condition": "rps > 5000", "frameworks": [], "scenarios": ["ping"],
+                                                     "patterns": ["steady"]})"));
+    bool found_flask = false;
+    for (const auto& entry : json.at("results").as_array()) {
+        const auto& e = entry.as_object();
+        if (e.at("framework") != "flask" || e.at("scenario") != "ping") continue;
+        found_flask = true;
+        CHECK(e.at("status") == "ranked");
+        CHECK(e.at("thresholds").as_array().at(0) ==
+              boost::json::parse(R"({"condition": "rps > 5000", "passed": false, "measured": 3000, "bound": 5000,
+                                     "unit": "req/s", "text": "rps 3000.0 req/s is not > 5000 req/s"})"));
+        CHECK(e.at("thresholds").as_array().at(1).at("passed") == true);
+    }
+    CHECK(found_flask);
+
+    const auto html = slurp(out / "report.html");
+    CHECK_THAT(html, Catch::Contains("<p class=\"bad\">Thresholds failed (2 of 7 checks):</p>\n<ul>\n"
+                                     "<li><strong>flask</strong>, ping / steady: <span class=\"bad\">rps 3000.0 req/s is "
+                                     "not &gt; 5000 req/s</span></li>\n"));
+    CHECK_THAT(html, Catch::Contains("<div class=\"bad\">threshold failed: rps 3000.0 req/s is not &gt; 5000 req/s</div>"));
+}

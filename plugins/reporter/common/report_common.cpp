@@ -114,6 +114,29 @@ std::string unranked_scope(const unranked_entry& e) {
     return fmt::format("{}", fmt::join(e.where, ", "));
 }
 
+std::vector<threshold_failure> threshold_failures(const sdk::stats::summary& summary) {
+    std::vector<threshold_failure> failures;
+    for (const auto& g : summary.groups)
+        for (const auto& c : g.thresholds)
+            if (!c.passed) failures.push_back({&g, c.text});
+    return failures;
+}
+
+std::size_t threshold_checks(const sdk::stats::summary& summary) {
+    std::size_t checks = 0;
+    for (const auto& g : summary.groups) checks += g.thresholds.size();
+    return checks;
+}
+
+std::string thresholds_heading(const sdk::stats::summary& summary) {
+    if (summary.criteria.thresholds.empty()) return "";
+    const auto checks = threshold_checks(summary);
+    const auto failed = threshold_failures(summary).size();
+    if (failed) return fmt::format("Thresholds failed ({} of {} checks):", failed, checks);
+    if (checks == 0) return "Thresholds: none judged, since nothing they apply to was measured.";
+    return fmt::format("Thresholds: all {} checks passed.", checks);
+}
+
 std::string html_escape(std::string_view s) {
     std::string r;
     r.reserve(s.size());
@@ -237,6 +260,26 @@ std::vector<std::pair<std::string, std::string>> methodology_lines(const sdk::re
         std::string versions;
         for (const auto& [fw, v] : env.framework_versions) versions += fmt::format("{}{}: {}", versions.empty() ? "" : "; ", fw, v);
         lines.emplace_back("Framework versions", versions + ".");
+    }
+    if (!summary.criteria.thresholds.empty()) {
+        std::vector<std::size_t> checks(summary.criteria.thresholds.size(), 0), failed(checks.size(), 0);
+        for (const auto& g : summary.groups)
+            for (const auto& c : g.thresholds) {
+                ++checks[c.threshold_index];
+                if (!c.passed) ++failed[c.threshold_index];
+            }
+        std::string each;
+        for (std::size_t i = 0; i < checks.size(); ++i)
+            each += fmt::format("{}{}: {}", i ? "; " : "", summary.criteria.thresholds[i].text(),
+                                checks[i] == 0 ? std::string("judged nothing")
+                                               : fmt::format("{} check(s), {} failed", checks[i], failed[i]));
+        lines.emplace_back("Thresholds",
+                           fmt::format("{}. Each is judged on a framework, scenario and pattern over all its runs: latency "
+                                       "percentiles, mean and max from the merged histogram (corrected for coordinated "
+                                       "omission under the open model, as the ranking), rps the median req/s of the runs, "
+                                       "error_rate errors / (completed + errors). A failed threshold fails the run; the "
+                                       "ranking stays as measured.",
+                                       each));
     }
     lines.emplace_back(
         "Statistics",

@@ -75,6 +75,19 @@ std::vector<unranked_entry> unranked_entries(const sdk::stats::summary& summary)
 /// "all 14 scenario / pattern pairs", or the pairs joined with ", ".
 std::string unranked_scope(const unranked_entry& e);
 
+/// A threshold that failed on a group, as every report lists it.
+struct threshold_failure {
+    const sdk::stats::group* group;
+    std::string text;  ///< "p99 62.31 ms is not < 50 ms"
+};
+/// Every failed threshold, group by group in the summary's order, each group's in the order written.
+std::vector<threshold_failure> threshold_failures(const sdk::stats::summary& summary);
+/// How many checks the thresholds made on all groups.
+std::size_t threshold_checks(const sdk::stats::summary& summary);
+/// "Thresholds failed (2 of 6 checks):" or "Thresholds: all 6 checks passed." (plain text, for
+/// the line that heads the list); "" without thresholds.
+std::string thresholds_heading(const sdk::stats::summary& summary);
+
 std::string html_escape(std::string_view s);
 std::string csv_field(std::string_view s);
 /// A Markdown table cell: '|' escaped, line breaks as spaces, '<' and '&' escaped (no HTML gets through).

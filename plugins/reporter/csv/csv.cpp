@@ -1,6 +1,6 @@
 // `csv`: summary.csv, one row per (framework, scenario, pattern), for spreadsheets. The first
-// twelve columns are the original suite's; the rest add the pattern, the interval, the verdict
-// and the errors by class. Failed, skipped and unsupported rows have empty figures, never zeros.
+// twelve columns are the original suite's; the rest add the pattern, the interval, the verdict,
+// the errors by class and the failed thresholds. Failed, skipped and unsupported rows have empty figures, never zeros.
 #include <fmt/format.h>
 
 #include "report_common.h"
@@ -23,7 +23,7 @@ private:
             "framework,scenario,runs,req_s,req_s_stdev,p50_ms,p95_ms,p99_ms,avg_ms,errors,cpu_pct,mem_mib,"
             "pattern,status,rank,req_s_ci_low,req_s_ci_high,req_s_cv_pct,noisy,p99_ms_run_min,p99_ms_run_max,p999_ms,"
             "error_rate_pct,errors_connect,errors_read,errors_write,errors_timeout,errors_status,errors_verify,"
-            "p99_uncorrected_ms,planned_rate,achieved_rate,late_requests,reason,warnings\n";
+            "p99_uncorrected_ms,planned_rate,achieved_rate,late_requests,reason,warnings,thresholds_failed\n";
         auto fixed = [](double v, int decimals) { return fmt::format("{:.{}f}", v, decimals); };
         auto ms = [&](double us) { return fixed(us / 1000.0, 3); };
         for (const auto& r : summary.rankings) {
@@ -68,6 +68,10 @@ private:
                 if (g->noisy) warnings = fmt::format("noisy: req/s varied {:.1f} % across runs", 100 * g->rate.cv);
                 for (const auto& w : g->warnings) warnings += (warnings.empty() ? "" : "; ") + w;
                 f.push_back(warnings);
+                std::string failed;
+                for (const auto& c : g->thresholds)
+                    if (!c.passed) failed += (failed.empty() ? "" : "; ") + c.text;
+                f.push_back(failed);
                 std::string line;
                 for (std::size_t i = 0; i < f.size(); ++i) line += (i ? "," : "") + csv_field(f[i]);
                 out += line + '\n';

@@ -116,6 +116,17 @@ private:
             not_ranked += fmt::format("<li><strong>{}</strong>, {}: <span class=\"bad\">{}</span>: {}</li>\n",
                                       esc(e.framework), esc(unranked_scope(e)), verdict_text(e.verdict), esc(e.reason));
         if (!not_ranked.empty()) out += "<p>Not ranked (failed, skipped or not supported):</p>\n<ul>\n" + not_ranked + "</ul>\n";
+        if (const auto heading = thresholds_heading(summary); !heading.empty()) {
+            const auto failures = threshold_failures(summary);
+            out += fmt::format("<p{}>{}</p>\n", failures.empty() ? "" : " class=\"bad\"", esc(heading));
+            if (!failures.empty()) {
+                out += "<ul>\n";
+                for (const auto& f : failures)
+                    out += fmt::format("<li><strong>{}</strong>, {} / {}: <span class=\"bad\">{}</span></li>\n",
+                                       esc(f.group->framework), esc(f.group->scenario), esc(f.group->pattern), esc(f.text));
+                out += "</ul>\n";
+            }
+        }
         return out;
     }
 
@@ -138,6 +149,8 @@ private:
             std::string notes;
             if (g.noisy) notes += fmt::format("<div class=\"warn\">noisy: req/s varied {:.1f} % across runs</div>", 100 * g.rate.cv);
             for (const auto& w : g.warnings) notes += "<div class=\"warn\">" + esc(w) + "</div>";
+            for (const auto& c : g.thresholds)
+                if (!c.passed) notes += "<div class=\"bad\">threshold failed: " + esc(c.text) + "</div>";
             std::string name = esc(g.framework);
             if (!g.runs.empty() && g.runs.front()->profile)
                 name += fmt::format(" (<a href=\"{}\">flamegraph</a>)",

@@ -75,8 +75,11 @@ private:
                               {"manifest_path", env.manifest_path},       {"manifest_sha256", env.manifest_sha256},
                               {"started_at", env.started_at},             {"finished_at", env.finished_at},
                               {"framework_versions", std::move(versions)}};
+        json::array thresholds;
+        for (const auto& t : summary.criteria.thresholds) thresholds.push_back(core::threshold_to_json(t));
         doc["criteria"] = {{"max_error_rate", summary.criteria.max_error_rate},
                            {"noisy_cv", summary.criteria.noisy_cv},
+                           {"thresholds", std::move(thresholds)},
                            {"req_s", "median of the runs"},
                            {"interval", "Student's t 95 % interval for the mean of the runs; null with one run"},
                            {"tie", "neighbours in the order whose intervals overlap"}};

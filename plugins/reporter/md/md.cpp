@@ -64,6 +64,13 @@ private:
                                      md_cell(g.scenario), md_cell(g.pattern), 100 * g.rate.cv, g.rate.n);
         }
         if (!not_ranked.empty()) out += "Not ranked (failed, skipped or not supported):\n\n" + not_ranked + '\n';
+        if (const auto heading = thresholds_heading(summary); !heading.empty()) {
+            out += heading + "\n\n";
+            for (const auto& f : threshold_failures(summary))
+                out += fmt::format("- **{}**, {} / {}: {}\n", md_cell(f.group->framework), md_cell(f.group->scenario),
+                                   md_cell(f.group->pattern), md_cell(f.text));
+            if (!threshold_failures(summary).empty()) out += '\n';
+        }
         if (!noisy.empty())
             out += fmt::format("Noisy (coefficient of variation above {:.0f} %): treat their order with care.\n\n{}\n",
                                100 * summary.criteria.noisy_cv, noisy);

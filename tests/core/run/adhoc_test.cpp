@@ -104,8 +104,10 @@ TEST_CASE("run --json: an interrupted run says so in the verdict, its figures ke
     test::test_server server(1);
     const auto r = test::run_binary({"--log-level", "error", "run", "--target", server.base_url(), "--connections", "2",
                                      "--threads", "1", "--warmup", "0s", "--duration", "10s", "--json"},
-                                    // 3 s: the handler is in place well before, even on a loaded machine
-                                    "timeout --preserve-status -s INT 3");
+                                    // 3 s: the handler is in place well before, even on a loaded machine.
+                                    // --foreground: one signal, to shootout; without it timeout also
+                                    // signals its process group, and the second SIGINT ends shootout at once.
+                                    "timeout --foreground --preserve-status -s INT 3");
     INFO(r.out << r.err);
     CHECK(r.exit_code == 1);
     const auto doc = boost::json::parse(r.out).as_object();

@@ -19,8 +19,11 @@
 ///    out of the SDK); measurement's per-second latency buckets, typed open-model counters and
 ///    placement in place of `extra`, its connection mode (requests_per_connection); the descriptor's `abi_tag` and `measurement_size` (checked right after the version);
 ///    options v2: option_values::given(), nested `table` and `table_list` options (option_spec's
-///    `fields`), `integer_list`, `number_list` and `json` (any TOML value, as JSON text).
-#define SHOOTOUT_ABI_VERSION 3u
+///    `fields`), `integer_list` and `number_list`.
+/// 4: the summary's thresholds: criteria::thresholds (sdk::stats::threshold) and each group's
+///    judged `thresholds` (sdk::stats::threshold_check); option_type::json (any TOML value,
+///    handed to the plugin as its JSON text).
+#define SHOOTOUT_ABI_VERSION 4u
 
 /// The SDK's version, major and minor. Plugins are built for one minor version: the tag below
 /// carries it, so a plugin built against another minor version is refused. (Checked against

@@ -20,10 +20,50 @@
 
 namespace shootout::sdk::stats {
 
+/// A bound on one figure of a (framework, scenario, pattern): a manifest's [[verdict.threshold]]
+/// or `shootout run --threshold`, parsed and judged by the host (core/verdict/threshold.h) on
+/// the group's figures over all its runs. A failed threshold fails a run (exit 1) and is listed in
+/// every report; it does not unrank the group, whose figures stand.
+struct threshold {
+    enum class figure { percentile, mean, max, rps, error_rate };
+    enum class comparison { less, less_equal, greater, greater_equal };
+    std::string condition;  ///< as written, trimmed: "p99 < 50ms"
+    figure what = figure::percentile;  ///< the figure it bounds
+    double percentile = 0;  ///< figure::percentile: 99 for p99, 99.9 for p99.9
+    comparison op = comparison::less;
+    double bound = 0;       ///< as written, in `unit`
+    std::string unit;       ///< "us", "ms" or "s" (latencies), "req/s" (rps), "%" or "fraction" (error_rate)
+    /// Globs (fnmatch: '*', '?', [...]) on the names; empty: every one.
+    std::vector<std::string> frameworks, scenarios, patterns;
+
+    /// The condition and its scope: "p99 < 50ms (frameworks fastapi, sanic*; patterns steady)".
+    std::string text() const {
+        std::string scope;
+        auto add = [&scope](const char* key, const std::vector<std::string>& globs) {
+            if (globs.empty()) return;
+            scope += std::string(scope.empty() ? "" : "; ") + key;
+            for (std::size_t i = 0; i < globs.size(); ++i) scope += (i ? ", " : " ") + globs[i];
+        };
+        add("frameworks", frameworks);
+        add("scenarios", scenarios);
+        add("patterns", patterns);
+        return scope.empty() ? condition : condition + " (" + scope + ")";
+    }
+};
+
 /// What makes a result count as failed, beyond failing its correctness check.
 struct criteria {
     double max_error_rate = 0.001;  ///< errors / (completed + errors) over the measured phases
     double noisy_cv = 0.05;         ///< coefficient of variation of req/s across runs above which a result is noisy
+    std::vector<threshold> thresholds;  ///< in the order written
+};
+
+/// One threshold judged on one group.
+struct threshold_check {
+    std::size_t threshold_index = 0;  ///< in summary.criteria.thresholds
+    double measured = 0;              ///< the group's figure, in the threshold's unit
+    bool passed = true;
+    std::string text;                 ///< "p99 62.31 ms is not < 50 ms", "p99 31.20 ms is < 50 ms"
 };
 
 struct interval {
@@ -84,6 +124,9 @@ struct group {
     double planned_rate = 0, achieved_rate = 0;  ///< open model: means over the runs; 0 otherwise
     std::uint64_t late_requests = 0;             ///< open model: summed
     std::vector<std::string> warnings;  ///< each run's warnings, prefixed "run N: "
+    /// Every threshold that applies to it, in the order written; none for a group without figures
+    /// (skipped, not supported, nothing measured).
+    std::vector<threshold_check> thresholds;
 
     bool open_model() const noexcept { return planned_rate > 0 || latency_uncorrected_us.has_value(); }
 };
@@ -116,6 +159,14 @@ struct summary {
     std::vector<ranking> rankings;
     std::size_t max_runs = 0;  ///< the most runs any group had
 };
+
+/// Whether any threshold failed on any group: the run then exits 1.
+inline bool any_threshold_failed(const summary& s) {
+    for (const auto& g : s.groups)
+        for (const auto& c : g.thresholds)
+            if (!c.passed) return true;
+    return false;
+}
 
 /// The group of (framework, scenario, pattern) in a summary, or nullptr.
 inline const group* find_group(const summary& s, const std::string& framework, const std::string& scenario,
