@@ -72,6 +72,8 @@ struct plugin_entry {
     sdk::option_values options;
     manifest_location where;
     std::map<std::string, manifest_location> option_locations;  ///< for config_error from plugins
+    /// A scenario's own `keep_alive`, overriding [engine]'s (engine_settings::requests_per_connection).
+    std::optional<std::uint32_t> requests_per_connection;
 };
 
 /// The database behind db-read and db-write (the [database] table).

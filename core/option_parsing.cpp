@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <sstream>
 
 #include <toml++/toml.h>
 
@@ -97,6 +98,13 @@ std::optional<sdk::option_values::value> numbers_of(const toml::node& node, std:
     return sdk::option_values::value{std::move(items)};
 }
 
+// A TOML value as JSON text, compact (no indentation): what a `json` option holds.
+std::string json_text(const toml::node& node) {
+    std::ostringstream out;
+    out << toml::json_formatter{node, toml::format_flags::quote_dates_and_times};
+    return out.str();
+}
+
 }  // namespace
 
 std::string describe(sdk::option_type type) {
@@ -112,6 +120,7 @@ std::string describe(sdk::option_type type) {
         case sdk::option_type::number_list: return "an array of numbers";
         case sdk::option_type::table: return "a table";
         case sdk::option_type::table_list: return "an array of tables";
+        case sdk::option_type::json: return "a TOML value (a table, an array, a string, a number or a boolean)";
     }
     return "a value";
 }
@@ -215,6 +224,16 @@ std::optional<sdk::option_values::value> parse_default(sdk::option_type type, st
         case option_type::table_list:
             if (!text.empty()) return std::nullopt;
             return sdk::option_values::value{std::vector<sdk::option_values>{}};
+        case option_type::json: {
+            if (trim(text).empty()) return sdk::option_values::value{std::string()};
+            // Inline TOML, as a manifest would write it after "key = ".
+            try {
+                const toml::table parsed = toml::parse("value = " + std::string(text) + "\n");
+                return sdk::option_values::value{json_text(*parsed.get("value"))};
+            } catch (const toml::parse_error&) {
+                return std::nullopt;
+            }
+        }
     }
     return std::nullopt;
 }
@@ -297,6 +316,7 @@ std::optional<sdk::option_values::value> convert(sdk::option_type type, const to
         case option_type::table:
         case option_type::table_list:
             return std::nullopt;  // nested tables are read field by field (manifest/options.cpp)
+        case option_type::json: return sdk::option_values::value{json_text(node)};
     }
     return std::nullopt;
 }

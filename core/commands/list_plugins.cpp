@@ -25,6 +25,7 @@ std::string_view type_name(sdk::option_type type) {
         case sdk::option_type::number_list: return "number list";
         case sdk::option_type::table: return "table";
         case sdk::option_type::table_list: return "table list";
+        case sdk::option_type::json: return "any value";
     }
     return "value";
 }

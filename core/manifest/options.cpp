@@ -29,6 +29,7 @@ private:
         if (table) {
             std::vector<std::string> known;
             if (path.empty()) known.push_back("plugin");
+            if (path.empty() && entry_.kind == plugin_kind::scenario) known.push_back("keep_alive");  // the host's key
             for (std::size_t i = 0; i < count; ++i) known.push_back(specs[i].key);
             c_.known_keys(*table, known, path.empty() ? ctx_ : fmt::format("{}option '{}': ", ctx_, path));
             for (std::size_t i = 0; i < count; ++i)
@@ -48,6 +49,7 @@ private:
         entry_.option_locations[key] = c_.at(node);
         if (spec.type == sdk::option_type::table) return read_table(spec, node, key, values);
         if (spec.type == sdk::option_type::table_list) return read_table_list(spec, node, key, values);
+        if (spec.type == sdk::option_type::json) return read_json(spec, node, key, values);
         std::string problem;
         auto value = convert(spec.type, node, problem);
         if (value && std::holds_alternative<std::string>(*value) && breaks_lines(std::get<std::string>(*value)))
@@ -56,6 +58,23 @@ private:
                                        ctx_, key));
         else if (value) values.set(spec.key, std::move(*value));
         else c_.error(node, fmt::format("{}option '{}' must be {}, {}", ctx_, key, describe(spec.type), problem));
+    }
+
+    // A value the plugin reads itself: every place inside it is kept ("headers.Accept",
+    // "expect.json.items[2]"), so the plugin's config_error about a part is reported there.
+    void read_json(const sdk::option_spec& spec, const toml::node& node, const std::string& key,
+                   sdk::option_values& values) {
+        locate_parts(node, key);
+        std::string problem;
+        values.set(spec.key, std::move(*convert(spec.type, node, problem)));  // any TOML value converts
+    }
+
+    void locate_parts(const toml::node& node, const std::string& path) {
+        entry_.option_locations[path] = c_.at(node);
+        if (const auto* table = node.as_table())
+            for (const auto& [k, v] : *table) locate_parts(v, fmt::format("{}.{}", path, k.str()));
+        else if (const auto* array = node.as_array())
+            for (std::size_t i = 0; i < array->size(); ++i) locate_parts((*array)[i], fmt::format("{}[{}]", path, i));
     }
 
     // A table's fields start from their defaults, whatever the table held before.

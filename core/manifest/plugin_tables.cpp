@@ -89,20 +89,29 @@ void read_plugin_entries(checker& c, const toml::table& root, const plugin_host&
         const toml::table* options = nullptr;
         std::string plugin_id;
         if (!entry_table(c, tables, table_key, kind, name, options, plugin_id)) continue;
-        plugin_entry entry{kind, name, host.find(kind, plugin_id), {}, where, {}};
+        plugin_entry entry{kind, name, host.find(kind, plugin_id), {}, where, {}, std::nullopt};
         if (!entry.plugin) {
             const bool aliased = plugin_id != name;
             c.error(aliased ? c.at(*options->get("plugin")) : where, host.unknown_plugin_message(kind, plugin_id));
             continue;
         }
         // A reporter's max_error_rate gets its own message (it moved to [verdict]), not also
-        // "unknown key": its options are read without it.
-        toml::table without_threshold;
+        // "unknown key", and a scenario's keep_alive is the host's, not the plugin's: the
+        // options are read without either.
+        toml::table without_host_keys;
         if (kind == plugin_kind::reporter && options && options->contains("max_error_rate")) {
             refuse_moved_threshold(c, *options, entry);
-            without_threshold = *options;
-            without_threshold.erase("max_error_rate");
-            options = &without_threshold;
+            without_host_keys = *options;
+            without_host_keys.erase("max_error_rate");
+            options = &without_host_keys;
+        }
+        if (kind == plugin_kind::scenario && options && options->contains("keep_alive")) {
+            const toml::node& node = *options->get("keep_alive");
+            entry.option_locations["keep_alive"] = c.at(node);
+            entry.requests_per_connection = read_keep_alive(c, node, fmt::format("scenario '{}': ", name));
+            without_host_keys = *options;
+            without_host_keys.erase("keep_alive");
+            options = &without_host_keys;
         }
         read_plugin_options(c, entry, options, where);
         out.push_back(std::move(entry));
@@ -147,8 +156,14 @@ plugin_instances instantiate(const manifest& m, const plugin_host& host) {
             return decltype(factory(*entry.plugin, entry.options, dir)){};
         }
     };
-    for (const auto& e : m.scenarios)
+    for (const auto& e : m.scenarios) {
         instances.scenarios.push_back(make(e, [&](auto&&... a) { return host.make_scenario(a...); }));
+        const auto& made = instances.scenarios.back();
+        if (made && e.requests_per_connection && made->transport() != sdk::transport::http)
+            diagnostics.push_back(fmt::format("{}: error: scenario '{}': 'keep_alive' is for HTTP scenarios; '{}' speaks "
+                                              "WebSocket, whose one connection carries every message: remove it",
+                                              e.option_locations.at("keep_alive").str(), e.name, e.plugin->id));
+    }
     for (const auto& e : m.patterns)
         instances.patterns.push_back(make(e, [&](auto&&... a) { return host.make_load_pattern(a...); }));
     for (const auto& e : m.reporters)

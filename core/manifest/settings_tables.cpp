@@ -16,19 +16,14 @@ const std::vector<std::string> local_default_keys = {"environment", "cpus"};
 
 }  // namespace
 
-// keep_alive = true (keep-alive), false (a new connection per request) or N (N requests per connection).
-void read_keep_alive(checker& c, const toml::table& table, engine_settings& engine, const std::string& ctx) {
-    const toml::node* node = table.get("keep_alive");
-    if (!node) return;
-    if (auto b = node->value_exact<bool>()) {
-        engine.requests_per_connection = *b ? 0 : 1;
-    } else if (auto n = node->value_exact<std::int64_t>(); n && *n >= 1 && *n <= UINT32_MAX) {
-        engine.requests_per_connection = static_cast<std::uint32_t>(*n);
-    } else {
-        c.error(*node, fmt::format("{}'keep_alive' must be true (keep connections alive), false (a new connection per "
-                                   "request) or a number of requests per connection from 1 to {}, found {}",
-                                   ctx, UINT32_MAX, n ? std::to_string(*n) : type_of(*node)));
-    }
+std::optional<std::uint32_t> read_keep_alive(checker& c, const toml::node& node, const std::string& ctx) {
+    if (auto b = node.value_exact<bool>()) return *b ? 0 : 1;
+    if (auto n = node.value_exact<std::int64_t>(); n && *n >= 1 && *n <= UINT32_MAX) return static_cast<std::uint32_t>(*n);
+    const auto n = node.value_exact<std::int64_t>();
+    c.error(node, fmt::format("{}'keep_alive' must be true (keep connections alive), false (a new connection per "
+                              "request) or a number of requests per connection from 1 to {}, found {}",
+                              ctx, UINT32_MAX, n ? std::to_string(*n) : type_of(node)));
+    return std::nullopt;
 }
 
 void read_engine(checker& c, const toml::table& root, engine_settings& engine) {
@@ -48,7 +43,8 @@ void read_engine(checker& c, const toml::table& root, engine_settings& engine) {
     if (auto v = c.integer(*table, "verify_sample", 1, 1'000'000'000, ctx)) engine.verify_sample = static_cast<std::uint32_t>(*v);
     if (auto v = c.integer(*table, "seed", 0, INT64_MAX, ctx)) engine.seed = static_cast<std::uint64_t>(*v);
     if (auto v = c.cpus(*table, "cpus", ctx)) engine.cpus = *v;
-    read_keep_alive(c, *table, engine, ctx);
+    if (const toml::node* node = table->get("keep_alive"))
+        if (auto v = read_keep_alive(c, *node, ctx)) engine.requests_per_connection = *v;
     if (auto v = c.duration(*table, "sample_interval", ctx)) {
         if (*v < std::chrono::milliseconds(10)) c.error(*table->get("sample_interval"), ctx + "'sample_interval' must be at least 10ms");
         else engine.sample_interval = *v;

@@ -8,6 +8,9 @@
 namespace shootout::core::tables {
 
 // settings_tables.cpp
+/// keep_alive = true (0: keep-alive), false (1: a new connection per request) or N (requests
+/// per connection), from [engine] or a scenario's table; nullopt when wrong (reported).
+std::optional<std::uint32_t> read_keep_alive(checker& c, const toml::node& node, const std::string& ctx);
 void read_engine(checker& c, const toml::table& root, engine_settings& engine);
 void read_database(checker& c, const toml::table& root, manifest& m, scenario_name_lists& named_scenarios);
 /// [database] names scenarios; a misspelt one would silently turn a check off.

@@ -29,32 +29,63 @@
 namespace shootout::core {
 namespace {
 
-// Applies "key=value" pairs to a plugin's options, typed by its declaration.
+// Sets one option from its text: `path` is the key split at its dots ("expect", "status"),
+// walked through the declared tables; `shown` names the pair in messages.
+void set_cli_option(const plugin_info& info, const sdk::option_spec* specs, std::size_t count,
+                    const std::vector<std::string>& path, std::size_t depth, const std::string& value,
+                    sdk::option_values& values, const std::string& shown) {
+    const std::string& key = path[depth];
+    const std::string dotted = values.key_path(key);
+    const auto* spec = std::find_if(specs, specs + count, [&](const sdk::option_spec& s) { return key == s.key; });
+    if (spec == specs + count) {
+        std::vector<std::string> known;
+        for (std::size_t i = 0; i < count; ++i) known.push_back(values.key_path(specs[i].key));
+        throw config_error(fmt::format("{}: {} '{}' has no option '{}' (known: {}){}", shown, kind_name(info.kind),
+                                       info.id, dotted,
+                                       known.empty() ? std::string("none") : fmt::format("{}", fmt::join(known, ", ")),
+                                       did_you_mean(dotted, known)));
+    }
+    const bool last = depth + 1 == path.size();
+    if (spec->type == sdk::option_type::table_list)
+        throw config_error(fmt::format("{}: '{}' is {}, which only a manifest can give: write it in the plugin's table "
+                                       "there",
+                                       shown, dotted, describe(spec->type)));
+    if (spec->type == sdk::option_type::table && !last) {
+        // A copy of the table with the field set: the table held is immutable.
+        sdk::option_values table = values.table(key);
+        set_cli_option(info, spec->fields, spec->field_count, path, depth + 1, value, table, shown);
+        values.set(key, std::make_shared<const sdk::option_values>(std::move(table)));
+        return;
+    }
+    if (!last)
+        throw config_error(fmt::format("{}: '{}' is {}, which has no fields", shown, dotted, describe(spec->type)));
+    if (spec->type == sdk::option_type::table)
+        throw config_error(fmt::format("{}: '{}' is {}; give its fields one by one ({}.KEY=VALUE)", shown, dotted,
+                                       describe(spec->type), dotted));
+    auto parsed = parse_default(spec->type, value);
+    if (!parsed)
+        throw config_error(fmt::format("{}: '{}' must be {}{}", shown, dotted, describe(spec->type),
+                                       spec->type == sdk::option_type::json ? ", written as in TOML" : ""));
+    values.set(key, std::move(*parsed));
+}
+
+// Applies "key=value" pairs to a plugin's options, typed by its declaration; a nested table's
+// field is "table.key=value".
 void apply_cli_options(const plugin_info& info, const std::vector<std::string>& pairs, sdk::option_values& values,
                        std::string_view flag) {
     for (const auto& pair : pairs) {
         const auto eq = pair.find('=');
         if (eq == std::string::npos)
             throw config_error(fmt::format("{} {}: write it as key=value", flag, pair));
-        const std::string key = pair.substr(0, eq);
-        const auto spec = std::find_if(info.options.begin(), info.options.end(),
-                                       [&](const sdk::option_spec& s) { return key == s.key; });
-        if (spec == info.options.end()) {
-            std::vector<std::string> known;
-            for (const auto& s : info.options) known.push_back(s.key);
-            throw config_error(fmt::format("{} {}: {} '{}' has no option '{}' (known: {}){}", flag, pair,
-                                           kind_name(info.kind), info.id, key,
-                                           known.empty() ? std::string("none") : fmt::format("{}", fmt::join(known, ", ")),
-                                           did_you_mean(key, known)));
+        std::vector<std::string> path;
+        for (std::string_view rest = std::string_view(pair).substr(0, eq);;) {
+            const auto dot = rest.find('.');
+            path.emplace_back(rest.substr(0, dot));
+            if (dot == std::string_view::npos) break;
+            rest.remove_prefix(dot + 1);
         }
-        if (spec->type == sdk::option_type::table || spec->type == sdk::option_type::table_list)
-            throw config_error(fmt::format("{} {}: '{}' is {}, which only a manifest can give: set it in the "
-                                           "plugin's table there",
-                                           flag, pair, key, describe(spec->type)));
-        auto value = parse_default(spec->type, pair.substr(eq + 1));
-        if (!value)
-            throw config_error(fmt::format("{} {}: '{}' must be {}", flag, pair, key, describe(spec->type)));
-        values.set(key, std::move(*value));
+        set_cli_option(info, info.options.data(), info.options.size(), path, 0, pair.substr(eq + 1), values,
+                       fmt::format("{} {}", flag, pair));
     }
 }
 

@@ -337,6 +337,8 @@ private:
         request.pattern_name = pattern_entry.name;
         request.run = run;
         request.engine = m_.engine;
+        if (scenario_entry.requests_per_connection)
+            request.engine.requests_per_connection = *scenario_entry.requests_per_connection;
         request.interrupted = &interrupt_flag();
         request.server_pid = server.pid();
         request.overall = &overall_;

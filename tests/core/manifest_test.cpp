@@ -86,7 +86,7 @@ TEST_CASE("manifest: broken manifests are refused with the place, the key, and t
          "mean 'scenarios'?"},
         {"a misspelt plugin option",
          "scenarios = [\"upload\"]\npatterns = [\"steady\"]\n[scenario.upload]\nsise = \"1MiB\"\n" + valid_frameworks,
-         "m.toml:4:1: error: scenario 'upload': unknown key 'sise' (known: plugin, path, size, multipart); did you mean "
+         "m.toml:4:1: error: scenario 'upload': unknown key 'sise' (known: plugin, keep_alive, path, size, multipart); did you mean "
          "'size'?"},
         {"a string where an integer belongs", "runs = \"three\"\nscenarios = [\"ping\"]\npatterns = [\"steady\"]\n" + valid_frameworks,
          "m.toml:1:8: error: 'runs' must be an integer, found a string"},
@@ -140,7 +140,7 @@ TEST_CASE("manifest: broken manifests are refused with the place, the key, and t
          "scenarios = [...] or remove the table"},
         {"no scenarios key", "patterns = [\"steady\"]\n" + valid_frameworks,
          "m.toml:1:1: error: missing key 'scenarios': list the scenarios to run, like scenarios = [\"ping\"] "
-         "(available: db-read, db-write, json, ping, stream, upload, ws-echo)"},
+         "(available: db-read, db-write, http, json, ping, stream, upload, ws-echo)"},
         {"a local framework without its local table",
          "scenarios = [\"ping\"]\npatterns = [\"steady\"]\n[[framework]]\nname = \"x\"\nurl = \"http://127.0.0.1:1\"\nmode = \"local\"\n",
          "m.toml:3:1: error: framework 'x': mode is \"local\" but there is no [framework.local] table saying how to "
@@ -190,7 +190,7 @@ TEST_CASE("manifest: broken manifests are refused with the place, the key, and t
 
 TEST_CASE("manifest: an unknown plugin lists the ones available and where it looked", "[core][manifest]") {
     const auto d = diagnostics_of("scenarios = [\"pingg\"]\npatterns = [\"steady\"]\n" + valid_frameworks);
-    CHECK(d.find("m.toml:1:14: error: no scenario 'pingg'; available: db-read, db-write, json, ping, stream, upload, ws-echo "
+    CHECK(d.find("m.toml:1:14: error: no scenario 'pingg'; available: db-read, db-write, http, json, ping, stream, upload, ws-echo "
                  "(searched: " + test::builtin_plugins().string() + ")") != std::string::npos);
     const auto r = diagnostics_of("scenarios = [\"ping\"]\npatterns = [\"steady\"]\nreporters = [\"xml\"]\n" + valid_frameworks);
     CHECK(r.find("error: no reporter 'xml'; available:") != std::string::npos);
@@ -348,7 +348,7 @@ TEST_CASE("manifest: a local framework whose program or working_dir does not exi
 TEST_CASE("manifest: an empty scenarios or patterns list is refused, listing what is available", "[core][manifest]") {
     CHECK_THAT(diagnostics_of("scenarios = []\npatterns = [\"steady\"]\n" + valid_frameworks),
                Catch::StartsWith("m.toml:1:13: error: 'scenarios' is empty: list at least one scenario, like scenarios = "
-                                 "[\"ping\"] (available: db-read, db-write, json, ping,"));
+                                 "[\"ping\"] (available: db-read, db-write, http, json, ping,"));
     CHECK_THAT(diagnostics_of("scenarios = [\"ping\"]\npatterns = []\n" + valid_frameworks),
                Catch::StartsWith("m.toml:2:12: error: 'patterns' is empty: list at least one pattern, like patterns = "
                                  "[\"steady\"]"));

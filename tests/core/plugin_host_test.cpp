@@ -24,7 +24,7 @@ std::string only_problem(const core::plugin_host& host) {
 TEST_CASE("plugin host: every built-in plugin loads and checks out", "[core][plugins]") {
     auto host = discover({test::builtin_plugins()});
     CHECK(host.problems().empty());
-    CHECK(host.available(core::plugin_kind::scenario) == "db-read, db-write, json, ping, stream, upload, ws-echo");
+    CHECK(host.available(core::plugin_kind::scenario) == "db-read, db-write, http, json, ping, stream, upload, ws-echo");
     CHECK(host.available(core::plugin_kind::load_pattern) == "constant-rate, spike, steady");
     const auto* steady = host.find(core::plugin_kind::load_pattern, "steady");
     REQUIRE(steady != nullptr);

@@ -104,7 +104,7 @@ TEST_CASE("scenarios: ad-hoc flags that a pattern or scenario does not have are 
     CHECK(bad.exit_code == core::exit_usage);
     auto unknown = test::run_shootout({"run", "--target", "http://127.0.0.1:1", "--scenario", "pingg"});
     CHECK(unknown.exit_code == core::exit_usage);
-    CHECK(unknown.err.find("--scenario: no scenario 'pingg'; available: db-read, db-write, json, ping, stream, upload") == 0);
+    CHECK(unknown.err.find("--scenario: no scenario 'pingg'; available: db-read, db-write, http, json, ping, stream, upload") == 0);
 }
 
 TEST_CASE("scenarios: a manifest run measures, fails what is wrong, and keeps raw results", "[plugins][scenarios]") {

@@ -181,6 +181,8 @@ struct state {
     std::atomic<std::int64_t> next_id{1001};
     std::shared_mutex db_mutex;
     std::unordered_map<std::int64_t, stored_row> db;
+    std::mutex targets_mutex;
+    std::vector<std::string> targets;  // of the first max_kept_targets requests
 
     faults snapshot() const {
         std::lock_guard lock(fault_mutex);
@@ -196,6 +198,8 @@ struct state {
         return std::nullopt;
     }
 };
+
+constexpr std::size_t max_kept_targets = 10'000;
 
 // ---- the contract ------------------------------------------------------------------------------
 
@@ -280,6 +284,19 @@ void upload(const faults& f, const request& req, response& res) {
     set_json(res, http::status::ok, fmt::format(R"({{"sha256":"{}","size":{}}})", digest, data.size()));
 }
 
+// GET /user/<digits>/info: {"id":<the number>,"name":"user-<the number>"} (the id one off when
+// wrong); false for any other path.
+bool user_info(const faults& f, std::string_view path, response& res) {
+    constexpr std::string_view head = "/user/", tail = "/info";
+    if (!path.starts_with(head) || !path.ends_with(tail) || path.size() <= head.size() + tail.size()) return false;
+    const auto digits = path.substr(head.size(), path.size() - head.size() - tail.size());
+    std::uint64_t id = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
+    if (ec != std::errc{} || end != digits.data() + digits.size()) return false;
+    set_json(res, http::status::ok, fmt::format(R"({{"id":{},"name":"user-{}"}})", f.wrong_body ? id + 1 : id, id));
+    return true;
+}
+
 // Fills `res` for `req`; returns true instead if the answer is the chunked /stream.
 bool route(state& st, const faults& f, const request& req, response& res) {
     if (f.status != 0) {
@@ -310,6 +327,11 @@ bool route(state& st, const faults& f, const request& req, response& res) {
         upload(f, req, res);
     } else if (method == http::verb::get && path == "/stream") {
         return true;
+    } else if (method == http::verb::get && user_info(f, path, res)) {
+    } else if (method == http::verb::post && path == "/echo") {
+        const auto type = req[http::field::content_type];
+        set_body(res, http::status::ok, type.empty() ? "application/octet-stream" : type,
+                 f.wrong_body ? req.body() + "?" : req.body());
     } else {
         set_json(res, http::status::not_found, R"({"error":"not found"})");
     }
@@ -454,6 +476,10 @@ private:
         req_ = parser_->release();
         parser_.reset();
         if (!req_.keep_alive()) st_.asking_to_close.fetch_add(1);
+        if (number <= max_kept_targets) {
+            std::lock_guard lock(st_.targets_mutex);
+            st_.targets.emplace_back(req_.target());
+        }
 
         if (faults_.never_answer) return idle_until_closed();
         if (faults_.close_without_answer) return close();
@@ -740,6 +766,11 @@ void test_server::stall(std::chrono::steady_clock::time_point from, std::chrono:
 
 std::uint64_t test_server::requests() const { return impl_->st.requests.load(); }
 std::uint64_t test_server::requests_asking_to_close() const { return impl_->st.asking_to_close.load(); }
+
+std::vector<std::string> test_server::targets() const {
+    std::lock_guard lock(impl_->st.targets_mutex);
+    return impl_->st.targets;
+}
 
 std::uint64_t test_server::rows_written() const { return impl_->st.rows.load(); }
 

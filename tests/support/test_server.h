@@ -1,5 +1,6 @@
 // In-process HTTP/1.1 + WebSocket server implementing the apps contract (/ping, /json, /db-read,
-// /db-write, /upload, /stream, /ws-echo), for integration tests. It misbehaves on demand.
+// /db-write, /upload, /stream, /ws-echo), and for the http scenario's tests GET /user/<digits>/info
+// and POST /echo, for integration tests. It misbehaves on demand.
 #pragma once
 
 #include <chrono>
@@ -77,6 +78,8 @@ public:
     std::uint64_t requests() const;
     /// Of those, the ones that said "Connection: close" (or were HTTP/1.0 without keep-alive).
     std::uint64_t requests_asking_to_close() const;
+    /// The request targets ("/user/000001/info") of the first 10,000 requests, in the order read.
+    std::vector<std::string> targets() const;
     /// Successful /db-write inserts so far.
     std::uint64_t rows_written() const;
     /// TCP connections accepted so far.

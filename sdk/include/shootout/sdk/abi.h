@@ -21,7 +21,8 @@
 ///    options v2: option_values::given(), nested `table` and `table_list` options (option_spec's
 ///    `fields`), `integer_list` and `number_list`.
 /// 4: the summary's thresholds: criteria::thresholds (sdk::stats::threshold) and each group's
-///    judged `thresholds` (sdk::stats::threshold_check).
+///    judged `thresholds` (sdk::stats::threshold_check); option_type::json (any TOML value,
+///    handed to the plugin as its JSON text).
 #define SHOOTOUT_ABI_VERSION 4u
 
 /// The SDK's version, major and minor. Plugins are built for one minor version: the tag below

@@ -34,12 +34,16 @@ enum class option_type : std::uint32_t {
     /// An array of such tables (`[[scenario.x.request]]` tables, or `request = [{...}, {...}]`)
     ///                                                                -> const std::vector<option_values>&
     table_list,
+    /// Any TOML value the plugin interprets itself (`headers = { Accept = "text/html" }`, an
+    /// expected JSON document), handed over as its JSON text ("" when not given; TOML dates and
+    /// times become JSON strings)                                      -> std::string
+    json,
 };
 
 /// One option a plugin accepts. Plain data, so a static array of these can sit in the
 /// descriptor. `default_value` is written as it would be in the manifest, without TOML quoting
-/// ("50", "30s", "5MiB", "true", "text/plain", "a,b" or "200,204" for a list); null means the
-/// option is required. The host checks at load time that every default parses as its type.
+/// ("50", "30s", "5MiB", "true", "text/plain", "a,b" or "200,204" for a list, an inline TOML
+/// value like "{}" or "" for none for a `json` option); null means the option is required. The host checks at load time that every default parses as its type.
 ///
 /// A `table` or `table_list` lists its own options in `fields` (another static array), which
 /// the host validates like the top level: every key known (with did-you-mean), typed, at its
