@@ -43,7 +43,6 @@ SELECT_ITEM = "SELECT id, name, description, price, created_at FROM items WHERE 
 INSERT_ITEM = "INSERT INTO items (name, description, price) VALUES (%s, %s, %s) RETURNING id"
 
 
-
 class ContractRequest(Request):
     @cached_property
     def args(self):

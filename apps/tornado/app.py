@@ -183,12 +183,13 @@ class ExtraHandler(BaseHandler):
 
 
 class QueryHandler(ExtraHandler):
-    def get(self):
+    def values(self, name):
         # Not get_query_arguments(): it strips whitespace and turns control characters into
         # spaces, which no other framework does. query_arguments keeps blank values and repeats.
-        args = self.request.query_arguments
-        arg = lambda name: [self.decode_argument(value) for value in args.get(name, [])]  # noqa: E731
-        self.send_extra(*extra_endpoints.query(arg("q"), arg("limit"), arg("offset")))
+        return [self.decode_argument(value) for value in self.request.query_arguments.get(name, [])]
+
+    def get(self):
+        self.send_extra(*extra_endpoints.query(self.values("q"), self.values("limit"), self.values("offset")))
 
 
 class UserInfoHandler(ExtraHandler):
