@@ -4,6 +4,7 @@
 // `file:line:col: error: ...` naming the key, what was expected and what was found.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -74,6 +75,16 @@ struct plugin_entry {
     std::map<std::string, manifest_location> option_locations;  ///< for config_error from plugins
     /// A scenario's own `keep_alive`, overriding [engine]'s (engine_settings::requests_per_connection).
     std::optional<std::uint32_t> requests_per_connection;
+
+    /// A scenario's own `patterns`: the only patterns that measure it, where each is named (empty:
+    /// every pattern, the whole matrix).
+    std::vector<std::pair<std::string, manifest_location>> only_patterns;
+
+    /// Whether pattern `name` measures this scenario.
+    bool measured_under(const std::string& name) const {
+        return only_patterns.empty() ||
+               std::any_of(only_patterns.begin(), only_patterns.end(), [&](const auto& p) { return p.first == name; });
+    }
 };
 
 /// The database behind db-read and db-write (the [database] table).

@@ -1,6 +1,7 @@
 """Aquilia system under test: a real Aquilia controller app served by uvicorn (httptools, uvloop).
 
-Implements apps-contract.md. Every HTTP endpoint is an Aquilia Controller route
+Implements apps-contract.md, the original's four extras (/query, /user/<id>/info, /json-large,
+/html, whose answers come from apps/shared/python/extra_endpoints.py) included. Every HTTP endpoint is an Aquilia Controller route
 (@GET / @POST on ShootoutController), registered through an AppManifest and served
 by AquiliaServer's ASGI application, with its middleware stack, router, DI-scoped
 request context and Response objects.
@@ -32,6 +33,7 @@ from aquilia import GET, POST, AppManifest, Controller, RequestCtx, Response
 from aquilia.config import ConfigLoader
 from aquilia.server import AquiliaServer
 
+import extra_endpoints
 import orjson
 
 # orjson writes and reads every JSON body (the lock file installs it): compact, no spaces.
@@ -217,6 +219,25 @@ class ShootoutController(Controller):
         # An async iterator body: no Content-Length, so uvicorn sends it chunked,
         # one chunk per yielded block.
         return Response.stream(x_chunks(), media_type="application/octet-stream")
+
+    @GET("/query")
+    async def query(self, ctx: RequestCtx):
+        args = ctx.request.query_params  # parse_qsl(keep_blank_values=True): repeated keys kept
+        status, body = extra_endpoints.query(args.get_all("q"), args.get_all("limit"), args.get_all("offset"))
+        return Response(content=body, status=status, media_type=extra_endpoints.JSON_CONTENT_TYPE)
+
+    @GET("/user/{user_id}/info")
+    async def user_info(self, ctx: RequestCtx, user_id: str):
+        status, body = extra_endpoints.user_info(user_id)
+        return Response(content=body, status=status, media_type=extra_endpoints.JSON_CONTENT_TYPE)
+
+    @GET("/json-large")
+    async def json_large(self, ctx: RequestCtx):
+        return Response(content=extra_endpoints.json_large(), media_type=extra_endpoints.JSON_CONTENT_TYPE)
+
+    @GET("/html")
+    async def html(self, ctx: RequestCtx):
+        return Response(content=extra_endpoints.HTML_BODY, media_type=extra_endpoints.HTML_CONTENT_TYPE)
 
 
 # --------------------------------------------------------------------------------------

@@ -18,7 +18,11 @@ if [ ! -x "$PYTHON" ]; then
   echo "apps/aquilia/serve.sh: no Python at $PYTHON: run scripts/setup.sh (it builds .venvs/aquilia from apps/aquilia/requirements.txt), or set PYTHON" >&2
   exit 127
 fi
-export PORT BIND WORKERS DATABASE_URL DB_POOL_MAX
+# The four extra endpoints' answers (apps/shared/python/extra_endpoints.py); the Docker image
+# copies that directory to /shared/python, which is $HERE/../shared/python there too. Appended,
+# so that a profiler's sitecustomize the launcher put first stays first.
+PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$HERE/../shared/python
+export PORT BIND WORKERS DATABASE_URL DB_POOL_MAX PYTHONPATH
 # httptools (the C HTTP parser) and uvloop, from uvicorn's "standard" extra: named, not left to
 # "auto", so a venv without them fails to start instead of falling back to h11 and asyncio.
 exec "$PYTHON" -m uvicorn app:app \

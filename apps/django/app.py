@@ -1,6 +1,8 @@
 """Django system under test (gunicorn, gthread worker), a single-module project.
 
-Implements apps-contract.md: /ping, /json, /db-read, /db-write, /upload, /stream.
+Implements apps-contract.md: /ping, /json, /db-read, /db-write, /upload, /stream, and the
+original's four extras /query, /user/<id>/info, /json-large, /html (their answers come from
+apps/shared/python/extra_endpoints.py).
 No WebSocket (would need Channels): /ws-echo is simply not routed (404).
 
 Database access goes through Django's own connection handling (a raw cursor on
@@ -19,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 import django
 from django.conf import settings
 
+import extra_endpoints
 import orjson
 
 # orjson writes and reads every JSON body (the lock file installs it): compact, no spaces.
@@ -215,6 +218,29 @@ def stream(request):
     return StreamingHttpResponse(generate(), content_type="application/octet-stream")
 
 
+@require_GET
+def query(request):
+    args = request.GET  # a QueryDict: blank values and repeated keys kept
+    status, body = extra_endpoints.query(args.getlist("q"), args.getlist("limit"), args.getlist("offset"))
+    return plain_response(body, extra_endpoints.JSON_CONTENT_TYPE, status)
+
+
+@require_GET
+def user_info(request, user_id):
+    status, body = extra_endpoints.user_info(user_id)
+    return plain_response(body, extra_endpoints.JSON_CONTENT_TYPE, status)
+
+
+@require_GET
+def json_large(request):
+    return plain_response(extra_endpoints.json_large(), extra_endpoints.JSON_CONTENT_TYPE)
+
+
+@require_GET
+def html(request):
+    return plain_response(extra_endpoints.HTML_BODY, extra_endpoints.HTML_CONTENT_TYPE)
+
+
 urlpatterns = [
     path("ping", ping),
     path("json", json_endpoint),
@@ -222,6 +248,10 @@ urlpatterns = [
     path("db-write", db_write),
     path("upload", upload),
     path("stream", stream),
+    path("query", query),
+    path("user/<str:user_id>/info", user_info),
+    path("json-large", json_large),
+    path("html", html),
 ]
 
 application = get_wsgi_application()

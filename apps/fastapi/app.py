@@ -1,6 +1,8 @@
 """FastAPI system under test (uvicorn), asyncpg pool per worker process.
 
-Implements apps-contract.md: /ping, /json, /db-read, /db-write, /upload, /stream, /ws-echo.
+Implements apps-contract.md: /ping, /json, /db-read, /db-write, /upload, /stream, /ws-echo,
+and the original's four extras /query, /user/<id>/info, /json-large, /html (their answers come
+from apps/shared/python/extra_endpoints.py).
 The pool is opened and closed by a lifespan handler (Starlette 1.0 removed the
 on_event("startup") handlers older FastAPI apps used).
 """
@@ -18,6 +20,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.websockets import WebSocketDisconnect
 
+import extra_endpoints
 import orjson
 
 # orjson writes and reads every JSON body (the lock file installs it): compact, no spaces.
@@ -160,6 +163,29 @@ async def x_chunks():
 @app.get("/stream")
 async def stream():
     return StreamingResponse(x_chunks(), media_type="application/octet-stream")
+
+
+@app.get("/query")
+async def query(request: Request):
+    args = request.query_params  # Starlette keeps blank values and repeated keys
+    status, body = extra_endpoints.query(args.getlist("q"), args.getlist("limit"), args.getlist("offset"))
+    return Response(content=body, status_code=status, media_type=extra_endpoints.JSON_CONTENT_TYPE)
+
+
+@app.get("/user/{user_id}/info")
+async def user_info(user_id: str):
+    status, body = extra_endpoints.user_info(user_id)
+    return Response(content=body, status_code=status, media_type=extra_endpoints.JSON_CONTENT_TYPE)
+
+
+@app.get("/json-large")
+async def json_large():
+    return Response(content=extra_endpoints.json_large(), media_type=extra_endpoints.JSON_CONTENT_TYPE)
+
+
+@app.get("/html")
+async def html():
+    return Response(content=extra_endpoints.HTML_BODY, media_type=extra_endpoints.HTML_CONTENT_TYPE)
 
 
 @app.websocket("/ws-echo")

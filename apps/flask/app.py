@@ -1,6 +1,8 @@
 """Flask system under test (gunicorn, gthread worker).
 
-Implements apps-contract.md: /ping, /json, /db-read, /db-write, /upload, /stream.
+Implements apps-contract.md: /ping, /json, /db-read, /db-write, /upload, /stream, and the
+original's four extras /query, /user/<id>/info, /json-large, /html (their answers come from
+apps/shared/python/extra_endpoints.py).
 No WebSocket (Flask has none natively): /ws-echo is simply not routed (404).
 """
 
@@ -10,10 +12,13 @@ import os
 import re
 import threading
 from datetime import datetime, timezone
+from urllib.parse import parse_qsl
 
 import psycopg_pool
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
+from werkzeug.utils import cached_property
 
+import extra_endpoints
 import orjson
 
 # orjson writes and reads every JSON body (the lock file installs it): compact, no spaces.
@@ -37,7 +42,20 @@ INT4_MIN, INT4_MAX = -(2**31), 2**31 - 1
 SELECT_ITEM = "SELECT id, name, description, price, created_at FROM items WHERE id = %s"
 INSERT_ITEM = "INSERT INTO items (name, description, price) VALUES (%s, %s, %s) RETURNING id"
 
+
+class ContractRequest(Request):
+    @cached_property
+    def args(self):
+        # Werkzeug (2.3 on) leaves invalid UTF-8 percent-encoded ("%FF" stays "%FF", the same as
+        # a "%25FF" sent on purpose); the other five frameworks decode it to U+FFFD, which
+        # /query refuses (apps-contract.md). The same parse_qsl call, with that error handler.
+        return self.parameter_storage_class(
+            parse_qsl(self.query_string.decode(), keep_blank_values=True, errors="replace")
+        )
+
+
 app = Flask(__name__)
+app.request_class = ContractRequest
 
 # One pool per worker process, created lazily (gunicorn forks before the first request).
 _pool = None
@@ -174,3 +192,26 @@ def stream():
             sent += n
 
     return Response(generate(), mimetype="application/octet-stream")
+
+
+@app.get("/query")
+def query():
+    args = request.args  # werkzeug keeps blank values and repeated keys
+    status, body = extra_endpoints.query(args.getlist("q"), args.getlist("limit"), args.getlist("offset"))
+    return Response(body, status=status, mimetype=extra_endpoints.JSON_CONTENT_TYPE)
+
+
+@app.get("/user/<user_id>/info")
+def user_info(user_id):
+    status, body = extra_endpoints.user_info(user_id)
+    return Response(body, status=status, mimetype=extra_endpoints.JSON_CONTENT_TYPE)
+
+
+@app.get("/json-large")
+def json_large():
+    return Response(extra_endpoints.json_large(), mimetype=extra_endpoints.JSON_CONTENT_TYPE)
+
+
+@app.get("/html")
+def html():
+    return Response(extra_endpoints.HTML_BODY, content_type=extra_endpoints.HTML_CONTENT_TYPE)

@@ -18,7 +18,11 @@ if [ ! -x "$PYTHON" ]; then
   echo "apps/flask/serve.sh: no Python at $PYTHON: run scripts/setup.sh (it builds .venvs/flask from apps/flask/requirements.txt), or set PYTHON" >&2
   exit 127
 fi
-export PORT BIND WORKERS THREADS DATABASE_URL DB_POOL_MAX
+# The four extra endpoints' answers (apps/shared/python/extra_endpoints.py); the Docker image
+# copies that directory to /shared/python, which is $HERE/../shared/python there too. Appended,
+# so that a profiler's sitecustomize the launcher put first stays first.
+PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$HERE/../shared/python
+export PORT BIND WORKERS THREADS DATABASE_URL DB_POOL_MAX PYTHONPATH
 # No --access-logfile: gunicorn writes no access log unless one is given.
 exec "$PYTHON" -m gunicorn app:app \
     --chdir "$HERE" \

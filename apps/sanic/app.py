@@ -1,6 +1,8 @@
 """Sanic system under test (Sanic's own server and worker manager), asyncpg pool per worker.
 
-Implements apps-contract.md: /ping, /json, /db-read, /db-write, /upload, /stream, /ws-echo.
+Implements apps-contract.md: /ping, /json, /db-read, /db-write, /upload, /stream, /ws-echo,
+and the original's four extras /query, /user/<id>/info, /json-large, /html (their answers come
+from apps/shared/python/extra_endpoints.py).
 
 Run: python3 app.py (see serve.sh; reads PORT, BIND, WORKERS). Not `python -m sanic app:app`:
 Sanic's command line cannot set the listen backlog, and its default (100) drops connections
@@ -20,6 +22,7 @@ import asyncpg
 from sanic import Sanic
 from sanic.response import raw, text
 
+import extra_endpoints
 import orjson
 
 # orjson writes and reads every JSON body (the lock file installs it): compact, no spaces.
@@ -178,6 +181,31 @@ async def stream(request):
         await response.send(STREAM_BLOCK if n == STREAM_CHUNK else STREAM_BLOCK[:n])
         sent += n
     await response.eof()
+
+
+@app.get("/query")
+async def query(request):
+    # request.args drops blank values (limit= would read as absent); the contract makes it a 400.
+    args = request.get_args(keep_blank_values=True)
+    status, body = extra_endpoints.query(args.getlist("q", []), args.getlist("limit", []), args.getlist("offset", []))
+    return raw(body, status=status, content_type=extra_endpoints.JSON_CONTENT_TYPE)
+
+
+# unquote: Sanic routes on the raw path and would hand over "%41b"; the others decode it to "Ab".
+@app.get("/user/<user_id:str>/info", unquote=True)
+async def user_info(request, user_id):
+    status, body = extra_endpoints.user_info(user_id)
+    return raw(body, status=status, content_type=extra_endpoints.JSON_CONTENT_TYPE)
+
+
+@app.get("/json-large")
+async def json_large(request):
+    return raw(extra_endpoints.json_large(), content_type=extra_endpoints.JSON_CONTENT_TYPE)
+
+
+@app.get("/html")
+async def html(request):
+    return raw(extra_endpoints.HTML_BODY, content_type=extra_endpoints.HTML_CONTENT_TYPE)
 
 
 @app.websocket("/ws-echo")

@@ -18,6 +18,10 @@ if [ ! -x "$PYTHON" ]; then
   echo "apps/sanic/serve.sh: no Python at $PYTHON: run scripts/setup.sh (it builds .venvs/sanic from apps/sanic/requirements.txt), or set PYTHON" >&2
   exit 127
 fi
-export PORT BIND WORKERS DATABASE_URL DB_POOL_MAX
+# The four extra endpoints' answers (apps/shared/python/extra_endpoints.py); the Docker image
+# copies that directory to /shared/python, which is $HERE/../shared/python there too. Appended,
+# so that a profiler's sitecustomize the launcher put first stays first.
+PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$HERE/../shared/python
+export PORT BIND WORKERS DATABASE_URL DB_POOL_MAX PYTHONPATH
 # app.py calls app.run() itself (the listen backlog is not on Sanic's command line).
 exec "$PYTHON" "$HERE/app.py"

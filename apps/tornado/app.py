@@ -1,6 +1,8 @@
 """Tornado system under test: sockets bound once, then tornado.process.fork_processes(WORKERS).
 
-Implements apps-contract.md: /ping, /json, /db-read, /db-write, /upload, /stream, /ws-echo.
+Implements apps-contract.md: /ping, /json, /db-read, /db-write, /upload, /stream, /ws-echo,
+and the original's four extras /query, /user/<id>/info, /json-large, /html (their answers come
+from apps/shared/python/extra_endpoints.py).
 Each forked worker runs its own asyncio loop with its own asyncpg pool (max DB_POOL_MAX).
 
 Run: python3 app.py   (reads PORT, BIND, WORKERS, DATABASE_URL, DB_POOL_MAX)
@@ -26,6 +28,7 @@ import tornado.process
 import tornado.web
 import tornado.websocket
 
+import extra_endpoints
 import orjson
 
 # orjson writes and reads every JSON body (the lock file installs it): compact, no spaces.
@@ -167,6 +170,43 @@ class StreamHandler(BaseHandler):
         self.finish()
 
 
+class ExtraHandler(BaseHandler):
+    def decode_argument(self, value, name=None):
+        # Tornado answers invalid UTF-8 in an argument with its own HTML 400; the other frameworks
+        # decode it to U+FFFD, which extra_endpoints refuses with the contract's JSON 400.
+        return value.decode("utf-8", errors="replace")
+
+    def send_extra(self, status, body, content_type=extra_endpoints.JSON_CONTENT_TYPE):
+        self.set_status(status)
+        self.set_header("Content-Type", content_type)
+        self.finish(body)
+
+
+class QueryHandler(ExtraHandler):
+    def values(self, name):
+        # Not get_query_arguments(): it strips whitespace and turns control characters into
+        # spaces, which no other framework does. query_arguments keeps blank values and repeats.
+        return [self.decode_argument(value) for value in self.request.query_arguments.get(name, [])]
+
+    def get(self):
+        self.send_extra(*extra_endpoints.query(self.values("q"), self.values("limit"), self.values("offset")))
+
+
+class UserInfoHandler(ExtraHandler):
+    def get(self, user_id):
+        self.send_extra(*extra_endpoints.user_info(user_id))
+
+
+class JsonLargeHandler(ExtraHandler):
+    def get(self):
+        self.send_extra(200, extra_endpoints.json_large())
+
+
+class HtmlHandler(ExtraHandler):
+    def get(self):
+        self.send_extra(200, extra_endpoints.HTML_BODY, extra_endpoints.HTML_CONTENT_TYPE)
+
+
 class EchoSocket(tornado.websocket.WebSocketHandler):
     def check_origin(self, origin):
         return True
@@ -188,6 +228,10 @@ def make_app(db):
             (r"/db-write", DbWriteHandler, args),
             (r"/upload", UploadHandler, args),
             (r"/stream", StreamHandler, args),
+            (r"/query", QueryHandler, args),
+            (r"/user/([^/]+)/info", UserInfoHandler, args),
+            (r"/json-large", JsonLargeHandler, args),
+            (r"/html", HtmlHandler, args),
             (r"/ws-echo", EchoSocket),
         ],
         debug=False,

@@ -19,5 +19,9 @@ if [ ! -x "$PYTHON" ]; then
   echo "apps/tornado/serve.sh: no Python at $PYTHON: run scripts/setup.sh (it builds .venvs/tornado from apps/tornado/requirements.txt), or set PYTHON" >&2
   exit 127
 fi
-export PORT BIND WORKERS DATABASE_URL DB_POOL_MAX
+# The four extra endpoints' answers (apps/shared/python/extra_endpoints.py); the Docker image
+# copies that directory to /shared/python, which is $HERE/../shared/python there too. Appended,
+# so that a profiler's sitecustomize the launcher put first stays first.
+PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$HERE/../shared/python
+export PORT BIND WORKERS DATABASE_URL DB_POOL_MAX PYTHONPATH
 exec "$PYTHON" "$HERE/app.py"

@@ -120,6 +120,7 @@ manifest check_document(const toml::table& root, manifest m, const plugin_host& 
     // Only the entries that exist are named; a list that is absent keeps its defaults, which need not be run.
     check_scenario_names(c, m, database_scenarios);
     read_plugin_entries(c, root, host, plugin_kind::load_pattern, "patterns", "pattern", true, m.patterns);
+    check_scenario_patterns(c, m);
     read_plugin_entries(c, root, host, plugin_kind::reporter, "reporters", "reporter", false, m.reporters);
     check_reporter_files(c, m);
     read_verdict(c, root, m);

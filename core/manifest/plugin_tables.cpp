@@ -68,6 +68,16 @@ void refuse_unlisted_tables(checker& c, const toml::table& tables, const std::se
     }
 }
 
+void read_scenario_patterns(checker& c, const toml::table& options, plugin_entry& entry) {
+    const auto names = c.strings(options, "patterns", fmt::format("scenario '{}': ", entry.name));
+    if (!names) return;
+    if (names->empty())
+        c.error(*options.get("patterns"), fmt::format("scenario '{}': 'patterns' is empty, so no pattern would measure it; "
+                                                      "list at least one, or remove the key to measure it under every pattern",
+                                                      entry.name));
+    entry.only_patterns = *names;
+}
+
 }  // namespace
 
 void read_plugin_entries(checker& c, const toml::table& root, const plugin_host& host, plugin_kind kind,
@@ -89,7 +99,7 @@ void read_plugin_entries(checker& c, const toml::table& root, const plugin_host&
         const toml::table* options = nullptr;
         std::string plugin_id;
         if (!entry_table(c, tables, table_key, kind, name, options, plugin_id)) continue;
-        plugin_entry entry{kind, name, host.find(kind, plugin_id), {}, where, {}, std::nullopt};
+        plugin_entry entry{kind, name, host.find(kind, plugin_id), {}, where, {}, std::nullopt, {}};
         if (!entry.plugin) {
             const bool aliased = plugin_id != name;
             c.error(aliased ? c.at(*options->get("plugin")) : where, host.unknown_plugin_message(kind, plugin_id));
@@ -113,10 +123,34 @@ void read_plugin_entries(checker& c, const toml::table& root, const plugin_host&
             without_host_keys.erase("keep_alive");
             options = &without_host_keys;
         }
+        // A scenario's `patterns` is the host's (which patterns measure it), not the plugin's.
+        toml::table without_patterns;
+        if (kind == plugin_kind::scenario && options && options->contains("patterns")) {
+            read_scenario_patterns(c, *options, entry);
+            without_patterns = *options;
+            without_patterns.erase("patterns");
+            options = &without_patterns;
+        }
         read_plugin_options(c, entry, options, where);
         out.push_back(std::move(entry));
     }
     if (tables) refuse_unlisted_tables(c, *tables, seen, list_key, table_key, kind);
+}
+
+void check_scenario_patterns(checker& c, const manifest& m) {
+    std::vector<std::string> known;
+    for (const auto& p : m.patterns) known.push_back(p.name);
+    for (const auto& s : m.scenarios) {
+        std::set<std::string> seen;
+        for (const auto& [name, where] : s.only_patterns) {
+            if (!seen.insert(name).second)
+                c.error(where, fmt::format("scenario '{}': pattern '{}' is listed twice in its 'patterns'", s.name, name));
+            else if (std::find(known.begin(), known.end(), name) == known.end())
+                c.error(where, fmt::format("scenario '{}': 'patterns' names pattern '{}', which 'patterns' at the top does "
+                                           "not list (it lists: {}){}",
+                                           s.name, name, joined(known), did_you_mean(name, known)));
+        }
+    }
 }
 
 void check_reporter_files(checker& c, const manifest& m) {

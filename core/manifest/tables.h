@@ -29,6 +29,8 @@ void read_frameworks(checker& c, const toml::table& root, manifest& m);
 void read_plugin_entries(checker& c, const toml::table& root, const plugin_host& host, plugin_kind kind,
                          std::string_view list_key, std::string_view table_key, bool required,
                          std::vector<plugin_entry>& out);
+/// A scenario's `patterns` must name patterns the manifest lists (read after the scenarios).
+void check_scenario_patterns(checker& c, const manifest& m);
 /// Two reporters writing one file would leave only the last one's report.
 void check_reporter_files(checker& c, const manifest& m);
 

@@ -269,12 +269,18 @@ private:
             if (not_installed_[fw.name]) spdlog::warn("{}: will be skipped: {}", fw.name, *not_installed_[fw.name]);
         }
         overall_.started = std::chrono::steady_clock::now();
-        overall_.total = m_.runs * m_.frameworks.size() * m_.scenarios.size() * m_.patterns.size();
+        overall_.total = 0;
         for (const auto& fw : m_.frameworks)
             for (std::size_t s = 0; s < m_.scenarios.size(); ++s)
-                for (std::size_t p = 0; p < m_.patterns.size(); ++p)
+                for (std::size_t p = 0; p < m_.patterns.size(); ++p) {
+                    if (!measures(s, p)) continue;
+                    overall_.total += m_.runs;
                     if (will_load(fw, s)) overall_.planned_seconds_left += planned_seconds_[p] * m_.runs;
+                }
     }
+
+    // Whether pattern p measures scenario s at all: a scenario's `patterns` can leave some out.
+    bool measures(std::size_t s, std::size_t p) const { return m_.scenarios[s].measured_under(m_.patterns[p].name); }
 
     // Measurements that will not load anything (a framework not installed, WebSocket where the
     // manifest says there is none) take no planned time.
@@ -285,7 +291,8 @@ private:
     void for_each_measurement() {
         auto all_of = [&](const framework_entry& fw, running_framework& server, unsigned run) {
             for (std::size_t s = 0; s < m_.scenarios.size(); ++s)
-                for (std::size_t p = 0; p < m_.patterns.size(); ++p) one(fw, server, s, p, run);
+                for (std::size_t p = 0; p < m_.patterns.size(); ++p)
+                    if (measures(s, p)) one(fw, server, s, p, run);
         };
         if (m_.interleave) {
             for (unsigned run = 1; run <= m_.runs; ++run)

@@ -402,3 +402,31 @@ TEST_CASE("manifest: [engine] keep_alive takes true, false or a count of request
         CHECK(m.engine.requests_per_connection == requests);
     }
 }
+
+TEST_CASE("manifest: a scenario's patterns name the patterns that measure it, and only listed ones", "[core][manifest]") {
+    const std::string head = "scenarios = [\"ping\", \"json\"]\npatterns = [\"steady\", \"spike\"]\n[scenario.json]\npatterns = ";
+    const std::vector<std::pair<std::string, std::string>> broken{
+        {"[\"stedy\"]", "m.toml:4:13: error: scenario 'json': 'patterns' names pattern 'stedy', which 'patterns' at the top "
+                        "does not list (it lists: steady, spike); did you mean 'steady'?"},
+        {"[]", "m.toml:4:12: error: scenario 'json': 'patterns' is empty, so no pattern would measure it; list at least "
+               "one, or remove the key to measure it under every pattern"},
+        {"[\"spike\", \"spike\"]", "m.toml:4:22: error: scenario 'json': pattern 'spike' is listed twice in its 'patterns'"},
+        {"\"steady\"", "m.toml:4:12: error: scenario 'json': 'patterns' must be an array of strings"},
+    };
+    for (const auto& [value, message] : broken) {
+        INFO(value);
+        const auto d = diagnostics_of(head + value + "\n" + valid_frameworks);
+        CHECK(d.find(message) != std::string::npos);
+    }
+    temp_dir dir;
+    const auto file = dir.write("m.toml", head + "[\"steady\"]\n" + valid_frameworks);
+    core::plugin_host host;
+    const auto m = core::load_manifest(file, host, {{test::builtin_plugins(), "next to the binary"}});
+    REQUIRE(m.scenarios.size() == 2);
+    CHECK(m.scenarios[0].measured_under("steady"));
+    CHECK(m.scenarios[0].measured_under("spike"));
+    CHECK(m.scenarios[1].measured_under("steady"));
+    CHECK_FALSE(m.scenarios[1].measured_under("spike"));
+    // The key is the host's: the json plugin never sees it as an option of its own.
+    CHECK_FALSE(m.scenarios[1].options.contains("patterns"));
+}

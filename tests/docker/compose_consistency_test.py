@@ -135,6 +135,16 @@ def main(source):
     if not re.search(r"^COPY \$\{APP\}/requirements\.txt /app/requirements\.txt$", dockerfile, re.M) or \
             not re.search(r"^RUN pip install --require-hashes -r /app/requirements\.txt$", dockerfile, re.M):
         problems.append("apps/shared/Dockerfile must COPY ${APP}/requirements.txt and `pip install --require-hashes -r` it")
+    # The shared code of the four extra endpoints: serve.sh finds it at $HERE/../shared/python,
+    # which is apps/shared/python in the checkout and must be /shared/python in the image (/app/..).
+    if not re.search(r"^COPY shared/python/ /shared/python/$", dockerfile, re.M) or \
+            not re.search(r"^WORKDIR /app$", dockerfile, re.M):
+        problems.append("apps/shared/Dockerfile must COPY shared/python/ to /shared/python/ (serve.sh puts "
+                        "$HERE/../shared/python on PYTHONPATH, and $HERE is /app)")
+    for app in APPS:
+        if "PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$HERE/../shared/python" not in \
+                open(os.path.join(source, "apps", app, "serve.sh")).read():
+            problems.append(f"apps/{app}/serve.sh must put $HERE/../shared/python on PYTHONPATH (extra_endpoints)")
     setup = open(os.path.join(source, "scripts", "setup.sh")).read()
     if "--require-hashes" not in setup or not re.search(r'install_venv "\$app" "\$root/apps/\$app/requirements\.txt"', setup) \
             or not all(app in re.search(r"for app in ([a-z ]+); do", setup).group(1).split() for app in APPS):
