@@ -50,6 +50,24 @@ void figures_to_json(const stats::group& g, json::object& o) {
     o["server"] = {{"cpu_percent", optional_number(g.cpu_percent)}, {"rss_mib", optional_number(g.rss_mib)}};
 }
 
+// The SLO searches of a group's runs: the rate each found under its bounds.
+json::value searches_to_json(const stats::group& g) {
+    json::array runs;
+    for (const auto* m : g.runs) {
+        if (!m->search) continue;
+        const auto& s = *m->search;
+        runs.push_back({{"run", m->run},
+                        {"found_rate", s.found_rate},
+                        {"resolution", s.resolution},
+                        {"max_p99_ms", static_cast<double>(s.max_p99_us) / 1000.0},
+                        {"max_error_rate", s.max_error_rate},
+                        {"probes", s.probes.size()},
+                        {"ended", s.ended}});
+    }
+    if (runs.empty()) return nullptr;
+    return runs;
+}
+
 }  // namespace
 
 json::object latency_ms(const sdk::histogram& h) {
@@ -81,6 +99,7 @@ json::object group_to_json(const stats::group& g, json::value rank, bool tied_wi
         o["latency_ms"] = nullptr;
     }
     o["warnings"] = json::value_from(g.warnings);
+    if (auto searches = searches_to_json(g); !searches.is_null()) o["search"] = std::move(searches);
     if (!g.runs.empty() && g.runs.front()->profile)
         o["flamegraph"] = sdk::flamegraph_path(g.framework, g.scenario, g.pattern, g.runs.front()->run);
     return o;

@@ -20,7 +20,9 @@
 ///    placement in place of `extra`, its connection mode (requests_per_connection); the descriptor's `abi_tag` and `measurement_size` (checked right after the version);
 ///    options v2: option_values::given(), nested `table` and `table_list` options (option_spec's
 ///    `fields`), `integer_list` and `number_list`.
-#define SHOOTOUT_ABI_VERSION 3u
+/// 4: load_pattern::adaptive() and sdk::adaptive_load_pattern (the SLO search proposes one probe
+///    at a time); measurement's `search` (its probes and the rate found).
+#define SHOOTOUT_ABI_VERSION 4u
 
 /// The SDK's version, major and minor. Plugins are built for one minor version: the tag below
 /// carries it, so a plugin built against another minor version is refused. (Checked against
