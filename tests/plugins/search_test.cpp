@@ -54,6 +54,8 @@ struct fake_server {
         plans.push_back(phases);
         sdk::measurement m;
         m.seconds = 10;
+        m.connections_asked = 256;
+        m.connections_established = 10;
         m.planned_rate = step.rate;
         m.achieved_rate = std::min(step.rate, generator_limit);
         m.requests_sent = static_cast<std::uint64_t>(m.achieved_rate * m.seconds);
@@ -152,10 +154,10 @@ TEST_CASE("search: a rate the generator could not send fails, so its limit is no
     const auto failed = std::find_if(m.search->probes.begin(), m.search->probes.end(), [](const auto& p) { return !p.passed; });
     REQUIRE(failed != m.search->probes.end());
     CHECK(failed->rate == 400);
-    CHECK(failed->reason == "generator-bound: sent 220 of 400 req/s planned");
+    CHECK(failed->reason == "generator-bound: sent 220 of 400 req/s planned (the pool not full: the generator's pace)");
 }
 
-TEST_CASE("search: sends late by more than the lag's share of the bound fail the probe as generator-bound",
+TEST_CASE("search: sends late by more than the lag's share of the bound fail the probe",
           "[plugins][search]") {
     auto pattern = search_pattern({{"max_p99", "20ms"}, {"start_rate", "100"}, {"resolution", "10"}, {"confirm", "0s"}});
     fake_server server;
@@ -164,7 +166,7 @@ TEST_CASE("search: sends late by more than the lag's share of the bound fail the
     CHECK(m.search->found_rate == 150);
     REQUIRE(m.search->probes.size() >= 2);
     CHECK(m.search->probes[1].rate == 200);
-    CHECK(m.search->probes[1].reason == "generator-bound: send lag p99 15.0 ms > 10.0 ms (2000 of 2000 sent late)");
+    CHECK(m.search->probes[1].reason == "send lag p99 15.0 ms > 10.0 ms (2000 of 2000 sent late; waiting for a connection or for the generator)");
 }
 
 TEST_CASE("search: the error bound is the pattern's when given, the verdict's otherwise", "[plugins][search]") {

@@ -87,8 +87,8 @@ public:
          "the measured time of the found rate's confirmation (0s: none, the last rate that held is the result)"},
         {"connections", option_type::integer, "256", "cap of the connection pool, as constant-rate's"},
         {"max_lag_share", option_type::number, "0.5",
-         "a probe fails as generator-bound when the p99 of its sends' lag behind their planned times is above this "
-         "share of max_p99 (the generator, not the server, spent the latency)"},
+         "a probe fails when the p99 of its sends' lag behind their planned times is above this share of max_p99 "
+         "(the rate was not offered as planned)"},
         {"max_probes", option_type::integer, "30", "the search stops after this many probes"},
     }};
 
@@ -165,21 +165,30 @@ public:
         const double error_rate = attempts ? static_cast<double>(m.errors.total()) / static_cast<double>(attempts) : 0.0;
         if (error_rate > s.max_error_rate)
             broken.push_back("errors " + percent_text(error_rate) + " > " + percent_text(s.max_error_rate));
-        // The open model counts what the generator could not send on time: a rate it could not
-        // offer was never tested, so the probe fails as generator-bound rather than credit the
-        // server with the generator's limit. Short of the plan by more than 5 % (and one
-        // request, which a slow probe's count rounds away)...
+        // The open model counts what was not sent on time: a rate not offered was never tested,
+        // so the probe fails rather than credit the server with the generator's limit, and the
+        // reason says whose limit it was where the measurement tells.
+        for (const auto& w : m.warnings)
+            if (w.rfind("generator-bound: worker", 0) == 0) broken.push_back(w.substr(0, w.find(',')));
+        const bool pool_full = m.connections_asked > 0 && m.connections_established >= m.connections_asked;
+        const auto dropped = m.errors.connect + m.errors.read + m.errors.write;
+        const std::string pool = pool_full ? "all " + std::to_string(m.connections_asked) + " connections busy: the server's pace"
+                                 : dropped ? "connections refused or dropped: the server's pace"
+                                           : "the pool not full: the generator's pace";
+        // Short of the plan by more than 5 % (and one request, which a slow probe rounds away)...
         const double planned = m.planned_rate * m.seconds, sent = static_cast<double>(m.requests_sent);
         if (sent + 1 < 0.95 * planned)
-            broken.push_back("generator-bound: sent " + std::to_string(static_cast<long long>(m.achieved_rate)) + " of " +
-                             std::to_string(static_cast<long long>(m.planned_rate)) + " req/s planned");
-        // ...or late by so much that its lag alone spent the latency bound's share. (A send
-        // waiting for a free connection is late too: raise `connections` if that is the cause.)
+            broken.push_back((pool_full || dropped ? std::string() : std::string("generator-bound: ")) + "sent " +
+                             std::to_string(static_cast<long long>(m.achieved_rate)) + " of " +
+                             std::to_string(static_cast<long long>(m.planned_rate)) + " req/s planned (" + pool + ")");
+        // ...or late by so much that the lag alone spent its share of the bound. A send waits
+        // for a free connection (the server is slow) or for the generator (out of CPU).
         const auto lag_p99 = m.send_lag_us ? m.send_lag_us->value_at_percentile(99) : 0;
         const auto lag_bound = static_cast<std::int64_t>(max_lag_share_ * static_cast<double>(s.max_p99_us));
         if (lag_p99 > lag_bound)
-            broken.push_back("generator-bound: send lag p99 " + ms_text(lag_p99) + " > " + ms_text(lag_bound) + " (" +
-                             std::to_string(m.late_requests) + " of " + std::to_string(m.requests_sent) + " sent late)");
+            broken.push_back("send lag p99 " + ms_text(lag_p99) + " > " + ms_text(lag_bound) + " (" +
+                             std::to_string(m.late_requests) + " of " + std::to_string(m.requests_sent) + " sent late; " +
+                             (pool_full ? pool : "waiting for a connection or for the generator") + ")");
         probe_verdict v;
         v.passed = broken.empty();
         for (std::size_t i = 0; i < broken.size(); ++i) v.reason += (i ? "; " : "") + broken[i];
