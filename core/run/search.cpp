@@ -70,7 +70,7 @@ std::string probe_line(const sdk::search_probe& p, std::size_t index) {
 }
 
 std::string found_line(const sdk::search_result& s) {
-    const auto bounds = fmt::format("p99 <= {:.1f} ms, errors <= {:.2f} %", ms(s.max_p99_us), s.max_error_rate * 100);
+    const auto bounds = fmt::format("p99 ≤ {:.1f} ms, errors ≤ {:.2f} %", ms(s.max_p99_us), s.max_error_rate * 100);
     if (s.found_rate <= 0) return fmt::format("no rate found ({}) after {} probes: {}", bounds, s.probes.size(), s.ended);
     return fmt::format("found {:.1f} req/s ({}; resolution {:.1f} req/s) after {} probes: {}", s.found_rate, bounds,
                        s.resolution, s.probes.size(), s.ended);

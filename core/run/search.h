@@ -37,7 +37,7 @@ sdk::measurement measure_with(measure_request request, const sdk::load_pattern& 
 
 /// "probe 3 (bisect): 375 req/s: p99 12.3 ms, errors 0.00 %: held" and the like, for the console.
 std::string probe_line(const sdk::search_probe& probe, std::size_t index);
-/// "found 243.8 req/s (resolution 3.9 req/s, p99 < 20.0 ms, errors < 0.10 %): converged".
+/// "found 243.8 req/s (p99 ≤ 20.0 ms, errors ≤ 0.10 %; resolution 3.9 req/s) after 11 probes: converged...".
 std::string found_line(const sdk::search_result& s);
 
 }  // namespace shootout::core

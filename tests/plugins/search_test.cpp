@@ -133,12 +133,60 @@ TEST_CASE("search: a failed confirmation narrows the bracket and the search goes
     REQUIRE(pattern->adaptive());
     const auto m = core::run_search(*pattern->adaptive(), 0.001, std::ref(server));
     // After 300's confirmation fails, 300 counts as failed: the bracket is 200 to 300, bisected.
-    // 293.75 holds as a probe, fails as a confirmation too; 287.5 holds its confirmation.
-    CHECK(server.rates == std::vector<double>{100, 200, 400, 300, 350, 325, 312.5, 306.25, 300, 250, 275, 287.5, 293.75,
-                                              293.75, 287.5});
+    // A confirmation that fails where a probe held is measured once more (a stall would explain
+    // it too); failing twice, it counts. 293.75 holds as a probe, fails both its confirmations
+    // too; 287.5 holds its confirmation.
+    CHECK(server.rates == std::vector<double>{100, 200, 400, 300, 350, 325, 312.5, 306.25, 300, 300, 250, 275, 287.5,
+                                              293.75, 293.75, 293.75, 287.5});
     CHECK(m.search->found_rate == 287.5);
     CHECK(m.search->probes[8].step == "confirm");
+    CHECK(m.search->probes[9].step == "confirm");
+    CHECK_FALSE(m.search->probes[9].passed);
+}
+
+TEST_CASE("search: a failure below a rate that held is measured again, and a retry that holds undoes it",
+          "[plugins][search]") {
+    auto pattern = search_pattern({{"max_p99", "20ms"}, {"start_rate", "100"}, {"resolution", "10"}});
+    // A server that holds 300, on a machine that stalls once: during the first confirmation.
+    struct stalling_server : fake_server {
+        bool stalled = false;
+        sdk::measurement operator()(const sdk::search_step& step, std::size_t i) {
+            auto m = fake_server::operator()(step, i);
+            if (step.step == "confirm" && !stalled) {
+                stalled = true;
+                m.latency_us.reset();
+                m.latency_us.record(900000, m.completed);
+            }
+            return m;
+        }
+    } server;
+    const auto m = core::run_search(*pattern->adaptive(), 0.001, std::ref(server));
+    CHECK(server.rates == std::vector<double>{100, 200, 400, 300, 350, 325, 312.5, 306.25, 300, 300});
+    CHECK(m.search->found_rate == 300);
+    CHECK(m.search->resolution == 6.25);
     CHECK_FALSE(m.search->probes[8].passed);
+    CHECK(m.search->probes[9].passed);
+    CHECK(server.plans[9] == "rest+warmup+confirm");
+}
+
+TEST_CASE("search: a failure with no rate held at or above it counts at once", "[plugins][search]") {
+    auto pattern = search_pattern({{"max_p99", "20ms"}, {"start_rate", "400"}, {"resolution", "10"}, {"confirm", "0s"}});
+    // A server that holds 300; the third probe (300, above every rate that held yet) stalls.
+    struct stalling_third : fake_server {
+        sdk::measurement operator()(const sdk::search_step& step, std::size_t i) {
+            auto m = fake_server::operator()(step, i);
+            if (i == 2) {
+                m.latency_us.reset();
+                m.latency_us.record(900000, m.completed);
+            }
+            return m;
+        }
+    } server;
+    const auto m = core::run_search(*pattern->adaptive(), 0.001, std::ref(server));
+    // 400 fails, halved to 200 (held), bisected: 300 fails (the stall) and bounds the search.
+    CHECK(server.rates == std::vector<double>{400, 200, 300, 250, 275, 287.5, 293.75});
+    CHECK(m.search->found_rate == 293.75);
+    CHECK(m.search->probes[1].step == "bracket");
 }
 
 TEST_CASE("search: a rate the generator could not send fails, so its limit is not reported as the server's",

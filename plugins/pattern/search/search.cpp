@@ -1,7 +1,8 @@
 // The SLO search: the highest constant rate a server sustains while its corrected p99 and its
 // error rate stay under bounds. It brackets (doubling from a start rate until a probe fails),
 // bisects between the highest rate that held and the lowest that did not down to a resolution,
-// then measures the rate found again for a longer window. Each probe is an open-model load
+// then measures the rate found again for a longer window. A failure below a rate that held is
+// measured once more before it counts (a stall of a loaded machine looks like a limit once). Each probe is an open-model load
 // (constant-rate's), so the latency it judges counts from the planned send time.
 #include <algorithm>
 #include <charconv>
@@ -53,18 +54,41 @@ std::string percent_text(double fraction) {
 
 // The highest rate that held below the lowest that did not (0 when none held there), and that
 // lowest failed rate (0 when none failed). A pass above a failure is noise near the knee and
-// ignored: the bracket only ever narrows. A failed confirmation is a failure at its rate.
+// ignored: the bracket only ever narrows. A failed confirmation is a failure at its rate; a
+// failure that a later probe at the same rate held (a retry) is not.
 struct bracket {
     double held = 0, failed = 0;
 };
 
+bool retried_and_held(const std::vector<search_probe>& probes, std::size_t i) {
+    for (std::size_t j = i + 1; j < probes.size(); ++j)
+        if (probes[j].rate == probes[i].rate && probes[j].passed) return true;
+    return false;
+}
+
 bracket bracket_of(const std::vector<search_probe>& probes) {
     bracket b;
-    for (const auto& p : probes)
-        if (!p.passed && (b.failed == 0 || p.rate < b.failed)) b.failed = p.rate;
+    for (std::size_t i = 0; i < probes.size(); ++i)
+        if (!probes[i].passed && !retried_and_held(probes, i) && (b.failed == 0 || probes[i].rate < b.failed))
+            b.failed = probes[i].rate;
     for (const auto& p : probes)
         if (p.passed && (b.failed == 0 || p.rate < b.failed)) b.held = std::max(b.held, p.rate);
     return b;
+}
+
+// The last probe failed at a rate no higher than one that held, for the first time at that rate:
+// a contradiction a stall of the machine (or of the server, once) explains as well as the
+// server's limit, so the rate is measured once more before it bounds the search.
+bool contradicted(const std::vector<search_probe>& probes) {
+    if (probes.empty() || probes.back().passed) return false;
+    const double rate = probes.back().rate;
+    std::size_t failures = 0;
+    bool held_at_or_above = false;
+    for (const auto& p : probes) {
+        if (!p.passed && p.rate == rate) ++failures;
+        if (p.passed && p.rate >= rate) held_at_or_above = true;
+    }
+    return held_at_or_above && failures == 1;
 }
 
 class search final : public adaptive_load_pattern {
@@ -142,6 +166,12 @@ public:
                                                           : "converged: the found rate held its confirmation");
         if (probes.size() >= static_cast<std::size_t>(max_probes_))
             return finish(s, b.held, b, "stopped after max_probes probes: the rate found is the last that held, unconfirmed");
+        if (contradicted(probes)) {
+            const auto& last = probes.back();
+            if (last.step == "confirm")
+                return search_step{last.rate, "confirm", probe_plan(last.rate, confirm_, "confirm", true)};
+            return search_step{last.rate, "retry", probe_plan(last.rate, duration_, "probe", true)};
+        }
         if (b.failed == 0) {
             if (probes.empty()) return step(probes, start_rate_, "bracket");
             if (b.held >= max_rate_) return confirm_or_finish(s, b, "max_rate held: the server may sustain more");

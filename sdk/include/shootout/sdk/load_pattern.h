@@ -56,7 +56,7 @@ public:
 /// One probe an adaptive pattern asks for: a plan (its measured phases hold `rate`) and why.
 struct search_step {
     double rate = 0;
-    std::string step;  ///< "bracket", "bisect", "confirm": copied into the probe's record
+    std::string step;  ///< "bracket", "bisect", "confirm", "retry": copied into the probe's record
     load_plan plan;
 };
 

@@ -107,7 +107,7 @@ struct cpu_placement {
 /// against the search's bounds. Latencies are corrected (from the planned send time).
 struct search_probe {
     double rate = 0;              ///< the planned rate, requests per second
-    std::string step;             ///< why it was probed: "bracket", "bisect" or "confirm"
+    std::string step;             ///< why it was probed: "bracket", "bisect", "confirm" or "retry"
     double seconds = 0;           ///< measured time
     std::uint64_t completed = 0;
     std::int64_t p50_us = 0, p99_us = 0;
