@@ -92,6 +92,9 @@ struct measure_request {
     engine_settings engine;
     const std::atomic<bool>* interrupted = nullptr;
     bool show_progress = true;
+    /// false: no correctness check before the load (an SLO search's probes after its first,
+    /// against a server the first one checked).
+    bool check_correctness = true;
     int server_pid = 0;  ///< a local server: its process tree's CPU and RSS are sampled during the load
     const run_progress* overall = nullptr;  ///< a manifest run: shown on the progress line
     std::string container;  ///< an external server in Docker: its container's CPU and memory are sampled instead

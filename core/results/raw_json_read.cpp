@@ -290,6 +290,38 @@ void phases_from_json(const json::object& doc, const histogram_reader& read, sdk
     }
 }
 
+// An SLO search's probes (optional: only a search measurement has them).
+sdk::search_result search_from_json(const json::object& o) {
+    const std::string_view where = "search";
+    sdk::search_result s;
+    s.found_rate = number<double>(o, "found_rate", where);
+    s.resolution = number<double>(o, "resolution", where);
+    s.max_p99_us = number<std::int64_t>(o, "max_p99", where);
+    s.max_error_rate = number<double>(o, "max_error_rate", where);
+    s.ended = text(o, "ended", where);
+    for (const auto& v : array_at(o, "probes", where)) {
+        const auto& p = as_object(v, "search.probes");
+        const std::string_view at = "search.probes";
+        sdk::search_probe probe;
+        probe.rate = number<double>(p, "rate", at);
+        probe.step = text(p, "step", at);
+        probe.seconds = number<double>(p, "seconds", at);
+        probe.completed = number<std::uint64_t>(p, "completed", at);
+        probe.p50_us = number<std::int64_t>(p, "p50", at);
+        probe.p99_us = number<std::int64_t>(p, "p99", at);
+        probe.error_rate = number<double>(p, "error_rate", at);
+        probe.achieved_rate = number<double>(p, "achieved_rate", at);
+        probe.late_requests = number<std::uint64_t>(p, "late_requests", at);
+        probe.unsent = number<std::uint64_t>(p, "unsent", at);
+        const auto& passed = field(p, "passed", at);
+        if (!passed.is_bool()) throw raw_result_error("search.probes: field 'passed' must be true or false");
+        probe.passed = passed.get_bool();
+        probe.reason = text(p, "reason", at);
+        s.probes.push_back(std::move(probe));
+    }
+    return s;
+}
+
 void observations_from_json(const json::object& doc, sdk::measurement& m) {
     const std::string_view top = "document";
     m.server_resources = samples_from_json(array_at(doc, "server_resources", top), "server_resources");
@@ -299,6 +331,7 @@ void observations_from_json(const json::object& doc, sdk::measurement& m) {
         m.profile = sdk::profile_info{text(p, "profiler", "profile"), text(p, "folded_path", "profile"),
                                       number<std::uint64_t>(p, "samples", "profile")};
     }
+    if (doc.contains("search")) m.search = search_from_json(object_at(doc, "search", top));
     for (const auto& w : array_at(doc, "warnings", top)) {
         if (!w.is_string()) throw raw_result_error("warnings: each warning must be a string");
         m.warnings.emplace_back(w.get_string());

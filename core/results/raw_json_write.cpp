@@ -133,8 +133,29 @@ json::object environment_to_json(const sdk::environment& env) {
             {"framework_versions", std::move(fw_versions)}};
 }
 
-// The optional parts: histograms only some scenarios or models have, the write audit, the profile.
+json::object search_to_json(const sdk::search_result& s) {
+    json::array probes;
+    for (const auto& p : s.probes)
+        probes.push_back({{"rate", p.rate},
+                          {"step", p.step},
+                          {"seconds", p.seconds},
+                          {"completed", p.completed},
+                          {"p50", p.p50_us},
+                          {"p99", p.p99_us},
+                          {"error_rate", p.error_rate},
+                          {"achieved_rate", p.achieved_rate},
+                          {"late_requests", p.late_requests},
+                          {"unsent", p.unsent},
+                          {"passed", p.passed},
+                          {"reason", p.reason}});
+    return {{"found_rate", s.found_rate},     {"resolution", s.resolution}, {"max_p99", s.max_p99_us},
+            {"max_error_rate", s.max_error_rate}, {"ended", s.ended},       {"probes", std::move(probes)}};
+}
+
+// The optional parts: histograms only some scenarios or models have, the write audit, the
+// profile, an SLO search's probes.
 void optional_parts_to_json(const sdk::measurement& m, json::object& doc) {
+    if (m.search) doc["search"] = search_to_json(*m.search);
     if (m.latency_uncorrected_us) doc["latency_uncorrected_us"] = histogram_to_json(*m.latency_uncorrected_us);
     if (m.first_byte_us) doc["first_byte_us"] = histogram_to_json(*m.first_byte_us);
     if (m.connect_us) doc["connect_us"] = histogram_to_json(*m.connect_us);

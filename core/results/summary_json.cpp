@@ -66,6 +66,24 @@ json::array thresholds_to_json(const stats::group& g, const stats::criteria& cri
     return checks;
 }
 
+// The SLO searches of a group's runs: the rate each found under its bounds.
+json::value searches_to_json(const stats::group& g) {
+    json::array runs;
+    for (const auto* m : g.runs) {
+        if (!m->search) continue;
+        const auto& s = *m->search;
+        runs.push_back({{"run", m->run},
+                        {"found_rate", s.found_rate},
+                        {"resolution", s.resolution},
+                        {"max_p99_ms", static_cast<double>(s.max_p99_us) / 1000.0},
+                        {"max_error_rate", s.max_error_rate},
+                        {"probes", s.probes.size()},
+                        {"ended", s.ended}});
+    }
+    if (runs.empty()) return nullptr;
+    return runs;
+}
+
 }  // namespace
 
 json::object threshold_to_json(const stats::threshold& t) {
@@ -105,6 +123,7 @@ json::object group_to_json(const stats::group& g, const stats::criteria& criteri
     }
     o["warnings"] = json::value_from(g.warnings);
     o["thresholds"] = thresholds_to_json(g, criteria);
+    if (auto searches = searches_to_json(g); !searches.is_null()) o["search"] = std::move(searches);
     if (!g.runs.empty() && g.runs.front()->profile)
         o["flamegraph"] = sdk::flamegraph_path(g.framework, g.scenario, g.pattern, g.runs.front()->run);
     return o;

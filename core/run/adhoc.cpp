@@ -23,6 +23,7 @@
 #include "results/summary_json.h"
 #include "run/console.h"
 #include "run/interrupt.h"
+#include "run/search.h"
 #include "runner.h"
 #include "verdict/threshold.h"
 
@@ -336,11 +337,8 @@ sdk::measurement measure_adhoc(const adhoc_options& o, const std::vector<search_
     request.interrupted = &interrupt_flag();
     request.show_progress = true;
     const interrupt_scope interrupts;  // first, so that no earlier interrupt is read as this one's
-    std::string problem;
-    auto plan = plan_of(*pattern, o.pattern, problem);
-    if (!plan) return failed_measurement(request, problem);
-    request.plan = std::move(*plan);
-    return measure(request);
+    // run_adhoc judges by the default criteria; a search's error bound defaults to the same.
+    return measure_with(std::move(request), *pattern, sdk::stats::criteria{}.max_error_rate);
 }
 
 bool adhoc_interrupted() { return interrupt_requested(); }

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "observe/resource_summary.h"
+#include "run/search.h"
 
 namespace shootout::core {
 
@@ -65,6 +66,7 @@ void print_summary(const std::vector<sdk::measurement>& all, std::ostream& out) 
             if (m.writes)
                 out << fmt::format("             writes: {} rows added for {} answers 2xx ({} in flight at the end)\n",
                                    m.writes->rows_added, m.writes->answered_2xx, m.writes->in_flight_at_end);
+            if (m.search) out << "             search: " << found_line(*m.search) << '\n';
             if (m.profile) out << fmt::format("             profile: {} samples ({}) in {}\n", m.profile->samples, m.profile->profiler, m.profile->folded_path);
             for (const auto& w : m.warnings) out << "             warning: " << w << '\n';
         }

@@ -27,6 +27,7 @@
 #include "results/environment.h"
 #include "results/raw_json.h"
 #include "run/console.h"
+#include "run/search.h"
 #include "run/interrupt.h"
 #include "runner.h"
 
@@ -387,13 +388,7 @@ private:
         }
         std::optional<std::string> profile_problem;
         auto request = request_for(fw, server, s, p, run, profile_problem);
-        std::string plan_problem;
-        if (auto plan = plan_of(*instances_.patterns[p], m_.patterns[p].name, plan_problem)) {
-            request.plan = std::move(*plan);
-            result = measure(request);
-        } else {
-            result = failed_measurement(request, plan_problem);
-        }
+        result = measure_with(std::move(request), *instances_.patterns[p], m_.verdict.max_error_rate);
         if (profile_problem) result.warnings.push_back(*profile_problem);
         if (auto died = server.died()) {
             // What was measured stays in the raw result; the verdict is that the server died.

@@ -208,8 +208,9 @@ sdk::measurement measure_unguarded(const measure_request& request) {
     config.source_addresses = request.source_addresses;  // the check's connections too: a shard is one address
 
     // Correctness first: a framework that answers wrongly is reported as failed, never measured.
-    // Under a distributed load the first shard checks, once, for all.
-    const bool checks = !request.shard || request.shard->index == 0;
+    // Under a distributed load the first shard checks, once, for all; an SLO search's probes
+    // after its first do not check again.
+    const bool checks = request.check_correctness && (!request.shard || request.shard->index == 0);
     const auto checked = checks ? check_correctness(config, settings, *request.scenario, request.target, label) : correctness_verdict{};
     if (checked.outcome != sdk::outcome::measured) {
         m.outcome = checked.outcome;

@@ -236,9 +236,14 @@ summary summarize(const result_set& results, const criteria& c) {
                 (g.verdict == verdict::ranked ? r.ranked : r.unranked).push_back(&g);
         // Under an open-model pattern every server that keeps up completes the planned rate, so
         // req/s says nothing: those sections rank by the corrected p99 instead (lower first), and
-        // runs whose p99 ranges overlap are ties.
-        r.by_latency = !r.ranked.empty() && std::all_of(r.ranked.begin(), r.ranked.end(),
-                                                        [](const group* g) { return g->open_model(); });
+        // runs whose p99 ranges overlap are ties. An SLO search is open-model too, but what it
+        // finds is a rate (its confirmation's req/s), under a p99 bound: it ranks by req/s.
+        const auto searched = [](const group* g) {
+            return std::any_of(g->runs.begin(), g->runs.end(), [](const sdk::measurement* m) { return m->search.has_value(); });
+        };
+        r.by_latency = !r.ranked.empty() && std::all_of(r.ranked.begin(), r.ranked.end(), [&](const group* g) {
+            return g->open_model() && !searched(g);
+        });
         if (r.by_latency)
             std::stable_sort(r.ranked.begin(), r.ranked.end(), [](const group* a, const group* b) {
                 return a->latency_us.value_at_percentile(99) < b->latency_us.value_at_percentile(99);

@@ -25,7 +25,7 @@ TEST_CASE("plugin host: every built-in plugin loads and checks out", "[core][plu
     auto host = discover({test::builtin_plugins()});
     CHECK(host.problems().empty());
     CHECK(host.available(core::plugin_kind::scenario) == "db-read, db-write, http, json, ping, stream, upload, ws-echo");
-    CHECK(host.available(core::plugin_kind::load_pattern) == "constant-rate, spike, steady");
+    CHECK(host.available(core::plugin_kind::load_pattern) == "constant-rate, search, spike, steady");
     const auto* steady = host.find(core::plugin_kind::load_pattern, "steady");
     REQUIRE(steady != nullptr);
     CHECK(steady->defaults.integer("connections") == 50);

@@ -184,6 +184,16 @@ struct state {
     std::mutex targets_mutex;
     std::vector<std::string> targets;  // of the first max_kept_targets requests
 
+    std::mutex service_mutex;
+    steady::time_point service_free{};  ///< when the one server of `service_time` is free again
+
+    // With service_time: when a request read at `now` is done, after every one read before it.
+    steady::time_point served_at(steady::time_point now, std::chrono::microseconds service_time) {
+        std::lock_guard lock(service_mutex);
+        service_free = std::max(service_free, now) + service_time;
+        return service_free;
+    }
+
     faults snapshot() const {
         std::lock_guard lock(fault_mutex);
         return current;
@@ -500,12 +510,19 @@ private:
         keep_alive_ = (req_.keep_alive() || faults_.ignore_connection_close) && !faults_.connection_close;
         res_.keep_alive(keep_alive_);
         res_.prepare_payload();
-        delayed_ = false;
+        delayed_ = served_ = false;
         wait_then_send();
     }
 
-    // Applies `delay`, then any stall window, then sends.
+    // Applies the service queue, then `delay`, then any stall window, then sends.
     void wait_then_send() {
+        if (!served_ && faults_.service_time.count() > 0) {
+            served_ = true;
+            timer_.expires_at(st_.served_at(steady::now(), faults_.service_time));
+            return timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+                if (!ec) self->wait_then_send();
+            });
+        }
         if (!delayed_ && faults_.delay.count() > 0) {
             delayed_ = true;
             timer_.expires_after(faults_.delay);
@@ -669,7 +686,7 @@ private:
     request req_;
     response res_;
     faults faults_;
-    bool stream_ = false, keep_alive_ = true, delayed_ = false;
+    bool stream_ = false, keep_alive_ = true, delayed_ = false, served_ = false;
     std::string raw_;
     raw_plan plan_;
     std::size_t drip_at_ = 0;

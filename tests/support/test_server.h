@@ -21,6 +21,12 @@ enum class chunk_fault {
 /// Misbehaviour to inject. The default value means: behave correctly.
 struct faults {
     std::chrono::microseconds delay{0};        ///< wait this long before each HTTP response and each WebSocket echo
+    /// Non-zero: a server of known capacity, one request at a time in arrival order, each
+    /// taking this long (4 ms: 250 req/s), like one thread with a fixed service time, whatever
+    /// the `threads` serving the sockets: HTTP answers wait on one queue's clock (a timer, not a
+    /// busy CPU, so a loaded machine does not change the capacity). Past capacity the queue
+    /// grows, and requests of closed connections still take their turn, as a real server's do.
+    std::chrono::microseconds service_time{0};
     unsigned status = 0;                       ///< non-zero: answer every HTTP request (upgrades too) with this status and {"error":"injected"}
     unsigned status_every = 0;                 ///< with `status`: only every Nth HTTP request gets it, the others are right
     bool wrong_body = false;                   ///< subtly wrong bodies: pang, hullo, name "wrong", {"id":"x"}, 64 '0' sha256, /stream 1 byte short

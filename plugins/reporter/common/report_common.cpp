@@ -83,6 +83,13 @@ std::string errors_text(const sdk::stats::group& g) {
     return fmt::format("{} ({}: {})", g.errors.total(), percent_text(g.error_rate), error_classes_text(g.errors));
 }
 
+std::string search_text(const sdk::search_result& s) {
+    const auto bounds = fmt::format("p99 ≤ {} ms and errors ≤ {}", ms_text(s.max_p99_us), percent_text(s.max_error_rate));
+    if (s.found_rate <= 0) return fmt::format("no rate held {} ({} probes): {}", bounds, s.probes.size(), s.ended);
+    return fmt::format("found {} req/s with {} (resolution {} req/s, {} probes): {}", rate_text(s.found_rate), bounds,
+                       rate_text(s.resolution), s.probes.size(), s.ended);
+}
+
 std::string verdict_text(sdk::stats::verdict v) {
     switch (v) {
         case sdk::stats::verdict::ranked: return "ranked";

@@ -59,6 +59,9 @@ std::string rate_with_interval(const sdk::stats::group& g);
 std::string errors_text(const sdk::stats::group& g);
 /// "timeout 10, status 2", or "" without errors.
 std::string error_classes_text(const sdk::error_counts& e);
+/// An SLO search's outcome in words: "found 244 req/s with p99 ≤ 20.00 ms and errors ≤ 0.10 %
+/// (resolution 3.9 req/s, 11 probes): converged: ...", or "no rate held ..." with how it ended.
+std::string search_text(const sdk::search_result& s);
 /// "failed", "skipped", "not supported".
 std::string verdict_text(sdk::stats::verdict v);
 

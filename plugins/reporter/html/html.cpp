@@ -1,8 +1,9 @@
 // `html`: report.html, one self-contained file that opens offline: the ranked tables and SVG
 // charts drawn here (req/s with interval whiskers, the latency spectrum, each run over time,
-// spike stages, the server's CPU and RSS). Every string from a manifest or a server is escaped.
+// spike stages, an SLO search's probes, the server's CPU and RSS). Every string from a manifest or a server is escaped.
 // A small inline script counts, on load, the charts and the drawn marks in each, and writes
 // the result into #render-check, so a headless browser can tell that every chart rendered.
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -177,11 +178,72 @@ private:
                                open_model ? "<td></td><td></td><td></td>" : "");
         out += "</table>\n";
         if (!r.ranked.empty()) out += "<p>Order: " + esc(r.order_text()) + "</p>\n";
+        out += searches(r);
         if (r.ranked.empty()) return out + "<p>No framework was ranked in this scenario, so there is nothing to chart.</p>\n";
 
         out += "<div class=\"charts\">\n" + rate_chart(r) + spectrum_chart(r) + stage_charts(r) + "</div>\n";
         out += run_charts(r, results);
         return out;
+    }
+
+    // Each SLO search (the `search` pattern), ranked or not: the rate found, the curve of every
+    // probe (p50 and p99 against the rate, with the p99 bound, errors on the right axis) and
+    // the probes in the order they ran.
+    std::string searches(const stats::ranking& r) const {
+        std::vector<const stats::group*> groups(r.ranked.begin(), r.ranked.end());
+        groups.insert(groups.end(), r.unranked.begin(), r.unranked.end());
+        std::string out;
+        for (const auto* g : groups)
+            for (const auto* m : g->runs)
+                if (m->search) out += search_curve(*m) + search_table(*m);
+        return out;
+    }
+
+    static std::string search_curve(const sdk::measurement& m) {
+        const auto& s = *m.search;
+        auto probes = s.probes;
+        std::stable_sort(probes.begin(), probes.end(), [](const auto& a, const auto& b) { return a.rate < b.rate; });
+        svg::series p50{"p50 ms", "#0072B2", {}, false, false}, p99{"p99 ms", "#D55E00", {}, false, false};
+        svg::series bound{"p99 bound", "#B00020", {}, false, true}, errors{"errors %", "#009E73", {}, true, false};
+        // ms on a log axis: a failed probe's p99 is often a thousand times the bound.
+        auto at_least = [](std::int64_t us) { return std::max(static_cast<double>(us) / 1000.0, 0.001); };
+        for (const auto& p : probes) {
+            p50.points.emplace_back(p.rate, at_least(p.p50_us));
+            p99.points.emplace_back(p.rate, at_least(p.p99_us));
+            errors.points.emplace_back(p.rate, p.error_rate * 100);
+        }
+        if (probes.empty()) return "";
+        bound.points = {{probes.front().rate, at_least(s.max_p99_us)}, {probes.back().rate, at_least(s.max_p99_us)}};
+        std::vector<svg::series> lines{p50, p99, bound, errors};
+        if (s.found_rate > 0) {  // a vertical line at the rate found, across the whole latency range
+            double low = at_least(s.max_p99_us), high = low;
+            for (const auto& p : probes) {
+                low = std::min(low, at_least(p.p50_us));
+                high = std::max(high, at_least(p.p99_us));
+            }
+            lines.push_back(svg::series{"found rate", "#444", {{s.found_rate, low}, {s.found_rate, high}}, false, true});
+        }
+        return svg::line_chart("search-curve",
+                               fmt::format("{} run {}: SLO search, latency and errors against the rate", m.framework, m.run),
+                               svg::axis{"req/s", false, {}}, svg::axis{"ms (log)", true, {}}, svg::axis{"errors %", false, {}},
+                               lines);
+    }
+
+    static std::string search_table(const sdk::measurement& m) {
+        const auto& s = *m.search;
+        std::string out = fmt::format("<p><strong>{} run {}:</strong> {}</p>\n<table>\n<tr><th>probe</th><th>step</th>"
+                                      "<th>req/s planned</th><th>sent req/s</th><th>p50 ms</th><th>p99 ms</th><th>errors</th>"
+                                      "<th>result</th></tr>\n",
+                                      esc(m.framework), m.run, esc(search_text(s)));
+        for (std::size_t i = 0; i < s.probes.size(); ++i) {
+            const auto& p = s.probes[i];
+            out += fmt::format("<tr><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+                               "<td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td{}>{}</td></tr>\n",
+                               i + 1, esc(p.step), rate_text(p.rate), rate_text(p.achieved_rate), ms_text(p.p50_us),
+                               ms_text(p.p99_us), percent_text(p.error_rate), p.passed ? "" : " class=\"bad\"",
+                               p.passed ? "held" : "failed: " + esc(p.reason));
+        }
+        return out + "</table>\n";
     }
 
     std::string rate_chart(const stats::ranking& r) const {

@@ -135,11 +135,35 @@ private:
                                g->runs_measured, open_model ? " - | - | - |" : "");
         out += '\n';
         if (!r.ranked.empty()) out += fmt::format("Order: {}\n\n", md_cell(r.order_text()));
+        out += searches(r);
         for (const auto* g : r.unranked)
             out += fmt::format("- **{}** {}: {}\n", md_cell(g->framework), verdict_text(g->verdict), md_cell(g->reason));
         if (!r.unranked.empty()) out += '\n';
         for (std::size_t i = 0; i < notes.size(); ++i) out += fmt::format("[{}] {}  \n", i + 1, notes[i]);
         if (!notes.empty()) out += '\n';
+        return out;
+    }
+
+    // Each SLO search (the `search` pattern), ranked or not: the rate found and every probe.
+    static std::string searches(const stats::ranking& r) {
+        std::vector<const stats::group*> groups(r.ranked.begin(), r.ranked.end());
+        groups.insert(groups.end(), r.unranked.begin(), r.unranked.end());
+        std::string out;
+        for (const auto* g : groups)
+            for (const auto* m : g->runs) {
+                if (!m->search) continue;
+                const auto& s = *m->search;
+                out += fmt::format("SLO search, **{}** run {}: {}\n\n", md_cell(m->framework), m->run, md_cell(search_text(s)));
+                out += "| probe | step | req/s planned | sent req/s | p50 ms | p99 ms | errors | result |\n"
+                       "|---:|---|---:|---:|---:|---:|---:|---|\n";
+                for (std::size_t i = 0; i < s.probes.size(); ++i) {
+                    const auto& p = s.probes[i];
+                    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", i + 1, md_cell(p.step), rate_text(p.rate),
+                                       rate_text(p.achieved_rate), ms_text(p.p50_us), ms_text(p.p99_us),
+                                       percent_text(p.error_rate), p.passed ? "held" : "failed: " + md_cell(p.reason));
+                }
+                out += '\n';
+            }
         return out;
     }
 

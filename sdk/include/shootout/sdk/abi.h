@@ -17,12 +17,15 @@
 ///    `unfinished` and `body_checks`.
 /// 3: reporter::finish(const report_input&) (the host's summary handed over, the statistics
 ///    out of the SDK); measurement's per-second latency buckets, typed open-model counters and
-///    placement in place of `extra`, its connection mode (requests_per_connection), its `shard` and `merged` (distributed load); the descriptor's `abi_tag` and `measurement_size` (checked right after the version);
+///    placement in place of `extra`, its connection mode (requests_per_connection); the descriptor's `abi_tag` and `measurement_size` (checked right after the version);
 ///    options v2: option_values::given(), nested `table` and `table_list` options (option_spec's
 ///    `fields`), `integer_list` and `number_list`.
 /// 4: the summary's thresholds: criteria::thresholds (sdk::stats::threshold) and each group's
 ///    judged `thresholds` (sdk::stats::threshold_check); option_type::json (any TOML value,
-///    handed to the plugin as its JSON text).
+///    handed to the plugin as its JSON text);
+///    load_pattern::adaptive() and sdk::adaptive_load_pattern (the SLO search proposes one probe
+///    at a time); measurement's `search` (its probes and the rate found), `shard` and `merged`
+///    (a distributed load's shard, and what `shootout merge` made a measurement from).
 #define SHOOTOUT_ABI_VERSION 4u
 
 /// The SDK's version, major and minor. Plugins are built for one minor version: the tag below

@@ -141,6 +141,32 @@ struct merge_info {
     bool partial() const noexcept { return !missing.empty(); }
 };
 
+/// One probe of an SLO search (the `search` pattern): a constant rate measured, and judged
+/// against the search's bounds. Latencies are corrected (from the planned send time).
+struct search_probe {
+    double rate = 0;              ///< the planned rate, requests per second
+    std::string step;             ///< why it was probed: "bracket", "bisect", "confirm" or "retry"
+    double seconds = 0;           ///< measured time
+    std::uint64_t completed = 0;
+    std::int64_t p50_us = 0, p99_us = 0;
+    double error_rate = 0;        ///< errors / (completed + errors)
+    double achieved_rate = 0;     ///< requests actually sent per second
+    std::uint64_t late_requests = 0, unsent = 0;  ///< the generator's lag behind the plan
+    bool passed = false;
+    std::string reason;           ///< why it failed, every bound it broke ("" when it passed)
+};
+
+/// An SLO search's outcome: the highest constant rate that held the bounds over a confirmation
+/// window, and every probe that led there, in the order they ran.
+struct search_result {
+    double found_rate = 0;        ///< 0: no rate held the bounds
+    double resolution = 0;        ///< req/s between the found rate and the lowest failed one above it (0: none failed)
+    std::int64_t max_p99_us = 0;  ///< the bounds
+    double max_error_rate = 0;
+    std::string ended;            ///< how the search ended, in words ("converged", "max_rate held", ...)
+    std::vector<search_probe> probes;
+};
+
 /// How a (framework, scenario, pattern, run) ended.
 enum class outcome {
     measured,       ///< passed its correctness check and was measured
@@ -197,6 +223,9 @@ struct measurement {
     std::uint64_t in_flight_at_end = 0;         ///< requests sent but not answered when the load stopped
     std::optional<write_accounting> writes;     ///< for scenarios whose writes are counted in the database
     std::optional<profile_info> profile;        ///< set when the server was profiled during this measurement
+    /// An SLO search (an adaptive pattern): its probes and the rate found. The rest of the
+    /// measurement is the last probe's (the confirmation of the found rate, when it held).
+    std::optional<search_result> search;
     std::vector<std::string> warnings;  ///< e.g. "generator-bound: worker 0 at 97 % CPU"
     cpu_placement placement;            ///< where the server and the generator were pinned
     std::optional<shard_info> shard;    ///< set when this is one shard's part of a distributed load
