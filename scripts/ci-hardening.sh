@@ -39,6 +39,8 @@ print_findings() {  # logs_dir sanitizer_name
     cat "$1/$2".*
 }
 
+mpi_tests="^mpi: "
+
 asan() {
     step "ASan+UBSan: build"
     cmake --preset asan-ubsan >/dev/null
@@ -53,7 +55,14 @@ asan() {
     local logs status=0
     logs=$(mktemp -d)
     ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$logs/asan" UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$logs/ubsan" \
-        ctest --preset asan-ubsan --repeat until-pass:2 || status=$?
+        ctest --preset asan-ubsan --repeat until-pass:2 -E "$mpi_tests" ${ASAN_CTEST_ARGS:-} || status=$?
+    # The MPI tests, without leak detection: Open MPI 4.1 (Debian 12) leaks small allocations from
+    # its components, which it has unloaded by exit, so LeakSanitizer cannot name them to suppress
+    # them. Memory errors and undefined behaviour are still findings. verify_asan_link_order=0:
+    # the libfaketime test's rank has libfaketime preloaded ahead of ASan's runtime.
+    ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0:verify_asan_link_order=0:log_path=$logs/asan" \
+    UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$logs/ubsan" \
+        ctest --preset asan-ubsan --repeat until-pass:2 -R "$mpi_tests" ${ASAN_CTEST_ARGS:-} || status=$?
     local found=0
     print_findings "$logs" asan && found=1
     print_findings "$logs" ubsan && found=1
