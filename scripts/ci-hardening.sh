@@ -11,6 +11,7 @@
 #   scripts/ci-hardening.sh                 everything
 #   scripts/ci-hardening.sh asan tsan fuzz  some stages
 #   FUZZ_SECONDS=10 scripts/ci-hardening.sh fuzz
+#   ASAN_CTEST_ARGS='-R ^mpi:' scripts/ci-hardening.sh asan   some tests (extra ctest arguments)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
