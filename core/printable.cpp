@@ -64,6 +64,7 @@ void make_printable(sdk::measurement& m) {
     for (auto* s : {&m.framework, &m.scenario, &m.pattern, &m.reason}) clean(*s);
     for (auto& w : m.warnings) clean(w);
     for (auto& p : m.phases) clean(p.name);
+    for (auto& r : m.requests) clean(r.label);
     if (m.profile) {
         clean(m.profile->profiler);
         clean(m.profile->folded_path);

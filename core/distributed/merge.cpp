@@ -132,6 +132,31 @@ void add_phases(sdk::measurement& into, const sdk::measurement& from, const std:
     }
 }
 
+// Request kind k of every shard is the scenario's kind k: the same labels in the same order
+// (one manifest), counts added and histograms merged by label.
+void add_requests(sdk::measurement& into, const sdk::measurement& from, const std::string& source) {
+    const auto same = [&] {
+        if (from.requests.size() != into.requests.size()) return false;
+        for (std::size_t k = 0; k < from.requests.size(); ++k)
+            if (from.requests[k].label != into.requests[k].label) return false;
+        return true;
+    };
+    const auto labels = [](const sdk::measurement& m) {
+        std::vector<std::string> l;
+        for (const auto& r : m.requests) l.push_back(r.label);
+        return l.empty() ? std::string("none") : fmt::format("{}", fmt::join(l, ", "));
+    };
+    if (!same())
+        throw merge_error(fmt::format("{}: its requests are {} where the first shard's are {}: the shards ran different "
+                                      "scenarios",
+                                      source, labels(from), labels(into)));
+    for (std::size_t k = 0; k < from.requests.size(); ++k) {
+        into.requests[k].completed += from.requests[k].completed;
+        into.requests[k].errors += from.requests[k].errors;
+        into.requests[k].latency_us.merge(from.requests[k].latency_us);
+    }
+}
+
 // Second k of every shard counts from that shard's own measured start on its monotonic clock,
 // which is the plan's clock: the seconds add up by index, never by a host's wall clock.
 std::vector<sdk::timeline_point> merged_timeline(const std::vector<raw_result>& shards) {
@@ -288,11 +313,13 @@ raw_result merge_shards(std::vector<raw_result> shards, bool allow_partial) {
     m.connections_asked = 0, m.planned_rate = 0, m.connections_established = 0, m.late_requests = 0, m.requests_sent = 0, m.requests_unsent_at_end = 0;
     m.bytes_sent = 0, m.bytes_received = 0, m.generator_cpu_seconds = 0, m.answered_2xx_all_phases = 0, m.in_flight_at_end = 0;
     for (auto& p : m.phases) p.completed = 0, p.errors = {}, p.latency_us.reset(), p.connections_open = 0, p.connections_planned = 0, p.seconds = 0;
+    for (auto& q : m.requests) q.completed = 0, q.errors = {}, q.latency_us.reset();
     m.warnings.clear();
     m.generator_resources.clear();  // each shard's own; no one process's samples describe the whole
     for (const auto& r : shards) {
         add_counts(m, r.measurement);
         add_phases(m, r.measurement, r.source);
+        add_requests(m, r.measurement, r.source);
         for (const auto& w : r.measurement.warnings) m.warnings.push_back(fmt::format("shard {}: {}", r.measurement.shard->index, w));
         merged.environment.started_at = std::min(merged.environment.started_at, r.environment.started_at);
         merged.environment.finished_at = std::max(merged.environment.finished_at, r.environment.finished_at);

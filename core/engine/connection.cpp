@@ -227,7 +227,8 @@ void connection::answered(clock_type::time_point now, unsigned status, const sdk
                           const std::string* problem) {
     state_ = state::idle;
     ++answered_here_;
-    w_.record_response(now, planned_at_, sent_at_, first_byte_at_, status, verdict, problem, request_.size(), received_);
+    w_.record_response(now, planned_at_, sent_at_, first_byte_at_, status, verdict, problem, request_.size(), received_,
+                       request_.kind);
 }
 
 void connection::next(clock_type::time_point now, bool reuse) {
@@ -247,8 +248,9 @@ void connection::next(clock_type::time_point now, bool reuse) {
 }
 
 void connection::fail(error_class cls, std::string reason, bool reconnect) {
+    const std::uint32_t kind = in_flight() ? request_.kind : no_request_kind;
     close();  // first, so a stop that the count triggers does not see this request as in flight
-    w_.count_error(cls, std::move(reason));
+    w_.count_error(cls, std::move(reason), kind);
     // Reconnect at once after a broken connection; after a failed connect, wait for the next tick
     // so a refusing server is not hammered in a tight loop.
     if (reconnect && active_ && w_.sending()) {

@@ -97,6 +97,12 @@ struct shard_part {
     }
 };
 
+// Each kind of request's counts under its label (a scenario with several kinds of request).
+void copy_request_counts(const load_counts& c, const std::vector<std::string>& labels, sdk::measurement& m) {
+    for (std::size_t i = 0; i < c.requests.size() && i < labels.size(); ++i)
+        m.requests.push_back({labels[i], c.requests[i].completed, c.requests[i].errors, c.requests[i].latency_us});
+}
+
 // The counters and histograms of a measurement, straight from the merged counts.
 void copy_counts(const load_counts& c, const sdk::load_plan& plan, const shard_part& part, sdk::measurement& m) {
     m.latency_us = c.latency_us;
@@ -214,6 +220,10 @@ unsigned default_threads() {
 namespace {
 
 void check_plan(const sdk::scenario& scenario, const sdk::load_plan& plan) {
+    if (const auto labels = scenario.request_labels().size(); labels > sdk::max_request_labels)
+        throw std::runtime_error(fmt::format("the scenario names {} kinds of request (request_labels()); at most {} are "
+                                             "counted apart: merge some",
+                                             labels, sdk::max_request_labels));
     if (scenario.transport() == sdk::transport::websocket && scenario.websocket_path().empty())
         throw std::runtime_error("the WebSocket scenario gives no path to upgrade (websocket_path() is empty)");
     if (plan.model == sdk::load_model::open)
@@ -349,6 +359,7 @@ engine_result run(const engine_config& config, const sdk::scenario& scenario, co
     }
     result.measurement = measurement_of(total, timed, plan, finished, shard_part{config.shard, threads, timed.most_connections()});
     if (scenario.transport() == sdk::transport::http) result.measurement.requests_per_connection = config.requests_per_connection;
+    copy_request_counts(total, scenario.request_labels(), result.measurement);
     return result;
 }
 

@@ -63,6 +63,7 @@ sdk::wire_request http1_protocol::asking_to_close(const sdk::wire_request& reque
         std::string_view rest = request.parts[p].substr(head_end - copied_before);
         const std::size_t later = request.part_count - p - 1;
         sdk::wire_request closing;
+        closing.kind = request.kind;
         if (!rest.empty() && 2 + later > closing.parts.size()) rest = {};  // no part left for it: keep it copied
         else closing_head_.resize(head_end);
         closing_head_.insert(blank + 2, header);

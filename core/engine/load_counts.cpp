@@ -46,6 +46,13 @@ void load_counts::merge(const load_counts& o) {
         phases[i].open_at_end += o.phases[i].open_at_end;
     }
 
+    if (requests.size() < o.requests.size()) requests.resize(o.requests.size());
+    for (std::size_t i = 0; i < o.requests.size(); ++i) {
+        requests[i].completed += o.requests[i].completed;
+        requests[i].errors += o.requests[i].errors;
+        requests[i].latency_us.merge(o.requests[i].latency_us);
+    }
+
     if (!upgrade_refused_status && o.upgrade_refused_status) {
         upgrade_refused_status = o.upgrade_refused_status;
         upgrade_refused_reason = o.upgrade_refused_reason;

@@ -25,6 +25,13 @@ struct second_counts {
     std::vector<std::pair<std::uint32_t, std::uint64_t>> buckets;  ///< sparse latency histogram (index, count)
 };
 
+/// One kind of request of a scenario with several (sdk::scenario::request_labels()).
+struct request_kind_counts {
+    std::uint64_t completed = 0;
+    sdk::error_counts errors;  ///< connect errors are never here: no request was chosen yet
+    sdk::histogram latency_us;
+};
+
 /// One measured phase.
 struct phase_counts {
     sdk::histogram latency_us;
@@ -71,8 +78,9 @@ struct load_counts {
     std::vector<second_counts> seconds;  ///< aligned by `second` when the timeline is made
     std::vector<std::string> failures;   ///< the first max_failure_reasons reasons, in order
 
-    // Phase by phase.
+    // Phase by phase, and request kind by request kind: element by element.
     std::vector<phase_counts> phases;  ///< one per measured phase
+    std::vector<request_kind_counts> requests;  ///< one per request label; empty for a scenario without
 
     // The first slice's that has one.
     unsigned upgrade_refused_status = 0;  ///< WebSocket: the status an upgrade was refused with

@@ -34,6 +34,9 @@ struct live_counters {
     std::atomic<bool> finished{false};
 };
 
+// count_error()'s kind when the failure belongs to no request.
+inline constexpr std::uint32_t no_request_kind = UINT32_MAX;
+
 class worker {
 public:
     worker(unsigned index, const engine_config& config, const sdk::scenario& scenario, const sdk::target& target,
@@ -43,6 +46,7 @@ public:
           windows_(plan.windows()), slice_(part), epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)) {
         if (epoll_fd_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
         counts_.phases.resize(plan.measured_phases());
+        counts_.requests.resize(scenario.request_labels().size());
         read_buffer_ = std::make_unique<char[]>(read_buffer_size);
         measure_origin_ = plan.measured_begin();
         next_second_at_ = measure_origin_ + 1s;
@@ -220,10 +224,12 @@ public:
     // schedule's time in the open model, so that a server's stall counts against every request it
     // delayed, not only those that were already on the wire (coordinated omission).
     // `head_problem` is what the response breaks of the scenario's expected() (checked on every
-    // response); `verdict` the judgement of its body, when it was in the sample.
+    // response); `verdict` the judgement of its body, when it was in the sample; `kind` the
+    // request's wire_request::kind.
     void record_response(clock_type::time_point now, clock_type::time_point planned, clock_type::time_point sent,
                          clock_type::time_point first_byte, unsigned status, const sdk::verdict* verdict,
-                         const std::string* head_problem, std::uint64_t sent_bytes, std::uint64_t received_bytes) {
+                         const std::string* head_problem, std::uint64_t sent_bytes, std::uint64_t received_bytes,
+                         std::uint32_t kind) {
         if (status >= 200 && status <= 299) ++counts_.answered_2xx;  // in any phase: the server did the work
         ++responses_;                                          // in any phase: the progress line's req/s
         roll(now);
@@ -234,12 +240,12 @@ public:
         counts_.last_answer_at_us = micros(now - measure_origin_);
         const bool correctness = config_.role == sdk::session_role::correctness_check;
         if (!correctness && (status < 200 || status > 299)) {
-            count_error(error_class::status, fmt::format("status {}", status));
+            count_error(error_class::status, fmt::format("status {}", status), kind);
         } else if (head_problem) {
-            count_error(error_class::verify, *head_problem);
+            count_error(error_class::verify, *head_problem, kind);
         } else if (verdict && !verdict->ok) {
             ++counts_.bodies_failed;
-            count_error(error_class::verify, verdict->reason);
+            count_error(error_class::verify, verdict->reason, kind);
         } else {
             const std::int64_t latency = micros(now - planned);
             ++counts_.completed;
@@ -252,11 +258,17 @@ public:
             auto& phase = counts_.phases[current_->measured_index];
             ++phase.completed;
             phase.latency_us.record(latency);
+            if (kind < counts_.requests.size()) {  // a scenario with several kinds of request
+                ++counts_.requests[kind].completed;
+                counts_.requests[kind].latency_us.record(latency);
+            }
             if (config_.request_budget && counts_.completed >= config_.request_budget) stop();
         }
     }
 
-    void count_error(error_class cls, std::string reason) {
+    // `kind`: the failed request's wire_request::kind, or no_request_kind when no request was
+    // on the wire (a failed connect).
+    void count_error(error_class cls, std::string reason, std::uint32_t kind = no_request_kind) {
         const auto now = clock_type::now();
         roll(now);
         if (!measuring_) return;
@@ -273,6 +285,7 @@ public:
         };
         bump(counts_.errors);
         bump(counts_.phases[current_->measured_index].errors);
+        if (kind < counts_.requests.size()) bump(counts_.requests[kind].errors);
         ++second_errors_;
         if (counts_.failures.size() < max_failure_reasons) counts_.failures.push_back(std::move(reason));
         if (config_.stop_on_first_error) stop();

@@ -290,6 +290,17 @@ void phases_from_json(const json::object& doc, const histogram_reader& read, sdk
     }
 }
 
+// Each kind of request's counts (optional: only a scenario with several kinds has them).
+void requests_from_json(const json::object& doc, const histogram_reader& read, sdk::measurement& m) {
+    if (!doc.contains("requests")) return;
+    for (const auto& v : array_at(doc, "requests", "document")) {
+        const auto& r = as_object(v, "requests");
+        m.requests.push_back({text(r, "label", "requests"), number<std::uint64_t>(r, "completed", "requests"),
+                              errors_from_json(object_at(r, "errors", "requests"), "requests.errors"),
+                              read(field(r, "latency_us", "requests"))});
+    }
+}
+
 // An SLO search's probes (optional: only a search measurement has them).
 sdk::search_result search_from_json(const json::object& o) {
     const std::string_view where = "search";
@@ -472,6 +483,13 @@ void check_consistency(const sdk::measurement& m) {
         if (!fits)
             throw raw_result_error(fmt::format("the phases last {} s in all but 'seconds' says {}", phase_seconds, m.seconds));
     }
+    if (!m.requests.empty()) {
+        std::uint64_t completed = 0;
+        for (const auto& r : m.requests) completed += r.completed;
+        if (completed != m.completed)
+            throw raw_result_error(fmt::format("the requests' 'completed' add up to {} but 'completed' says {}", completed,
+                                               m.completed));
+    }
     sdk::histogram second(m.latency_us.highest(), m.latency_us.significant_digits());
     for (const auto& t : m.timeline) {
         if (t.latency_buckets.empty()) continue;  // version 1: nothing to check against
@@ -503,6 +521,7 @@ raw_result measurement_from_json(const json::value& value) {
     rate_plan_from_json(doc, version, read, m);
     timeline_from_json(doc, version, m);
     phases_from_json(doc, read, m);
+    requests_from_json(doc, read, m);
     observations_from_json(doc, m);
     if (version >= 2) placement_from_json(doc, m);
     else extra_v1_from_json(doc, m);

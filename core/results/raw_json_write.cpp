@@ -96,6 +96,17 @@ json::array phases_to_json(const std::vector<sdk::phase_result>& phases) {
     return a;
 }
 
+// A scenario with several kinds of request: each kind's counts (absent otherwise).
+json::array requests_to_json(const std::vector<sdk::request_result>& requests) {
+    json::array a;
+    for (const auto& r : requests)
+        a.push_back({{"label", r.label},
+                     {"completed", r.completed},
+                     {"errors", errors_to_json(r.errors)},
+                     {"latency_us", histogram_to_json(r.latency_us)}});
+    return a;
+}
+
 json::object rate_plan_to_json(const sdk::measurement& m) {
     json::object o{{"planned", m.planned_rate},
                    {"achieved", m.achieved_rate},
@@ -160,6 +171,7 @@ void optional_parts_to_json(const sdk::measurement& m, json::object& doc) {
     if (m.first_byte_us) doc["first_byte_us"] = histogram_to_json(*m.first_byte_us);
     if (m.connect_us) doc["connect_us"] = histogram_to_json(*m.connect_us);
     if (m.handshake_us) doc["handshake_us"] = histogram_to_json(*m.handshake_us);
+    if (!m.requests.empty()) doc["requests"] = requests_to_json(m.requests);
     if (m.writes)
         doc["writes"] = {{"rows_added", m.writes->rows_added},
                          {"answered_2xx", m.writes->answered_2xx},

@@ -29,6 +29,25 @@ json::object req_s_to_json(const stats::group& g) {
             {"per_run", std::move(per_run)}};
 }
 
+// A scenario with several kinds of request: each kind over the measured runs.
+json::array requests_to_json(const stats::group& g) {
+    json::array a;
+    for (const auto& r : g.requests)
+        a.push_back({{"label", r.label},
+                     {"req_s", r.rate},
+                     {"share", r.share},
+                     {"completed", r.completed},
+                     {"errors", {{"total", r.errors.total()},
+                                 {"rate", r.error_rate},
+                                 {"read", r.errors.read},
+                                 {"write", r.errors.write},
+                                 {"timeout", r.errors.timeout},
+                                 {"status", r.errors.status},
+                                 {"verify", r.errors.verify}}},
+                     {"latency_ms", latency_ms(r.latency_us)}});
+    return a;
+}
+
 // The figures of a group that has measured runs, in summary.json's order.
 void figures_to_json(const stats::group& g, json::object& o) {
     o["req_s"] = req_s_to_json(g);
@@ -48,6 +67,7 @@ void figures_to_json(const stats::group& g, json::object& o) {
                    {"status", g.errors.status},
                    {"verify", g.errors.verify}};
     o["server"] = {{"cpu_percent", optional_number(g.cpu_percent)}, {"rss_mib", optional_number(g.rss_mib)}};
+    if (!g.requests.empty()) o["requests"] = requests_to_json(g);
 }
 
 // Every threshold judged on the group: its condition, the figure and the bound in the

@@ -120,6 +120,32 @@ void judge_thresholds(group& g, const criteria& c) {
             g.thresholds.push_back(core::verdict::judge_threshold(c.thresholds[i], i, g));
 }
 
+// Each kind of request of a scenario with several, over the measured runs: found by label
+// (every run of one manifest names the same kinds, in the same order).
+void summarize_requests(group& g) {
+    double seconds = 0;
+    for (const auto* m : g.runs) {
+        if (m->outcome != outcome::measured) continue;
+        seconds += m->seconds;
+        for (const auto& r : m->requests) {
+            auto it = std::find_if(g.requests.begin(), g.requests.end(), [&](const auto& q) { return q.label == r.label; });
+            if (it == g.requests.end()) {
+                g.requests.push_back({r.label, 0, 0, 0, {}, 0, sdk::histogram(r.latency_us.highest(), r.latency_us.significant_digits())});
+                it = std::prev(g.requests.end());
+            }
+            it->completed += r.completed;
+            it->errors += r.errors;
+            if (it->latency_us.same_layout(r.latency_us)) it->latency_us.merge(r.latency_us);
+        }
+    }
+    for (auto& q : g.requests) {
+        q.rate = seconds > 0 ? static_cast<double>(q.completed) / seconds : 0;
+        q.share = g.completed ? static_cast<double>(q.completed) / static_cast<double>(g.completed) : 0;
+        const auto attempts = q.completed + q.errors.total();
+        q.error_rate = attempts ? static_cast<double>(q.errors.total()) / static_cast<double>(attempts) : 0;
+    }
+}
+
 group summarize_group(std::vector<const measurement*> runs, const criteria& c) {
     group g;
     g.framework = runs.front()->framework;
@@ -197,6 +223,7 @@ group summarize_group(std::vector<const measurement*> runs, const criteria& c) {
         g.warnings.push_back("only " + std::to_string(g.runs_measured) + " of " + std::to_string(runs.size()) +
                              " runs were measured");
     }
+    summarize_requests(g);
     judge_thresholds(g, c);
     return g;
 }

@@ -292,6 +292,85 @@ TEST_CASE("http scenario: several requests against the test server, {seq} and {r
     CHECK(r.out.find("correctness check failed: request 'ping': body 'pang', expected 'pong'") != std::string::npos);
 }
 
+TEST_CASE("http scenario: several requests are counted apart, and the counts agree with the server's own",
+          "[plugins][http][requests]") {
+    // Every 7th request the server gets is answered 500, whatever its path: each kind gets its
+    // share of status errors. The server's own count of each path is what we check against.
+    test::test_server server;
+    server.set_faults({.delay = std::chrono::milliseconds(4), .status = 500, .status_every = 7});
+    test::temp_dir dir;
+    const auto manifest = dir.write(
+        "m.toml", "output_dir = \"out\"\nscenarios = [\"mixed\"]\npatterns = [\"steady\"]\nreporters = [\"md\", \"json\"]\n"
+                  "[pattern.steady]\nconnections = 2\nwarmup = \"0s\"\nduration = \"500ms\"\n"
+                  "[engine]\nthreads = 2\n[verdict]\nmax_error_rate = 0.5\n"
+                  "[[framework]]\nname = \"t\"\nurl = \"" + server.base_url() + "\"\n"
+                  "[scenario.mixed]\nplugin = \"http\"\n"
+                  "[[scenario.mixed.request]]\nname = \"ping\"\npath = \"/ping\"\nexpect.body = \"pong\"\n"
+                  "[[scenario.mixed.request]]\nname = \"user\"\npath = \"/user/{seq:6}/info\"\n"
+                  "expect.json = { id = \"{seq}\" }\n");
+    auto r = test::run_shootout({"--log-level", "warn", "--config", manifest.string()});
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+    std::ifstream in(dir.path() / "out" / "latest" / "raw" / "t__mixed__steady__run1.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    const auto raw = boost::json::parse(text.str()).as_object();
+    const auto& requests = raw.at("requests").as_array();
+    REQUIRE(requests.size() == 2);
+    CHECK(requests[0].at("label") == "ping");
+    CHECK(requests[1].at("label") == "user");
+
+    // The server's own count of each path holds every request the client counted under that
+    // path, and a few more: its share of the three correctness requests, the two in flight when
+    // the load stopped, and those answered after the measured window closed and before the
+    // engine's next tick (50 ms) stopped the load: at most 50 / 4 + 1 per connection.
+    const std::uint64_t uncounted = 3 + 2 + 2 * (50 / 4 + 1);
+    std::map<std::string, std::uint64_t> served;  // by the first five characters of the path
+    for (const auto& target : server.targets()) ++served[target.substr(0, 5)];
+    std::uint64_t completed = 0, status_errors = 0, counted_by_client = 0;
+    for (const auto& q : requests) {
+        const auto n = q.at("completed").to_number<std::uint64_t>();
+        const auto errors = q.at("errors").as_object();
+        const auto status = errors.at("status").to_number<std::uint64_t>();
+        CHECK(n > 20);
+        CHECK(status > 0);  // each kind met some of the 500s
+        CHECK(errors.at("connect") == 0);
+        CHECK(q.at("latency_us").at("count").to_number<std::uint64_t>() == n);
+        completed += n;
+        status_errors += status;
+        const auto path = q.at("label") == "ping" ? "/ping" : "/user";
+        INFO(path);
+        CHECK(served[path] >= n + status);
+        CHECK(served[path] <= n + status + uncounted);
+        counted_by_client += n + status;
+    }
+    CHECK(completed == raw.at("completed").to_number<std::uint64_t>());
+    CHECK(status_errors == raw.at("errors").at("status").to_number<std::uint64_t>());
+    const auto all_served = served["/ping"] + served["/user"];
+    CHECK(all_served >= counted_by_client + 3);
+    CHECK(all_served <= counted_by_client + uncounted);
+    // The server answered every 7th request it read with a 500: the client counted each of them
+    // but those among the uncounted few.
+    const auto fives = all_served / 7;
+    CHECK(status_errors <= fives);
+    CHECK(7 * (fives - status_errors) <= uncounted + 7);
+
+    // summary.json carries the kinds too, with their share of the group's completed.
+    std::ifstream summary_in(dir.path() / "out" / "latest" / "summary.json");
+    std::stringstream summary_text;
+    summary_text << summary_in.rdbuf();
+    const auto summary = boost::json::parse(summary_text.str()).as_object();
+    const auto& kinds = summary.at("results").as_array().at(0).at("requests").as_array();
+    REQUIRE(kinds.size() == 2);
+    const double shares = kinds[0].at("share").to_number<double>() + kinds[1].at("share").to_number<double>();
+    CHECK(shares == Approx(1.0));
+    std::ifstream md_in(dir.path() / "out" / "latest" / "REPORT.md");
+    std::stringstream md;
+    md << md_in.rdbuf();
+    CHECK(md.str().find("Requests of **t** (over its measured runs):") != std::string::npos);
+    CHECK(md.str().find("| user |") != std::string::npos);
+}
+
 TEST_CASE("http scenario: a scenario's keep_alive overrides [engine]'s and is recorded", "[plugins][http][keep-alive]") {
     test::test_server server;
     server.set_faults({.ignore_connection_close = true});

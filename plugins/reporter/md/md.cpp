@@ -136,6 +136,7 @@ private:
         out += '\n';
         if (!r.ranked.empty()) out += fmt::format("Order: {}\n\n", md_cell(r.order_text()));
         out += searches(r);
+        out += requests(r);
         for (const auto* g : r.unranked)
             out += fmt::format("- **{}** {}: {}\n", md_cell(g->framework), verdict_text(g->verdict), md_cell(g->reason));
         if (!r.unranked.empty()) out += '\n';
@@ -164,6 +165,24 @@ private:
                 }
                 out += '\n';
             }
+        return out;
+    }
+
+    // A scenario with several kinds of request: each kind apart, framework by framework.
+    static std::string requests(const stats::ranking& r) {
+        std::vector<const stats::group*> groups(r.ranked.begin(), r.ranked.end());
+        groups.insert(groups.end(), r.unranked.begin(), r.unranked.end());
+        std::string out;
+        for (const auto* g : groups) {
+            if (g->requests.empty()) continue;
+            out += fmt::format("Requests of **{}** (over its measured runs):\n\n", md_cell(g->framework));
+            out += "| request | req/s | share | p50 ms | p99 ms | errors |\n|---|---:|---:|---:|---:|---|\n";
+            for (const auto& q : g->requests)
+                out += fmt::format("| {} | {} | {} | {} | {} | {} ({}) |\n", md_cell(q.label), rate_text(q.rate),
+                                   percent_text(q.share), ms_text(q.latency_us.value_at_percentile(50)),
+                                   ms_text(q.latency_us.value_at_percentile(99)), q.errors.total(), percent_text(q.error_rate));
+            out += '\n';
+        }
         return out;
     }
 

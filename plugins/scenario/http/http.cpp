@@ -258,8 +258,9 @@ public:
         }
         ++seq_;
         check_.arm(s_.defs[current_].expect, s_.defs[current_].label, numbers);
-        if (w.body.empty()) return {{head}, 1};
-        return {{head, w.body}, 2};
+        const auto kind = static_cast<std::uint32_t>(current_);
+        if (w.body.empty()) return {{head}, 1, kind};
+        return {{head, w.body}, 2, kind};
     }
     response_check& check() override { return check_; }
     response_expectation expected() const override {
@@ -334,6 +335,12 @@ public:
     unsigned correctness_requests() const override {
         return std::max<unsigned>(3, static_cast<unsigned>(s_.defs.size()));  // every request at least once
     }
+    std::vector<std::string> request_labels() const override {
+        std::vector<std::string> labels;
+        if (s_.defs.size() > 1)  // one request: the totals are its counts
+            for (const auto& r : s_.defs) labels.push_back(r.label);
+        return labels;
+    }
     void prepare(const target& t) override {
         s_.wires.clear();
         for (const auto& r : s_.defs) s_.wires.push_back(serialise(r, t));
@@ -351,6 +358,10 @@ private:
     }
 
     void read_request_list(const option_values& o, const std::vector<option_values>& list, std::string_view dir) {
+        if (list.size() > max_request_labels)
+            throw config_error("request", "has " + std::to_string(list.size()) + " requests; at most " +
+                                              std::to_string(max_request_labels) +
+                                              " are counted apart: split the scenario in two");
         std::set<std::string> names;
         for (std::size_t i = 0; i < list.size(); ++i) {
             const auto& own = list[i];

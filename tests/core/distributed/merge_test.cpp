@@ -85,6 +85,39 @@ TEST_CASE("merge: histograms add bucket by bucket and counters sum", "[distribut
     CHECK(merged.merged->shards.at(3).source_address == "127.0.0.13");
 }
 
+TEST_CASE("merge: each kind of request adds up by label, and shards that name other kinds are refused",
+          "[distributed][merge]") {
+    auto shards = four();
+    for (auto& s : shards) {
+        auto& m = s.measurement;
+        const auto index = m.shard->index;
+        sdk::histogram list, detail;
+        for (std::uint64_t k = 0; k < m.completed; ++k) (k % 3 ? detail : list).record(300 + static_cast<std::int64_t>((k * 13 + index) % 700));
+        m.requests = {{"list", list.count(), {0, index, 0, 0, 1, 0}, list}, {"detail", detail.count(), {}, detail}};
+    }
+    const auto merged = merge_shards(shards, false).measurement;
+    REQUIRE(merged.requests.size() == 2);
+    sdk::histogram detail;
+    std::uint64_t list_completed = 0, list_read = 0;
+    for (const auto& s : shards) {
+        detail.merge(s.measurement.requests[1].latency_us);
+        list_completed += s.measurement.requests[0].completed;
+        list_read += s.measurement.requests[0].errors.read;
+    }
+    CHECK(merged.requests[0].label == "list");
+    CHECK(merged.requests[0].completed == list_completed);
+    CHECK(merged.requests[0].errors.read == list_read);
+    CHECK(merged.requests[0].errors.status == 4);
+    CHECK(merged.requests[1].latency_us.sparse() == detail.sparse());
+    CHECK(merged.requests[0].completed + merged.requests[1].completed == merged.completed);
+
+    shards[2].measurement.requests[1].label = "details";
+    CHECK(refusal(shards) == "shard2.json: its requests are list, details where the first shard's are list, detail: "
+                             "the shards ran different scenarios");
+    shards[2].measurement.requests.clear();
+    CHECK_THAT(refusal(shards), Catch::Contains("its requests are none where"));
+}
+
 TEST_CASE("merge: second k of the merge is the sum of every shard's second k", "[distributed][merge]") {
     const auto shards = four(4000);
     const auto merged = merge_shards(shards, false).measurement;

@@ -24,6 +24,7 @@ dealt deal(std::uint64_t seed) {
     d.whole.phases.resize(2);
     d.a.phases.resize(2);
     d.b.phases.resize(2);
+    for (load_counts* c : {&d.whole, &d.a, &d.b}) c->requests.resize(3);
     for (int i = 0; i < 20000; ++i) {
         load_counts& part = rng() % 2 ? d.a : d.b;
         const auto us = static_cast<std::int64_t>(latency(rng));
@@ -36,9 +37,14 @@ dealt deal(std::uint64_t seed) {
             ++c->completed;
             c->bytes_received += 100;
             c->slowest_answer_us = std::max(c->slowest_answer_us, us);
+            auto& kind = c->requests[static_cast<std::size_t>(i % 3)];
             if (i % 97 == 0) {
                 ++c->errors.status;
                 ++c->phases[phase].errors.status;
+                ++kind.errors.status;
+            } else {
+                ++kind.completed;
+                kind.latency_us.record(us);
             }
             if (i % 1000 == 0) c->unfinished_unsent_us.record(us * 10);
         }
@@ -73,6 +79,12 @@ TEST_CASE("load counts: merge(split(x)) == x, bucket for bucket", "[engine][coun
         require_same(merged.phases[p].latency_us, d.whole.phases[p].latency_us);
         CHECK(merged.phases[p].completed == d.whole.phases[p].completed);
         CHECK(merged.phases[p].errors.status == d.whole.phases[p].errors.status);
+    }
+    REQUIRE(merged.requests.size() == 3);
+    for (std::size_t k = 0; k < 3; ++k) {
+        require_same(merged.requests[k].latency_us, d.whole.requests[k].latency_us);
+        CHECK(merged.requests[k].completed == d.whole.requests[k].completed);
+        CHECK(merged.requests[k].errors.status == d.whole.requests[k].errors.status);
     }
     // Percentiles come from the merged buckets: the same as the whole's, never an average.
     for (double q : {50.0, 99.0, 99.9})

@@ -59,6 +59,9 @@ TEST_CASE("raw results: a document read back is the measurement that was written
         m.timeline[3].p99_us = second.value_at_percentile(99);
     }
     m.generator_resources.push_back({0.5, 12.25, 4096});
+    // Two kinds of request that share the completed requests (the reader checks they add up).
+    m.requests = {{"list", m.completed / 4, {0, 1, 0, 2, 3, 0}, latencies(4000, 200, 13)},
+                  {"detail", m.completed - m.completed / 4, {0, 1, 2, 2, 2, 6}, latencies(6000, 300, 14)}};
     auto env = fixture_environment();
     env.framework_versions["fast<api>"] = "0.92";
     env.finished_at = "2026-01-02T03:14:15Z";
@@ -109,6 +112,11 @@ TEST_CASE("raw results: a document read back is the measurement that was written
     CHECK(r.placement.generator_cpus == "0-1");
     CHECK(r.timeline[3].latency_buckets == m.timeline[3].latency_buckets);
     CHECK(r.timeline[2].latency_buckets.empty());
+    REQUIRE(r.requests.size() == 2);
+    CHECK(r.requests[1].label == "detail");
+    CHECK(r.requests[1].completed == m.requests[1].completed);
+    CHECK(r.requests[0].errors.status == 3);
+    CHECK(r.requests[1].latency_us.counts() == m.requests[1].latency_us.counts());
     CHECK(back.environment.framework_versions.at("fast<api>") == "0.92");
     CHECK(back.environment.finished_at == "2026-01-02T03:14:15Z");
     // Written again, it is the same document.
@@ -212,6 +220,10 @@ TEST_CASE("raw results: a figure that disagrees with its counts is refused, nami
     auto phases = good;
     phases["phases"].as_array()[0].as_object()["seconds"] = 9.0;
     CHECK(refusal(phases) == "the phases last 9 s in all but 'seconds' says 10");
+
+    auto kinds = m;
+    kinds.requests = {{"a", 6000, {}, latencies(6000, 100, 1)}, {"b", 3999, {}, latencies(3999, 100, 2)}};
+    CHECK(refusal(written(kinds)) == "the requests' 'completed' add up to 9999 but 'completed' says 10000");
 
     auto bucket = good;
     bucket["timeline"].as_array()[0].as_object()["latency_buckets"] = boost::json::array{boost::json::array{99999999, 1}};

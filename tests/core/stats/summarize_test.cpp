@@ -58,3 +58,33 @@ TEST_CASE("statistics: overlapping intervals tie, failed and over-threshold resu
     CHECK_FALSE(spike->rate.interval95);
 }
 
+
+TEST_CASE("statistics: each kind of request sums over the measured runs, its rate and share from the counts",
+          "[core][statistics]") {
+    sdk::result_set results;
+    for (unsigned run = 1; run <= 2; ++run) {
+        auto m = measured("fastapi", "mixed", "steady", run, 1000.0, 800, 3);  // 10 s, 10,000 completed
+        sdk::histogram list, detail;
+        for (int k = 0; k < 2500; ++k) list.record(run == 1 ? 100 : 300);
+        for (int k = 0; k < 7500; ++k) detail.record(1000);
+        m.requests = {{"list", 2500, {0, 0, 0, 0, run, 0}, list}, {"detail", 7500, {}, detail}};
+        results.measurements.push_back(std::move(m));
+    }
+    auto skipped = measured("fastapi", "mixed", "steady", 3, 1000.0, 800, 3);
+    skipped.outcome = sdk::outcome::skipped;  // not measured: not counted
+    skipped.requests = {{"list", 1, {}, {}}};
+    results.measurements.push_back(std::move(skipped));
+    const auto summary = stats::summarize(results);
+    const auto& g = summary.groups.at(0);
+    REQUIRE(g.requests.size() == 2);
+    const auto& list = g.requests[0];
+    CHECK(list.label == "list");
+    CHECK(list.completed == 5000);
+    CHECK(list.rate == Approx(250.0));  // 5,000 in the two runs' 20 s
+    CHECK(list.share == Approx(0.25));
+    CHECK(list.errors.status == 3);
+    CHECK(list.error_rate == Approx(3.0 / 5003));
+    CHECK(list.latency_us.value_at_percentile(50) == 100);  // half at 100 µs, half at 300
+    CHECK(list.latency_us.value_at_percentile(99) == 300);
+    CHECK(g.requests[1].latency_us.count() == 15000);
+}

@@ -26,7 +26,9 @@
 ///    load_pattern::adaptive() and sdk::adaptive_load_pattern (the SLO search proposes one probe
 ///    at a time); measurement's `search` (its probes and the rate found), `shard` and `merged`
 ///    (a distributed load's shard, and what `shootout merge` made a measurement from).
-#define SHOOTOUT_ABI_VERSION 4u
+/// 5: per-request counts of a scenario with several requests: scenario::request_labels(),
+///    wire_request::kind, measurement's `requests` and the summary group's `requests`.
+#define SHOOTOUT_ABI_VERSION 5u
 
 /// The SDK's version, major and minor. Plugins are built for one minor version: the tag below
 /// carries it, so a plugin built against another minor version is refused. (Checked against

@@ -175,6 +175,16 @@ enum class outcome {
     not_supported,  ///< the framework does not offer this scenario (no WebSocket)
 };
 
+/// One kind of request of a scenario with several (scenario::request_labels()), counted apart.
+/// The kinds' `completed` add up to the measurement's; their errors add up to its errors except
+/// connect errors, which come before a request is chosen and are counted in the totals only.
+struct request_result {
+    std::string label;
+    std::uint64_t completed = 0;  ///< answered 2xx and right, in the measured time
+    error_counts errors;          ///< of this request, in the measured time (connect is always 0)
+    histogram latency_us;         ///< of its completed requests (corrected under the open model)
+};
+
 /// One measurement: framework × scenario × pattern × run.
 struct measurement {
     std::string framework, scenario, pattern;
@@ -216,6 +226,9 @@ struct measurement {
 
     std::vector<timeline_point> timeline;
     std::vector<phase_result> phases;
+    /// A scenario with several kinds of request: each kind's counts, in request_labels() order;
+    /// empty otherwise.
+    std::vector<request_result> requests;
     std::vector<resource_sample> server_resources;
     std::vector<resource_sample> generator_resources;
     double generator_cpu_seconds = 0;

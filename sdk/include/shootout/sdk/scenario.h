@@ -11,10 +11,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "abi.h"
 
 namespace shootout::sdk {
+
+/// The most kinds of request a scenario may name (scenario::request_labels()): each kind keeps a
+/// latency histogram per worker thread.
+inline constexpr std::size_t max_request_labels = 64;
 
 /// How the scenario talks to the server.
 enum class transport { http, websocket };
@@ -47,6 +52,9 @@ struct session_context {
 struct wire_request {
     std::array<std::string_view, 4> parts{};
     std::size_t part_count = 0;
+    /// Which of the scenario's request_labels() this request is (0 when it has none): the host
+    /// counts each response under it, so a scenario with several requests has per-request results.
+    std::uint32_t kind = 0;
 
     std::uint64_t size() const noexcept {
         std::uint64_t n = 0;
@@ -154,6 +162,13 @@ public:
     /// requests, payloads and their digests. Throws std::exception to fail that measurement
     /// with the message.
     virtual void prepare(const target& target) = 0;
+
+    /// The names of the scenario's kinds of request, when it has several ("list", "detail"):
+    /// wire_request::kind indexes this list, and the host counts each kind's completed requests,
+    /// errors and latency apart (measurement::requests). Empty (the default) for a scenario with
+    /// one kind of request: its totals say it all. Called on the control thread after prepare();
+    /// at most max_request_labels.
+    virtual std::vector<std::string> request_labels() const { return {}; }
 
     /// How many requests (or messages) the correctness check sends through one session with
     /// every response verified, before any load.

@@ -102,6 +102,18 @@ inline const char* verdict_name(verdict v) noexcept {
 /// The percentiles a latency spectrum shows, in order.
 inline constexpr double spectrum_percentiles[] = {50, 75, 90, 95, 99, 99.9, 99.99};
 
+/// One kind of request of a scenario with several (measurement::requests), over a group's
+/// measured runs: counts summed, histograms merged.
+struct request_summary {
+    std::string label;
+    std::uint64_t completed = 0;
+    double rate = 0;            ///< completed / the measured runs' seconds: its share of the group's mean req/s
+    double share = 0;           ///< completed / the group's completed
+    error_counts errors;
+    double error_rate = 0;      ///< errors / (completed + errors)
+    histogram latency_us;
+};
+
 /// One (framework, scenario, pattern) over all its runs.
 struct group {
     std::string framework, scenario, pattern;
@@ -127,6 +139,9 @@ struct group {
     /// Every threshold that applies to it, in the order written; none for a group without figures
     /// (skipped, not supported, nothing measured).
     std::vector<threshold_check> thresholds;
+    /// A scenario with several kinds of request: each kind over the measured runs, in the
+    /// scenario's order; empty otherwise.
+    std::vector<request_summary> requests;
 
     bool open_model() const noexcept { return planned_rate > 0 || latency_uncorrected_us.has_value(); }
 };
