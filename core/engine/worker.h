@@ -124,6 +124,7 @@ public:
     unsigned index() const { return index_; }
     char* read_buffer() { return read_buffer_.get(); }
     bool sending() const { return !stopping_; }
+    bool plan_over(clock_type::time_point now) const { return now >= windows_.back().end; }
     // One request in verify_sample across this worker's connections is verified, so even a
     // slow scenario (a few 10 MiB downloads per connection) gets its sample.
     bool verify_next() {

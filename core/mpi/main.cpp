@@ -20,6 +20,7 @@
 #include "errors.h"
 #include "files.h"
 #include "logging.h"
+#include "mpi/manifest_ranks.h"
 #include "mpi/world.h"
 #include "results/environment.h"
 #include "results/raw_json.h"
@@ -138,18 +139,36 @@ int run(core::mpi::world& world, core::adhoc_options& o) {
     return merge_and_print(o, texts, offsets, world);
 }
 
+// `shootout-mpi --config FILE`: the manifest run's options that make sense with MPI choosing the
+// shards and their start (no --shard, --start-at).
+void add_manifest_options(CLI::App& app, core::mpi::manifest_ranks_options& m) {
+    app.add_option("-c,--config", m.config, "the manifest every rank runs as its shard")->check(CLI::ExistingFile);
+    app.add_option("--framework", m.frameworks, "run only these frameworks (repeat, or comma-separated)")->delimiter(',');
+    app.add_option("--scenario", m.scenarios, "run only these scenarios (repeat, or comma-separated)")->delimiter(',');
+    app.add_option("--pattern", m.patterns, "run only these load patterns (repeat, or comma-separated)")->delimiter(',');
+    app.add_option("--runs", m.runs, "override the manifest's number of runs")->check(CLI::Range(1u, 1000u));
+    app.add_option("--shard-gap", m.shard_gap,
+                   "the time before the first measurement and between one's planned end and the next one's start, for "
+                   "rank 0 to start servers and check them")
+        ->capture_default_str();
+    app.add_option("--source-address", m.source_address, "the local address this rank's connections come from");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     core::mpi::world world(argc, argv);
-    CLI::App app{"shootout-mpi: `shootout run` with every MPI rank a shard, merged exactly on rank 0.\n"
-                 "  mpirun -np 4 shootout-mpi run --target URL [run's options] --json"};
+    CLI::App app{"shootout-mpi: `shootout run` or a manifest run with every MPI rank a shard, merged exactly on rank 0.\n"
+                 "  mpirun -np 4 shootout-mpi run --target URL [run's options] --json\n"
+                 "  mpirun -np 4 shootout-mpi --config shootout.toml [--framework ...] [--shard-gap 20s]"};
     std::string log_level = "info";
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
     core::adhoc_options o;
     auto* run_cmd = app.add_subcommand("run", "measure one target, every rank a shard");
     core::add_adhoc_options(*run_cmd, o);
-    app.require_subcommand(1, 1);
+    core::mpi::manifest_ranks_options manifest;
+    add_manifest_options(app, manifest);
+    app.require_subcommand(0, 1);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -161,5 +180,12 @@ int main(int argc, char** argv) {
     }
     core::init_logging(log_level);
     spdlog::set_pattern(fmt::format("[%H:%M:%S.%e] [shard {}/{}] [%l] %v", world.rank(), world.size()));
-    return run(world, o);
+    if (run_cmd->parsed()) {
+        if (!manifest.config.empty()) world.abort(core::exit_usage, "give a manifest (--config) or `run`, not both");
+        return run(world, o);
+    }
+    if (manifest.config.empty())
+        world.abort(core::exit_usage, "nothing to do: give a manifest with --config FILE, or `run --target URL ...`; "
+                                      "see --help");
+    return core::mpi::run_manifest_ranks(world, manifest);
 }

@@ -9,8 +9,11 @@ request's source address and arrival time (docs/distributed.md, T1, T3, T4):
             is estimated at 0.5 s, and the server still sees the four start together.
   kill      kill -9 of rank 2 in the measured window: mpirun fails within seconds, names rank 2,
             and no process of the run is left.
+  manifest  a manifest run under mpirun (shootout-mpi --config): every measurement merged from the
+            four ranks into one run directory with the reports; the server's per-source counts
+            match each shard's over the whole run.
 
-Usage: mpi_test.py SHOOTOUT_MPI TEST_SERVER {four|faketime|kill}; exit 77 (skipped) without mpirun."""
+Usage: mpi_test.py SHOOTOUT_MPI TEST_SERVER {four|faketime|kill|manifest}; exit 77 (skipped) without mpirun."""
 import glob
 import json
 import os
@@ -226,6 +229,65 @@ def kill(mpi_binary, test_server, work):
     check("shootout.run" not in out, "and no merged result is printed")
 
 
+def manifest(mpi_binary, test_server, work):
+    """A manifest run under mpirun: every measurement in its slot on all four ranks, merged per
+    measurement on rank 0 into a run directory with the manifest's reports."""
+    srv = server(test_server, work)
+    out = os.path.join(work, "out")
+    config = os.path.join(work, "m.toml")
+    with open(config, "w") as f:
+        f.write(f'output_dir = "{out}"\nscenarios = ["ping", "mixed"]\npatterns = ["steady"]\nreporters = ["md", "json"]\n'
+                '[pattern.steady]\nconnections = 8\nwarmup = "0s"\nduration = "1s"\n[engine]\nthreads = 1\n'
+                f'[[framework]]\nname = "a"\nurl = "http://127.0.0.1:{srv.port}"\n'
+                f'[[framework]]\nname = "b"\nurl = "http://127.0.0.1:{srv.port}"\n'
+                '[scenario.mixed]\nplugin = "http"\n'
+                '[[scenario.mixed.request]]\nname = "ping"\npath = "/ping"\nexpect.body = "pong"\n'
+                '[[scenario.mixed.request]]\nname = "user"\npath = "/user/{seq:6}/info"\nexpect.json = { id = "{seq}" }\n')
+    try:
+        proc = subprocess.run(mpirun(mpi_binary, ["--log-level", "warn", "--config", config, "--shard-gap", "2s"]),
+                              capture_output=True, text=True, timeout=240, env={**os.environ, **MPI_ENV})
+    finally:
+        arrivals = srv.stop()
+    print(proc.stdout[-3000:])
+    check(proc.returncode == 0, f"mpirun exits 0 ({proc.returncode}: {proc.stderr.strip()[-800:]})")
+    run_dirs = glob.glob(os.path.join(out, f"*-mpi-{RANKS}"))
+    check(len(run_dirs) == 1, f"one merged run directory ({run_dirs})")
+    run_dir = run_dirs[0]
+    check(os.path.exists(os.path.join(run_dir, "REPORT.md")) and os.path.exists(os.path.join(run_dir, "summary.json")),
+          "the manifest's reports are written on the merged results")
+    docs = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(run_dir, "raw", "*.json")))]
+    check(sorted((d["framework"], d["scenario"]) for d in docs) == [("a", "mixed"), ("a", "ping"), ("b", "mixed"), ("b", "ping")],
+          "one merged result per measurement of the manifest")
+    per_shard = {}  # source address: what that shard counted, over every measurement
+    for d in docs:
+        shards = d["placement"]["shards"]
+        check(d["placement"]["merge"]["count"] == RANKS and [s["index"] for s in shards] == list(range(RANKS)),
+              f"{d['framework']}/{d['scenario']}: merged from the {RANKS} ranks")
+        check(d["completed"] == sum(s["completed"] for s in shards), f"{d['framework']}/{d['scenario']}: "
+              f"{d['completed']} requests, the sum of the shards'")
+        check(d["placement"]["merge"]["start_skew_us"] < 50_000,
+              f"{d['framework']}/{d['scenario']}: the ranks started its slot together "
+              f"({d['placement']['merge']['start_skew_us']} µs)")
+        if d["scenario"] == "mixed":
+            check([r["label"] for r in d["requests"]] == ["ping", "user"] and
+                  sum(r["completed"] for r in d["requests"]) == d["completed"],
+                  f"{d['framework']}/mixed: each kind of request merged, adding up to the total")
+        for s in shards:
+            per_shard[s["source_address"]] = per_shard.get(s["source_address"], 0) + s["completed"] + s["errors"]
+    seen = {}
+    for source, _ in arrivals:
+        seen[source] = seen.get(source, 0) + 1
+    for i in range(RANKS):
+        source = f"127.0.0.{10 + i}"
+        # Beyond what the shard counted: at most one request per connection (2) per measurement
+        # (4) on the wire when its measured time ended, and on shard 0 the correctness checks' 3
+        # per measurement.
+        slack = 2 * 4 + (3 * 4 if i == 0 else 0)
+        check(per_shard[source] <= seen.get(source, 0) <= per_shard[source] + slack,
+              f"the server saw {seen.get(source, 0)} requests from shard {i} ({source}), which counted "
+              f"{per_shard[source]}")
+
+
 def main():
     mpi_binary, test_server, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     if not shutil.which("mpirun") or not os.path.exists(mpi_binary):
@@ -237,7 +299,8 @@ def main():
     work = tempfile.mkdtemp(prefix="shootout-mpi-")
     {"four": lambda: four(mpi_binary, test_server, work),
      "faketime": lambda: four(mpi_binary, test_server, work, faked=True),
-     "kill": lambda: kill(mpi_binary, test_server, work)}[mode]()
+     "kill": lambda: kill(mpi_binary, test_server, work),
+     "manifest": lambda: manifest(mpi_binary, test_server, work)}[mode]()
     shutil.rmtree(work)
     print("PASS")
 
