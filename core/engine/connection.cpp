@@ -127,8 +127,9 @@ void connection::ready(clock_type::time_point now) {
         return;
     }
     if (w_.open_model()) w_.on_idle(this, now);
-    // The plan is over but the tick that stops the load has not come yet (up to tick_interval):
-    // a request sent now would load the server outside the measured time, uncounted.
+    // The plan is over but nothing has stopped the load yet (the next answer or tick will): a
+    // connection whose connect or reconnect completes now would send a request outside the
+    // measured time, loading the server uncounted.
     else if (w_.plan_over(now)) mark_idle();
     else protocol_->submit(now, now);
 }

@@ -224,6 +224,9 @@ void check_plan(const sdk::scenario& scenario, const sdk::load_plan& plan) {
         throw std::runtime_error(fmt::format("the scenario names {} kinds of request (request_labels()); at most {} are "
                                              "counted apart: merge some",
                                              labels, sdk::max_request_labels));
+    if (scenario.transport() == sdk::transport::websocket && !scenario.request_labels().empty())
+        throw std::runtime_error("the WebSocket scenario names kinds of request (request_labels()); only HTTP scenarios "
+                                 "count requests apart: return no labels");
     if (scenario.transport() == sdk::transport::websocket && scenario.websocket_path().empty())
         throw std::runtime_error("the WebSocket scenario gives no path to upgrade (websocket_path() is empty)");
     if (plan.model == sdk::load_model::open)

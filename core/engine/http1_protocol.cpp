@@ -34,6 +34,14 @@ void http1_protocol::submit(clock_type::time_point now, clock_type::time_point p
         w.stop();  // every request would be the same: nothing to measure
         return;
     }
+    if (w.request_kinds() && request.kind >= w.request_kinds()) {
+        // Counted under no kind, the kinds would not add up to the totals.
+        w.count_error(error_class::write, fmt::format("the scenario's request is of kind {}, but it names {} kinds "
+                                                     "(request_labels()): kinds are 0 to {}",
+                                                     request.kind, w.request_kinds(), w.request_kinds() - 1));
+        w.stop();
+        return;
+    }
     // The correctness check judges every response whole (and may expect a 404); under load the
     // scenario's expected() head is checked on every response, its body on a sample.
     const bool load = w.config().role == sdk::session_role::load;

@@ -125,6 +125,7 @@ public:
     char* read_buffer() { return read_buffer_.get(); }
     bool sending() const { return !stopping_; }
     bool plan_over(clock_type::time_point now) const { return now >= windows_.back().end; }
+    std::uint32_t request_kinds() const { return static_cast<std::uint32_t>(counts_.requests.size()); }
     // One request in verify_sample across this worker's connections is verified, so even a
     // slow scenario (a few 10 MiB downloads per connection) gets its sample.
     bool verify_next() {

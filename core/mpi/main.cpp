@@ -181,7 +181,12 @@ int main(int argc, char** argv) {
     core::init_logging(log_level);
     spdlog::set_pattern(fmt::format("[%H:%M:%S.%e] [shard {}/{}] [%l] %v", world.rank(), world.size()));
     if (run_cmd->parsed()) {
-        if (!manifest.config.empty()) world.abort(core::exit_usage, "give a manifest (--config) or `run`, not both");
+        for (const char* name : {"--config", "--framework", "--scenario", "--pattern", "--runs", "--shard-gap", "--source-address"})
+            if (app.get_option(name)->count())
+                world.abort(core::exit_usage, fmt::format("{} is an option of a manifest run (--config FILE), not of `run`: "
+                                                          "drop it, or run a manifest instead (`run --help` lists run's "
+                                                          "options)",
+                                                          name));
         return run(world, o);
     }
     if (manifest.config.empty())

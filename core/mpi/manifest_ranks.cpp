@@ -49,6 +49,8 @@ fs::path temporary_directory(int rank) {
 // with the rank's clock offset to rank 0 (which the manifest run does not know).
 std::string rank_report(int code, const fs::path& output_dir, std::int64_t clock_offset_us) {
     boost::json::object files;
+    if (!fs::exists(output_dir))  // the run ended before it made its directory
+        return boost::json::serialize(boost::json::object{{"code", code}, {"files", std::move(files)}});
     for (const auto& run_dir : fs::directory_iterator(output_dir)) {
         if (!run_dir.is_directory() || !fs::exists(run_dir.path() / "raw")) continue;
         for (const auto& f : fs::directory_iterator(run_dir.path() / "raw")) {
@@ -147,28 +149,38 @@ int run_manifest_ranks(world& w, const manifest_ranks_options& o) {
     if (!gap || *gap <= std::chrono::nanoseconds::zero())
         w.abort(exit_usage, fmt::format("--shard-gap {}: must be a duration above 0, like 20s", o.shard_gap));
     const auto offsets = w.clock_offsets_us(8, 30s);
-    const fs::path work = temporary_directory(w.rank());
+    fs::path work;
+    try {
+        work = temporary_directory(w.rank());
+    } catch (const std::exception& e) {
+        w.abort(exit_run_failed, fmt::format("shard {}: {}", w.rank(), e.what()));
+    }
     const fs::path output_dir = work / "shard";
     int code = exit_run_failed;
+    std::string report;
     try {
         code = run_shard(w, o, output_dir, *gap, offsets);
+        report = rank_report(code, output_dir, offsets[static_cast<std::size_t>(w.rank())]);
     } catch (const std::exception& e) {
-        w.abort(exit_run_failed, e.what());
+        // Its raw results so far stay in `work` (aborting ends every rank: no merge to wait for).
+        w.abort(exit_run_failed, fmt::format("shard {}: {} (its raw results so far: {})", w.rank(), e.what(), output_dir.string()));
     }
-    const auto reports =
-        w.gather(rank_report(code, output_dir, offsets[static_cast<std::size_t>(w.rank())]), gather_deadline);
-    int result = code;
-    if (w.rank() == 0) {
-        try {
-            result = merge_and_report(o, reports, work, output_dir);
-        } catch (const std::exception& e) {
-            spdlog::error("merging the shards' results: {}", e.what());
-            result = exit_run_failed;
-        }
-    }
+    const auto reports = w.gather(report, gather_deadline);
     std::error_code ec;
-    fs::remove_all(work, ec);
-    return result;
+    if (w.rank() != 0) {
+        fs::remove_all(work, ec);  // rank 0 has its results now
+        return code;
+    }
+    try {
+        const int result = merge_and_report(o, reports, work, output_dir);
+        if (result != exit_usage) fs::remove_all(work, ec);
+        else spdlog::error("the shards' raw results are kept in {}: `shootout merge` them by hand", (work / "gathered").string());
+        return result;
+    } catch (const std::exception& e) {
+        spdlog::error("merging the shards' results: {}; their raw results are kept in {}", e.what(),
+                      (work / "gathered").string());
+        return exit_run_failed;
+    }
 }
 
 }  // namespace shootout::core::mpi

@@ -76,7 +76,9 @@ def shard_command(shootout, port, index, start_at, out_dir):
 
 def sharded(shootout, stall_server, work):
     """Four shards against one stall server, merged: the merged raw result."""
-    start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3)
+    # Room for four processes to start and shard 0 to check correctness on a busy machine: a
+    # shard ready after the start refuses to run (exit 3).
+    start = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=8)
     stall_at = start + datetime.timedelta(seconds=WARMUP + DURATION / 2 - STALL / 2)
     stall_at_ns = int(stall_at.timestamp()) * 1_000_000_000 + stall_at.microsecond * 1000
     server = subprocess.Popen([stall_server, str(stall_at_ns), str(int(STALL * 1000))], stdout=subprocess.PIPE,

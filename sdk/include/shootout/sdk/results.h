@@ -177,7 +177,8 @@ enum class outcome {
 
 /// One kind of request of a scenario with several (scenario::request_labels()), counted apart.
 /// The kinds' `completed` add up to the measurement's; their errors add up to its errors except
-/// connect errors, which come before a request is chosen and are counted in the totals only.
+/// those with no request on the wire (a failed connect, a read error on an idle connection),
+/// which are counted in the totals only.
 struct request_result {
     std::string label;
     std::uint64_t completed = 0;  ///< answered 2xx and right, in the measured time
