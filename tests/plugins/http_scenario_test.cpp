@@ -300,7 +300,7 @@ TEST_CASE("http scenario: several requests are counted apart, and the counts agr
     server.set_faults({.delay = std::chrono::milliseconds(4), .status = 500, .status_every = 7});
     test::temp_dir dir;
     const auto manifest = dir.write(
-        "m.toml", "output_dir = \"out\"\nscenarios = [\"mixed\"]\npatterns = [\"steady\"]\nreporters = [\"md\", \"json\"]\n"
+        "m.toml", "output_dir = \"out\"\nscenarios = [\"mixed\"]\npatterns = [\"steady\"]\nreporters = [\"md\", \"json\", \"html\"]\n"
                   "[pattern.steady]\nconnections = 2\nwarmup = \"0s\"\nduration = \"500ms\"\n"
                   "[engine]\nthreads = 2\n[verdict]\nmax_error_rate = 0.5\n"
                   "[[framework]]\nname = \"t\"\nurl = \"" + server.base_url() + "\"\n"
@@ -368,6 +368,11 @@ TEST_CASE("http scenario: several requests are counted apart, and the counts agr
     md << md_in.rdbuf();
     CHECK(md.str().find("Requests of **t** (over its measured runs):") != std::string::npos);
     CHECK(md.str().find("| user |") != std::string::npos);
+    std::ifstream html_in(dir.path() / "out" / "latest" / "report.html");
+    std::stringstream html;
+    html << html_in.rdbuf();
+    CHECK(html.str().find("<strong>Requests of t</strong>") != std::string::npos);
+    CHECK(html.str().find("<tr><td>user</td>") != std::string::npos);
 }
 
 TEST_CASE("http scenario: a scenario's keep_alive overrides [engine]'s and is recorded", "[plugins][http][keep-alive]") {

@@ -179,6 +179,7 @@ private:
         out += "</table>\n";
         if (!r.ranked.empty()) out += "<p>Order: " + esc(r.order_text()) + "</p>\n";
         out += searches(r);
+        out += requests(r);
         if (r.ranked.empty()) return out + "<p>No framework was ranked in this scenario, so there is nothing to chart.</p>\n";
 
         out += "<div class=\"charts\">\n" + rate_chart(r) + spectrum_chart(r) + stage_charts(r) + "</div>\n";
@@ -196,6 +197,27 @@ private:
         for (const auto* g : groups)
             for (const auto* m : g->runs)
                 if (m->search) out += search_curve(*m) + search_table(*m);
+        return out;
+    }
+
+    // A scenario with several kinds of request: each kind apart, framework by framework.
+    static std::string requests(const stats::ranking& r) {
+        std::vector<const stats::group*> groups(r.ranked.begin(), r.ranked.end());
+        groups.insert(groups.end(), r.unranked.begin(), r.unranked.end());
+        std::string out;
+        for (const auto* g : groups) {
+            if (g->requests.empty()) continue;
+            out += fmt::format("<p><strong>Requests of {}</strong> (over its measured runs):</p>\n<table>\n<tr><th>request</th>"
+                               "<th>req/s</th><th>share</th><th>p50 ms</th><th>p99 ms</th><th>errors</th></tr>\n",
+                               esc(g->framework));
+            for (const auto& q : g->requests)
+                out += fmt::format("<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>"
+                                   "<td class=\"num\">{}</td><td class=\"num\"{}>{} ({})</td></tr>\n",
+                                   esc(q.label), rate_text(q.rate), percent_text(q.share),
+                                   ms_text(q.latency_us.value_at_percentile(50)), ms_text(q.latency_us.value_at_percentile(99)),
+                                   q.errors.total() ? " class=\"bad\"" : "", q.errors.total(), percent_text(q.error_rate));
+            out += "</table>\n";
+        }
         return out;
     }
 
