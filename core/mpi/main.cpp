@@ -40,10 +40,6 @@ constexpr auto gather_deadline = 20s;
 // enough not to waste time.
 constexpr auto start_lead = 1s;
 
-std::int64_t wall_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // What the ranks were, for rank 0's document: each one's offset and the spread of the starts.
 boost::json::object mpi_extra(const sdk::measurement& merged, const std::vector<std::int64_t>& offsets) {
     boost::json::array shards;
@@ -108,7 +104,7 @@ int run(core::mpi::world& world, core::adhoc_options& o) {
         synchronised = true;
         if (!world.all_ready(ready, barrier_deadline, "the barrier before the load")) return std::nullopt;
         const auto lead = std::chrono::duration_cast<std::chrono::nanoseconds>(start_lead).count();
-        const auto start_by_rank0 = world.broadcast(wall_ns() + lead, 30s, "the start time");
+        const auto start_by_rank0 = world.broadcast(core::mpi::wall_ns() + lead, 30s, "the start time");
         const auto start = start_by_rank0 + offsets[static_cast<std::size_t>(world.rank())] * 1000;
         return std::chrono::system_clock::time_point(
             std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(start)));

@@ -35,10 +35,6 @@ using namespace std::chrono_literals;
 constexpr auto meet_deadline = 120s;
 constexpr auto gather_deadline = 120s;
 
-std::int64_t wall_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 fs::path temporary_directory(int rank) {
     std::string pattern = (fs::temp_directory_path() / fmt::format("shootout-mpi-shard-{}-XXXXXX", rank)).string();
     if (!::mkdtemp(pattern.data())) throw std::runtime_error(fmt::format("cannot make a directory in {}", fs::temp_directory_path().string()));

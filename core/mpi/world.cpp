@@ -15,10 +15,6 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-std::int64_t wall_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 enum tag : int { tag_ping = 1, tag_pong, tag_offsets, tag_size, tag_text };
 
 }  // namespace

@@ -12,6 +12,11 @@
 
 namespace shootout::core::mpi {
 
+/// This host's wall clock in ns since the epoch: what the ranks exchange to agree on a start.
+inline std::int64_t wall_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 class world {
 public:
     /// MPI_Init_thread; throws std::runtime_error if MPI cannot give FUNNELED.

@@ -12,7 +12,9 @@
 #include <boost/beast/http/string_body.hpp>
 
 namespace shootout::core::selftest {
-namespace {
+// Named, not anonymous: stall_server::impl (external linkage) holds a `window`, which GCC refuses
+// (-Wsubobject-linkage) once this file is not the main file of its translation unit (unity builds).
+namespace stall_server_detail {
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -75,7 +77,8 @@ private:
     std::atomic<std::uint64_t>& answered_;
 };
 
-}  // namespace
+}  // namespace stall_server_detail
+using namespace stall_server_detail;
 
 struct stall_server::impl {
     asio::io_context io{1};
