@@ -61,6 +61,10 @@ int print_adhoc_result(const adhoc_options& options, const sdk::measurement& m, 
 /// `m` as the raw result `run --json` holds as its "measurement" (the framework named "target").
 boost::json::object adhoc_raw_document(const sdk::measurement& m, const sdk::environment& environment);
 
+/// Points the link `latest` (output_dir/latest) at `run_dir`; a real file or directory of that
+/// name is left alone, with a warning.
+void point_latest_at(const std::filesystem::path& latest, const std::filesystem::path& run_dir);
+
 /// `shootout --config FILE`: every framework × scenario × pattern × run of the manifest.
 /// Writes raw results as each measurement ends, then the reports. Returns the exit code:
 /// 0 if every measurement that could run was measured, 1 if any failed or the run was interrupted.

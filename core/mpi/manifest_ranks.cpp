@@ -134,6 +134,7 @@ int merge_and_report(const manifest_ranks_options& o, const std::vector<std::str
     if (merged == exit_usage) return exit_usage;
     copy_server_files(shard_output, run_dir);
     const int reported = run_report({run_dir, {}, {}, o.config}, base_search_dirs(), std::cout, std::cerr);
+    point_latest_at(m.output_dir / "latest", run_dir);
     std::cout << fmt::format("\nmerged results of {} shards: {}\n", reports.size(), run_dir.string());
     return std::max({worst, merged, reported});
 }

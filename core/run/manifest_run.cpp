@@ -87,6 +87,8 @@ recorded record(sdk::measurement& result, sdk::environment& environment, const f
     }
 }
 
+}  // namespace
+
 // Only the link shootout made is replaced: a real directory (or file) of that name is someone's,
 // and is said to be in the way rather than removed or silently left pointing nowhere new.
 void point_latest_at(const fs::path& latest, const fs::path& run_dir) {
@@ -102,8 +104,6 @@ void point_latest_at(const fs::path& latest, const fs::path& run_dir) {
     fs::create_directory_symlink(run_dir.filename(), latest, ec);
     if (ec) spdlog::warn("could not point {} at {}: {}", latest.string(), run_dir.string(), ec.message());
 }
-
-}  // namespace
 
 namespace {
 

@@ -253,6 +253,7 @@ def manifest(mpi_binary, test_server, work):
     run_dirs = glob.glob(os.path.join(out, f"*-mpi-{RANKS}"))
     check(len(run_dirs) == 1, f"one merged run directory ({run_dirs})")
     run_dir = run_dirs[0]
+    check(os.path.realpath(os.path.join(out, "latest")) == os.path.realpath(run_dir), "output_dir/latest points at it")
     check(os.path.exists(os.path.join(run_dir, "REPORT.md")) and os.path.exists(os.path.join(run_dir, "summary.json")),
           "the manifest's reports are written on the merged results")
     docs = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(run_dir, "raw", "*.json")))]
