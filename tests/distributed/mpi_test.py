@@ -9,9 +9,10 @@ request's source address and arrival time (docs/distributed.md, T1, T3, T4):
             is estimated at 0.5 s, and the server still sees the four start together.
   kill      kill -9 of rank 2 in the measured window: mpirun fails within seconds, names rank 2,
             and no process of the run is left.
-  manifest  a manifest run under mpirun (shootout-mpi --config): every measurement merged from the
-            four ranks into one run directory with the reports; the server's per-source counts
-            match each shard's over the whole run.
+  manifest  a manifest run under mpirun (shootout-mpi --config), rank 3's wall clock 0.5 s ahead
+            when libfaketime is installed: every measurement merged from the four ranks into one
+            run directory with the reports, started together, rank 3's offset recorded; the
+            server's per-source counts match each shard's over the whole run.
 
 Usage: mpi_test.py SHOOTOUT_MPI TEST_SERVER {four|faketime|kill|manifest}; exit 77 (skipped) without mpirun."""
 import glob
@@ -244,7 +245,10 @@ def manifest(mpi_binary, test_server, work):
                 '[[scenario.mixed.request]]\nname = "ping"\npath = "/ping"\nexpect.body = "pong"\n'
                 '[[scenario.mixed.request]]\nname = "user"\npath = "/user/{seq:6}/info"\nexpect.json = { id = "{seq}" }\n')
     try:
-        proc = subprocess.run(mpirun(mpi_binary, ["--log-level", "warn", "--config", config, "--shard-gap", "2s"]),
+        # Rank 3's wall clock 0.5 s ahead, when libfaketime is here: its slots must still start
+        # with the others', and its offset be recorded on every merged result.
+        faked = 3 if shutil.which("faketime") else None
+        proc = subprocess.run(mpirun(mpi_binary, ["--log-level", "warn", "--config", config, "--shard-gap", "2s"], faked),
                               capture_output=True, text=True, timeout=240, env={**os.environ, **MPI_ENV})
     finally:
         arrivals = srv.stop()
@@ -269,6 +273,10 @@ def manifest(mpi_binary, test_server, work):
         check(d["placement"]["merge"]["start_skew_us"] < 50_000,
               f"{d['framework']}/{d['scenario']}: the ranks started its slot together "
               f"({d['placement']['merge']['start_skew_us']} µs)")
+        if faked is not None:
+            offset_ms = shards[3]["clock_offset_us"] / 1e3
+            check(450 <= offset_ms <= 550, f"{d['framework']}/{d['scenario']}: shard 3's clock offset is recorded as "
+                  f"{offset_ms:.3f} ms (faked: +500 ms)")
         if d["scenario"] == "mixed":
             check([r["label"] for r in d["requests"]] == ["ping", "user"] and
                   sum(r["completed"] for r in d["requests"]) == d["completed"],
