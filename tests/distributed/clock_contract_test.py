@@ -26,26 +26,12 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hdr_percentile import percentile  # noqa: E402
+from checks import check, fail, iso  # noqa: E402
 
 SHARDS = 4
 RATE = 800          # requests per second, all shards together
 DURATION = 3        # measured seconds
 WARMUP = 1
-
-
-def fail(message):
-    print("FAIL:", message)
-    sys.exit(1)
-
-
-def check(condition, message):
-    if not condition:
-        fail(message)
-    print("ok:", message)
-
-
-def iso(t):
-    return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def shard_command(shootout, port, index, start_at, out_dir):

@@ -28,6 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from hdr_percentile import percentile  # noqa: E402
+from checks import check, fail  # noqa: E402
 
 RANKS = 4
 RATE = 800
@@ -36,17 +37,6 @@ WARMUP = 1
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
            "OMPI_MCA_rmaps_base_oversubscribe": "1", "OMPI_MCA_btl_vader_single_copy_mechanism": "none",
            "OMPI_MCA_btl": "self,vader,tcp"}
-
-
-def fail(message):
-    print("FAIL:", message)
-    sys.exit(1)
-
-
-def check(condition, message):
-    if not condition:
-        fail(message)
-    print("ok:", message)
 
 
 def run_args(port, out_dir, duration=DURATION):

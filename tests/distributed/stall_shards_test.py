@@ -21,6 +21,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, iso  # noqa: E402
+
 SHARDS = 4
 RATE = 2000        # requests per second, all shards together
 DURATION = 10.0    # T, measured seconds
@@ -29,21 +32,6 @@ WARMUP = 1.0
 CONNECTIONS = 32   # the pool's cap, all shards together
 
 MODEL_P99 = STALL - 0.01 * DURATION
-
-
-def fail(message):
-    print("FAIL:", message)
-    sys.exit(1)
-
-
-def check(condition, message):
-    if not condition:
-        fail(message)
-    print("ok:", message)
-
-
-def iso(t):
-    return t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def within_model(name, corrected_p99, corrected_max, uncorrected_p99):

@@ -75,6 +75,13 @@ struct unranked_entry {
     bool everywhere = false;         ///< every (scenario, pattern) of the framework, more than one
 };
 std::vector<unranked_entry> unranked_entries(const sdk::stats::summary& summary);
+
+/// Every group of a ranking: the ranked ones in rank order, then the others.
+inline std::vector<const sdk::stats::group*> groups_of(const sdk::stats::ranking& r) {
+    std::vector<const sdk::stats::group*> groups(r.ranked.begin(), r.ranked.end());
+    groups.insert(groups.end(), r.unranked.begin(), r.unranked.end());
+    return groups;
+}
 /// "all 14 scenario / pattern pairs", or the pairs joined with ", ".
 std::string unranked_scope(const unranked_entry& e);
 

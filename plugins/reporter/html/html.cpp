@@ -191,10 +191,8 @@ private:
     // probe (p50 and p99 against the rate, with the p99 bound, errors on the right axis) and
     // the probes in the order they ran.
     std::string searches(const stats::ranking& r) const {
-        std::vector<const stats::group*> groups(r.ranked.begin(), r.ranked.end());
-        groups.insert(groups.end(), r.unranked.begin(), r.unranked.end());
         std::string out;
-        for (const auto* g : groups)
+        for (const auto* g : groups_of(r))
             for (const auto* m : g->runs)
                 if (m->search) out += search_curve(*m) + search_table(*m);
         return out;
@@ -202,10 +200,8 @@ private:
 
     // A scenario with several kinds of request: each kind apart, framework by framework.
     static std::string requests(const stats::ranking& r) {
-        std::vector<const stats::group*> groups(r.ranked.begin(), r.ranked.end());
-        groups.insert(groups.end(), r.unranked.begin(), r.unranked.end());
         std::string out;
-        for (const auto* g : groups) {
+        for (const auto* g : groups_of(r)) {
             if (g->requests.empty()) continue;
             out += fmt::format("<p><strong>Requests of {}</strong> (over its measured runs):</p>\n<table>\n<tr><th>request</th>"
                                "<th>req/s</th><th>share</th><th>p50 ms</th><th>p99 ms</th><th>errors</th></tr>\n",

@@ -147,10 +147,8 @@ private:
 
     // Each SLO search (the `search` pattern), ranked or not: the rate found and every probe.
     static std::string searches(const stats::ranking& r) {
-        std::vector<const stats::group*> groups(r.ranked.begin(), r.ranked.end());
-        groups.insert(groups.end(), r.unranked.begin(), r.unranked.end());
         std::string out;
-        for (const auto* g : groups)
+        for (const auto* g : groups_of(r))
             for (const auto* m : g->runs) {
                 if (!m->search) continue;
                 const auto& s = *m->search;
@@ -170,10 +168,8 @@ private:
 
     // A scenario with several kinds of request: each kind apart, framework by framework.
     static std::string requests(const stats::ranking& r) {
-        std::vector<const stats::group*> groups(r.ranked.begin(), r.ranked.end());
-        groups.insert(groups.end(), r.unranked.begin(), r.unranked.end());
         std::string out;
-        for (const auto* g : groups) {
+        for (const auto* g : groups_of(r)) {
             if (g->requests.empty()) continue;
             out += fmt::format("Requests of **{}** (over its measured runs):\n\n", md_cell(g->framework));
             out += "| request | req/s | share | p50 ms | p99 ms | errors |\n|---|---:|---:|---:|---:|---|\n";
