@@ -311,10 +311,13 @@ TEST_CASE("http scenario: several requests are counted apart, and the counts agr
     auto r = test::run_shootout({"--log-level", "warn", "--config", manifest.string()});
     INFO(r.out << r.err);
     REQUIRE(r.exit_code == 0);
-    std::ifstream in(dir.path() / "out" / "latest" / "raw" / "t__mixed__steady__run1.json");
-    std::stringstream text;
-    text << in.rdbuf();
-    const auto raw = boost::json::parse(text.str()).as_object();
+    auto file = [&](const std::string& name) {
+        std::ifstream in(dir.path() / "out" / "latest" / name);
+        std::stringstream text;
+        text << in.rdbuf();
+        return text.str();
+    };
+    const auto raw = boost::json::parse(file("raw/t__mixed__steady__run1.json")).as_object();
     const auto& requests = raw.at("requests").as_array();
     REQUIRE(requests.size() == 2);
     CHECK(requests[0].at("label") == "ping");
@@ -355,24 +358,16 @@ TEST_CASE("http scenario: several requests are counted apart, and the counts agr
     CHECK(7 * (fives - status_errors) <= uncounted + 7);
 
     // summary.json carries the kinds too, with their share of the group's completed.
-    std::ifstream summary_in(dir.path() / "out" / "latest" / "summary.json");
-    std::stringstream summary_text;
-    summary_text << summary_in.rdbuf();
-    const auto summary = boost::json::parse(summary_text.str()).as_object();
+    const auto summary = boost::json::parse(file("summary.json")).as_object();
     const auto& kinds = summary.at("results").as_array().at(0).at("requests").as_array();
     REQUIRE(kinds.size() == 2);
     const double shares = kinds[0].at("share").to_number<double>() + kinds[1].at("share").to_number<double>();
     CHECK(shares == Approx(1.0));
-    std::ifstream md_in(dir.path() / "out" / "latest" / "REPORT.md");
-    std::stringstream md;
-    md << md_in.rdbuf();
-    CHECK(md.str().find("Requests of **t** (over its measured runs):") != std::string::npos);
-    CHECK(md.str().find("| user |") != std::string::npos);
-    std::ifstream html_in(dir.path() / "out" / "latest" / "report.html");
-    std::stringstream html;
-    html << html_in.rdbuf();
-    CHECK(html.str().find("<strong>Requests of t</strong>") != std::string::npos);
-    CHECK(html.str().find("<tr><td>user</td>") != std::string::npos);
+    const auto md = file("REPORT.md"), html = file("report.html");
+    CHECK(md.find("Requests of **t** (over its measured runs):") != std::string::npos);
+    CHECK(md.find("| user |") != std::string::npos);
+    CHECK(html.find("<strong>Requests of t</strong>") != std::string::npos);
+    CHECK(html.find("<tr><td>user</td>") != std::string::npos);
 }
 
 TEST_CASE("http scenario: a scenario's keep_alive overrides [engine]'s and is recorded", "[plugins][http][keep-alive]") {
